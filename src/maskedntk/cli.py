@@ -312,22 +312,24 @@ def cmd_run(args) -> int:
         out = Path(args.out)
         write_frame(out / "runs.csv", runs)
         write_frame(out / "trajectories.parquet", res.trajectories)
-        if res.trace is not None:
+        if len(res.trace):
             write_frame(out / "trace.parquet", res.trace)
         write_json(out / "provenance.json", res.provenance)
         print(
-            f"wrote {out}/runs.csv, trajectories.parquet{', trace.parquet' if res.trace is not None else ''}, "
-            "provenance.json"
+            f"wrote {out}/runs.csv, trajectories.parquet{', trace.parquet' if len(res.trace) else ''}, provenance.json"
         )
     return 0
 
 
 def cmd_theory(args) -> int:
-    from .runner import cell_theory
+    from .runner import cell_theory, resolve_cell_eta
 
     cell = parse_cell(cell_from_args(args))
     ds = load_data(cell.data)
-    spec, th = cell_theory(cell.spec, ds, cell.spec.rounds, cell.delta, cell.eta)
+    spec, lambda0, lam_max = resolve_cell_eta(cell.spec, ds, cell.eta)
+    record = {"spec": spec.to_dict(), "n": ds.n, "d": ds.d, "lambda0": lambda0, "lambda_max": lam_max, "eta": spec.eta}
+    th = cell_theory(record, cell.delta)
+    th.update(eta=spec.eta, eta_rule=cell.eta.describe())
     _print_theory(th, spec)
     return 0
 

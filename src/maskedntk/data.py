@@ -198,7 +198,7 @@ def load_user_data(path, *, label_columns=None, C: float = 2.0, center: bool = F
         unknown = [c for c in cols if c not in df.columns]
         if unknown:
             raise ValueError(f"label_columns = {unknown}: not columns of {path}; columns are {list(df.columns)}")
-        nonnum = [c for c in df.columns if not np.issubdtype(df[c].dtype, np.number)]
+        nonnum = [c for c in df.columns if not pd.api.types.is_numeric_dtype(df[c])]
         if nonnum:
             raise ValueError(f"{path}: columns {nonnum} are not numeric; all features and labels must be numbers")
         X = df.drop(columns=cols).to_numpy(np.float64)

@@ -56,6 +56,8 @@ class TrainResult:
     diverged_round : (S,) int, the first round k flagged as diverged, -1 if none.
     trace : (S, K, tau+1) mean over subnetworks of ||y - f_l(W^l_{k,t}, X)||^2 for
         t = 0..tau (t = 0: right after M_k is sampled), or None.
+    dead : (S, K+1) fraction of neurons inactive on every sample (max_i <w_r, x_i> <= 0) at
+        round k, NaN after divergence.  Zeroed neurons (``aggregation='zero_unheld'``) count.
     weights : (S, m, d) final W_K, or None.
     second_layer : (S, m, d_out) the fixed a, or None.
     flops : multiply-adds x 2 of the matrix products performed.
@@ -65,6 +67,7 @@ class TrainResult:
     losses: np.ndarray
     diverged_round: np.ndarray
     trace: np.ndarray | None
+    dead: np.ndarray
     weights: np.ndarray | None
     second_layer: np.ndarray | None
     path: str
@@ -210,7 +213,7 @@ class _LocalSteps:
         self.YT, self.op, self.ws = YT, op, ws  # YT: (d_out, n)
         self.eta, self.tau = spec.eta, spec.tau
         self.loss_coef = loss_coef
-        self.strict = spec.relu_grad_at_zero == 1.0  # 1{z >= 0}; else 1{z > 0}
+        self.grad0 = spec.relu_grad_at_zero  # sigma'(0)
 
     def run(
         self, Zs: torch.Tensor, am: torch.Tensor, want_trace: bool
@@ -252,8 +255,14 @@ class _LocalSteps:
     def _residual(self, Zs, amT, D, A) -> torch.Tensor:
         """f_l(W^l, X) - y as (p, d_out, n), f_l = sum_r am_r relu(z_r), relu(z) = z sigma'(z).
 
-        Leaves D = sigma'(Z): the paper's 1{z >= 0}, or 1{z > 0} (autograd / TensorFlow)."""
-        (torch.ge if self.strict else torch.gt)(Zs, 0.0, out=D)
+        Leaves D = sigma'(Z) = 1{z > 0} + sigma'(0) 1{z = 0}: the paper's 1{z >= 0} for
+        sigma'(0) = 1, autograd's / TensorFlow's 1{z > 0} for sigma'(0) = 0."""
+        if self.grad0 == 1.0:
+            torch.ge(Zs, 0.0, out=D)
+        else:
+            torch.gt(Zs, 0.0, out=D)
+            if self.grad0 != 0.0:
+                D.add_((Zs == 0).to(D.dtype), alpha=self.grad0)
         torch.mul(Zs, D, out=A)
         return torch.bmm(amT, A) - self.YT
 
@@ -299,6 +308,7 @@ def train(
         losses=stack(0),
         diverged_round=np.array([r[1] for r in runs], dtype=np.int64),
         trace=stack(2),
+        dead=stack(6),
         weights=stack(3),
         second_layer=stack(4),
         path=path,
@@ -309,7 +319,7 @@ def train(
 
 
 def _run_seed(X, Y, op, ws, spec, seed, return_weights, progress, progress_every, t_start):
-    """One run of Algorithm 1; returns (losses, diverged_round, trace, W_K, a, flops).
+    """One run of Algorithm 1; returns (losses, diverged_round, trace, W_K, a, flops, dead).
 
     State, neuron-major: ZT = (X W^T)^T = W X^T (m, n), and W = W_anchor + CT X with CT (m, n)
     the accumulated aggregated coefficients."""
@@ -337,6 +347,7 @@ def _run_seed(X, Y, op, ws, spec, seed, return_weights, progress, progress_every
     flops = 2.0 * n * spec.m * d
 
     losses = np.full(K_rounds + 1, np.nan)
+    dead = np.full(K_rounds + 1, np.nan)
     trace = np.full((K_rounds, tau + 1), np.nan) if spec.trace else None
     limit = None
 
@@ -355,6 +366,7 @@ def _run_seed(X, Y, op, ws, spec, seed, return_weights, progress, progress_every
                 trace[max(k - 1, 0) :] = np.nan  # the round that blew up carries no information
             break
         losses[k] = L
+        dead[k] = float((ZT > 0).any(dim=1).logical_not().sum()) / spec.m
         if progress is not None and progress_every and k > 0 and (k % progress_every == 0 or k == K_rounds):
             progress(seed, k, L, time.perf_counter() - t_start)
         if k == K_rounds:
@@ -375,13 +387,13 @@ def _run_seed(X, Y, op, ws, spec, seed, return_weights, progress, progress_every
         op.add_(ZT, DeltaT, 1.0)  # Z = X W^T follows W
         flops += spec.m * op.flops_per_row
         if spec.aggregation == "zero_unheld":
-            dead = torch.as_tensor(counts == 0, device=device)[:, None]
-            ZT.masked_fill_(dead, 0.0)
-            CT.masked_fill_(dead, 0.0)
-            W_anchor.masked_fill_(dead, 0.0)
+            unheld = torch.as_tensor(counts == 0, device=device)[:, None]
+            ZT.masked_fill_(unheld, 0.0)
+            CT.masked_fill_(unheld, 0.0)
+            W_anchor.masked_fill_(unheld, 0.0)
 
     weights = second = None
     if return_weights:
         weights = (W_anchor + CT @ X).to("cpu", torch.float64).numpy()
         second = a0
-    return losses, diverged_round, trace, weights, second, flops
+    return losses, diverged_round, trace, weights, second, flops, dead

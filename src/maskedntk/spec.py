@@ -39,8 +39,9 @@ class TrainSpec:
     kappa : init scale, w_r ~ N(0, kappa^2 I_d) (> 0).  Unused when ``init='fan_in_m'``.
     mask : ``'bernoulli'`` (every entry of M_k i.i.d. Bernoulli(xi), Theorem 3) or
         ``'categorical'`` (each neuron in exactly one of the p subnetworks, Theorem 7).
-    xi : selection probability in (0, 1] for Bernoulli masks.  For categorical masks leave it
-        ``None`` (it is then 1/p, the paper's convention); any other value is an error.
+    xi : selection probability in (0, 1] for Bernoulli masks (``None`` means 0.5).  For
+        categorical masks leave it ``None``: xi is then 1/p (the paper's convention); a value
+        other than 1/p is an error.
     p : number of subnetworks (>= 1).
     tau : local gradient-descent steps per global round (>= 1).
     eta : local step size (> 0).
@@ -81,11 +82,11 @@ class TrainSpec:
     m: int = 1000
     kappa: float = 1.0
     mask: str = "bernoulli"
-    xi: float | None = 0.5
+    xi: float | None = None
     p: int = 1
     tau: int = 1
     eta: float = 0.1
-    rounds: int = 100
+    rounds: int = 300
     surrogate: str = "paper"
     aggregation: str = "paper"
     loss: str = "sum"
@@ -107,9 +108,7 @@ class TrainSpec:
         check_choice("mask", self.mask, MASKS)
         s(self, "p", check_int("p", self.p, 1))
         if self.mask == "bernoulli":
-            if self.xi is None:
-                raise ValueError("xi = None: Bernoulli masks need xi, a number in (0, 1]")
-            s(self, "xi", check_float("xi", self.xi, 0.0, 1.0, lo_open=True))
+            s(self, "xi", check_float("xi", 0.5 if self.xi is None else self.xi, 0.0, 1.0, lo_open=True))
         elif self.xi is not None:
             xi = check_float("xi", self.xi, 0.0, 1.0, lo_open=True)
             if abs(xi - 1.0 / self.p) > 1e-12:

@@ -26,6 +26,9 @@ def ntk_gram(X, xi: float = 1.0) -> np.ndarray:
     xi = check_float("xi", xi, 0.0, 1.0, lo_open=True)
     X = np.asarray(X, dtype=np.float64)
     G = np.clip(X @ X.T, -1.0, 1.0)
+    # <x_i, x_i> = 1 for unit rows; rounding would put it at 1 - 1e-16, where arccos is
+    # ill-conditioned (an error of ~1e-8), so the diagonal is set exactly.
+    np.fill_diagonal(G, 1.0)
     return xi * G * (math.pi - np.arccos(G)) / (2.0 * math.pi)
 
 

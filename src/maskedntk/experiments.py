@@ -1,0 +1,132 @@
+"""The workflow configuration: validation with clear errors, and expansion of grids into cells.
+
+A workflow config (config/config.yaml) has ``defaults`` (a cell: data, train, eta, seeds,
+metrics, delta) and named ``experiments``; each experiment overrides any part of the defaults
+and gives a ``grid`` (a mapping of grid keys to value lists, or a list of such mappings whose
+products are joined).  Every grid point is one cell, identified by a path such as
+``mask~bernoulli/p~4/xi~0.5/tau~5/m~1000``.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+from pathlib import Path
+
+import yaml
+
+from .cellconfig import parse_cell
+
+#: keys a grid may vary, in the order they appear in cell ids
+GRID_KEYS = ("mask", "aggregation", "surrogate", "p", "xi", "tau", "m", "kappa")
+#: experiments the figures of the workflow expect (others may be added freely)
+KNOWN_EXPERIMENTS = ("dynamics", "heatmap_bernoulli", "heatmap_categorical", "local_steps", "width", "audit")
+
+
+class ConfigError(ValueError):
+    """A workflow configuration that breaks the schema or the theory's assumptions."""
+
+
+def _path(parts) -> str:
+    out = ""
+    for p in parts:
+        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
+    return out or "(top level)"
+
+
+def _explain(err) -> str:
+    v, s = err.validator, err.schema
+    if v == "additionalProperties":
+        allowed = sorted(s.get("properties", {}))
+        extra = sorted(set(err.instance) - set(allowed)) if isinstance(err.instance, dict) else []
+        return f"unknown key(s) {extra}; allowed keys are {allowed}"
+    if v == "enum":
+        return f"must be one of {s['enum']}"
+    if v == "type":
+        return f"must be of type {s['type']}"
+    if v in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
+        lo = s.get("minimum", s.get("exclusiveMinimum"))
+        hi = s.get("maximum", s.get("exclusiveMaximum"))
+        left = "(" if "exclusiveMinimum" in s or lo is None else "["
+        right = ")" if "exclusiveMaximum" in s or hi is None else "]"
+        return f"must be in {left}{'-inf' if lo is None else lo}, {'inf' if hi is None else hi}{right}"
+    if v == "minItems":
+        return f"must list at least {s['minItems']} value(s) (an empty grid runs nothing)"
+    if v == "minProperties":
+        return "must not be empty"
+    if v == "required":
+        return err.message
+    if v == "uniqueItems":
+        return "values must be distinct"
+    return err.message
+
+
+def validate_config(config: dict, schema_path) -> None:
+    """Check ``config`` against the JSON schema, then expand every experiment (which checks
+    each cell with the package's own validation).  Raises ConfigError naming the key."""
+    import jsonschema
+
+    schema = yaml.safe_load(Path(schema_path).read_text())
+    validator = jsonschema.Draft202012Validator(schema)
+    errors = sorted(validator.iter_errors(config), key=lambda e: (len(e.absolute_path), str(e.absolute_path)))
+    if errors:
+        err = jsonschema.exceptions.best_match(errors)
+        where = _path(err.absolute_path)
+        value = err.instance
+        shown = "" if isinstance(value, (dict, list)) else f" = {value!r}"
+        raise ConfigError(f"config key {where}{shown}: {_explain(err)}")
+    expand_config(config)
+
+
+def _merge(base: dict, over: dict) -> dict:
+    out = copy.deepcopy(base)
+    for k, v in (over or {}).items():
+        out[k] = _merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else copy.deepcopy(v)
+    return out
+
+
+def _fmt(v) -> str:
+    return f"{v:g}" if isinstance(v, float) else str(v)
+
+
+def cell_id(train: dict, varied) -> str:
+    """Path-like id of a cell from the grid keys it varies (in GRID_KEYS order)."""
+    return "/".join(f"{k}~{_fmt(train[k])}" for k in GRID_KEYS if k in varied)
+
+
+def expand_experiment(name: str, config: dict) -> dict[str, dict]:
+    """{cell id: cell dict} for experiment ``name`` of ``config``."""
+    block = config["experiments"][name]
+    base = _merge(config.get("defaults", {}), {k: v for k, v in block.items() if k not in ("grid", "description")})
+    grids = block["grid"] if isinstance(block["grid"], list) else [block["grid"]]
+    varied = sorted({k for g in grids for k in g}, key=GRID_KEYS.index)
+    cells: dict[str, dict] = {}
+    for g, grid in enumerate(grids):
+        keys = list(grid)
+        for values in itertools.product(*(grid[k] for k in keys)):
+            cell = copy.deepcopy(base)
+            cell["experiment"] = name
+            cell.setdefault("train", {})
+            point = dict(zip(keys, values, strict=True))
+            cell["train"].update(point)
+            if cell["train"].get("mask") == "categorical":
+                cell["train"].pop("xi", None)
+            where = f"experiments.{name}.grid{f'[{g}]' if len(grids) > 1 else ''} at {point}"
+            try:
+                parsed = parse_cell(cell)
+            except ValueError as err:
+                raise ConfigError(f"config key {where}: {err}") from None
+            train = dict(parsed.spec.to_dict(), xi=parsed.spec.xi)
+            cid = cell_id(train, [k for k in varied if not (k == "xi" and train["mask"] == "categorical")])
+            if cid in cells:
+                raise ConfigError(f"config key experiments.{name}.grid: two grid points give the same cell {cid!r}")
+            cells[cid] = cell
+    return cells
+
+
+def expand_config(config: dict) -> dict[str, dict[str, dict]]:
+    """{experiment: {cell id: cell dict}} for every experiment of the config."""
+    exps = config.get("experiments") or {}
+    if not exps:
+        raise ConfigError("config key experiments: must define at least one experiment")
+    return {name: expand_experiment(name, config) for name in exps}

@@ -1,0 +1,25 @@
+# Training: one job per grid cell; its seeds run inside the job, one after another.
+# (Measured: a job's start-up -- Python, torch, Snakemake's script wrapper -- costs about as
+# much as training one seed of a small cell, and the cell's eigen-decomposition of H_inf is
+# shared by its seeds, so batching seeds in a job is faster; see README "Run times".)
+
+
+rule train:
+    input:
+        data=data_file,
+    output:
+        trajectories="results/train/{experiment}/{cell}/trajectories.parquet",
+        trace="results/train/{experiment}/{cell}/trace.parquet",
+        record="results/train/{experiment}/{cell}/record.json",
+    params:
+        cell=training_params,
+    log:
+        "logs/train/{experiment}/{cell}.log",
+    threads: config["threads"]
+    resources:
+        mem_mb=train_mem_mb,
+        runtime=60,
+    conda:
+        "../../environment.yml"
+    script:
+        "../scripts/train.py"
