@@ -116,7 +116,7 @@ def test_eta_rule_rejects_bad_values(kwargs, name):
     [
         ({"bogus": 1}, "cell", "bogus", "train"),
         ({"data": {"n": 10, "bogus": 1}}, "data", "bogus", "family"),
-        ({"data": {"source": "builtin", "family": "teacher"}}, "data", "family", "name"),
+        ({"data": {"source": "builtin", "bogus": 1}}, "data", "bogus", "name"),
         ({"train": {"m": 10, "bogus": 1}}, "train", "bogus", "tau"),
         ({"eta": {"rule": "fixed", "value": 0.1, "bogus": 1}}, "eta", "bogus", "scale"),
         ({"metrics": {"fraction": 0.5, "bogus": 1}}, "metrics", "bogus", "authors_window"),
@@ -377,3 +377,9 @@ def test_cli_documented_defaults_are_the_effective_ones():
             wrong.append(f"{flag}: help says {default!r}, a run uses {actual!r}")
     assert not wrong, "; ".join(wrong)
     assert _documented_default("--n") == cell.data["n"]
+
+
+def test_parse_cell_ignores_keys_of_another_data_source():
+    """A config can switch data.source on top of defaults written for another source."""
+    parsed = parse_cell({"data": {"source": "builtin", "family": "teacher", "d": 128}, "seeds": 1})
+    assert parsed.data == {"source": "builtin", "C": 2.0, "name": "diabetes", "n": None}

@@ -200,6 +200,20 @@ class _Selection:
         return out.index_add_(0, self.idx.reshape(-1), Gsum.view(-1, n))
 
 
+def _distinct_rows(masks: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    """(distinct rows in first-seen order, their multiplicities), or (masks, None) if all differ."""
+    seen: dict[bytes, int] = {}
+    for row in np.packbits(masks, axis=1):
+        key = row.tobytes()
+        seen[key] = seen.get(key, 0) + 1
+    if len(seen) == masks.shape[0]:
+        return masks, None
+    first = {}
+    for i, row in enumerate(np.packbits(masks, axis=1)):
+        first.setdefault(row.tobytes(), i)
+    return masks[list(first.values())], np.array(list(seen.values()), dtype=np.float64)
+
+
 def _sq_norms(R: torch.Tensor) -> np.ndarray:
     """Squared Frobenius norm of R[b] for each leading index b, summed in float64 on the host."""
     r = R.detach().to("cpu", torch.float64).numpy().reshape(R.shape[0], -1)
@@ -241,7 +255,7 @@ class _LocalSteps:
                 torch.mul(am, R, out=target).mul_(D)
             else:
                 torch.bmm(am, R, out=target).mul_(D)
-            flops += 2.0 * p * n * M * d_out * 2
+            flops += 2.0 * p * n * M * d_out * (2 if d_out > 1 else 1)  # forward bmm (+ G bmm)
             if t > 0:
                 Gsum.add_(G)
             if t < self.tau - 1 or want_trace:  # the last update of Z is only needed for the trace
@@ -373,13 +387,18 @@ def _run_seed(X, Y, op, ws, spec, seed, return_weights, progress, progress_every
             break
         masks = sample_masks(spec.mask, seed, k, p, spec.m, spec.xi)
         counts = masks.sum(axis=0)  # X_{k,r}
-        sel = _Selection(masks, selection, device)
-        Zs = sel.pre_activations(ZT, ws.get("Zs", p, sel.width, n))
+        # subnetworks with identical masks follow identical local trajectories (always so at
+        # xi = 1): compute each distinct one once and weight it by its multiplicity
+        distinct, mult = _distinct_rows(masks)
+        sel = _Selection(distinct, selection, device)
+        Zs = sel.pre_activations(ZT, ws.get("Zs", sel.p, sel.width, n))
         am = sel.output_weights(a, surrogate_scale)
         Gsum, errs, f_local = steps.run(Zs, am, spec.trace)
         flops += f_local
+        if mult is not None:
+            Gsum.mul_(torch.as_tensor(mult, dtype=dtype, device=device)[:, None, None])
         if trace is not None:
-            trace[k] = errs.mean(axis=0)
+            trace[k] = errs.mean(axis=0) if mult is None else (errs * mult[:, None]).sum(axis=0) / p
         # aggregation: Delta w_r = -(eta / X_{k,r}) (sum_l sum_t G[l, r, :]) X for held neurons
         inv = np.where(counts > 0, 1.0 / np.maximum(counts, 1), 0.0)
         DeltaT = sel.to_neurons(Gsum).mul_(torch.as_tensor(-eta * inv, dtype=dtype, device=device)[:, None])

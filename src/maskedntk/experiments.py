@@ -116,6 +116,7 @@ def expand_experiment(name: str, config: dict) -> dict[str, dict]:
                 parsed = parse_cell(cell)
             except ValueError as err:
                 raise ConfigError(f"config key {where}: {err}") from None
+            cell["data"] = parsed.data  # only the keys of its source, defaults filled in
             train = dict(parsed.spec.to_dict(), xi=parsed.spec.xi)
             cid = cell_id(train, [k for k in varied if not (k == "xi" and train["mask"] == "categorical")])
             if cid in cells:
@@ -124,9 +125,23 @@ def expand_experiment(name: str, config: dict) -> dict[str, dict]:
     return cells
 
 
-def expand_config(config: dict) -> dict[str, dict[str, dict]]:
-    """{experiment: {cell id: cell dict}} for every experiment of the config."""
+def active_experiments(config: dict) -> list[str]:
+    """The experiments to run: ``active_experiments`` (a list of names), or all if it is null.
+
+    (Snakemake merges ``--configfile`` into config/config.yaml and cannot delete keys, so a
+    config that wants fewer experiments names them here.)"""
     exps = config.get("experiments") or {}
     if not exps:
         raise ConfigError("config key experiments: must define at least one experiment")
-    return {name: expand_experiment(name, config) for name in exps}
+    active = config.get("active_experiments")
+    if active is None:
+        return list(exps)
+    unknown = [a for a in active if a not in exps]
+    if unknown:
+        raise ConfigError(f"config key active_experiments: {unknown} are not experiments; defined: {list(exps)}")
+    return list(active)
+
+
+def expand_config(config: dict) -> dict[str, dict[str, dict]]:
+    """{experiment: {cell id: cell dict}} for every active experiment of the config."""
+    return {name: expand_experiment(name, config) for name in active_experiments(config)}

@@ -9,14 +9,18 @@ from maskedntk.cellconfig import dataset_id
 from maskedntk.experiments import ConfigError, expand_config, validate_config
 
 try:
-    validate_config(config, Path(workflow.basedir) / "workflow" / "schemas" / "config.schema.yaml")
+    validate_config(
+        config, Path(workflow.basedir) / "workflow" / "schemas" / "config.schema.yaml"
+    )
 except ConfigError as err:
     raise WorkflowError(f"invalid configuration: {err}")
 
 #: {experiment: {cell id: cell dict}}
 CELLS = expand_config(config)
 #: {dataset id: data block}
-DATASETS = {dataset_id(c["data"]): c["data"] for cells in CELLS.values() for c in cells.values()}
+DATASETS = {
+    dataset_id(c["data"]): c["data"] for cells in CELLS.values() for c in cells.values()
+}
 
 
 wildcard_constraints:
@@ -33,7 +37,9 @@ def cell_of(wildcards):
 def training_params(wildcards):
     """Only what changes the training results: a change elsewhere never retrains."""
     cell = cell_of(wildcards)
-    return {k: cell[k] for k in ("experiment", "data", "train", "eta", "seeds") if k in cell}
+    return {
+        k: cell[k] for k in ("experiment", "data", "train", "eta", "seeds") if k in cell
+    }
 
 
 def data_file(wildcards):
@@ -48,7 +54,9 @@ def train_mem_mb(wildcards):
     """Memory estimate of one training job (the engine's work buffers dominate)."""
     cell = cell_of(wildcards)
     t, n = cell["train"], cell["data"].get("n") or 442
-    width = t["m"] if t.get("mask", "bernoulli") == "bernoulli" else t["m"] // t["p"] + 64
+    width = (
+        t["m"] if t.get("mask", "bernoulli") == "bernoulli" else t["m"] // t["p"] + 64
+    )
     item = 8 if t.get("dtype", "float64") == "float64" else 4
     return int(500 + 8 * item * n * (t.get("p", 1) * width + 3 * t["m"]) / 2**20)
 
@@ -63,3 +71,36 @@ def experiment_tables(experiment):
         "trajectories": f"results/tables/{experiment}/trajectories.parquet",
         "trace": f"results/tables/{experiment}/trace.parquet",
     }
+
+
+# ---- figures ----
+FIGURES = {
+    # figure: experiments whose tables it reads
+    "fig_dynamics": ["dynamics"],
+    "fig_heatmap_bernoulli": ["heatmap_bernoulli"],
+    "fig_heatmap_categorical": ["heatmap_categorical"],
+    "fig_local_steps": ["local_steps"],
+    "fig_width": ["width"],
+    "fig_bound_anatomy": ["heatmap_bernoulli"],
+    "fig_audit": ["audit"],
+}
+#: the figures this configuration can draw (their experiments are configured)
+ACTIVE_FIGURES = [f for f, exps in FIGURES.items() if has(*exps)]
+
+
+def figure_outputs(name):
+    return [f"results/figures/{name}.pdf", f"results/figures/{name}.png"]
+
+
+PLOTTING = Path(workflow.basedir) / "src" / "maskedntk" / "plotting"
+
+
+def figure_rule_input(figure, experiment):
+    """The experiment's tables, plus the figure's plotting module and the shared style, so
+    that editing either re-renders the figure (and only the figure)."""
+    source = PLOTTING / f"{figure.removeprefix('fig_')}.py"
+    return dict(
+        **experiment_tables(experiment),
+        style=str(PLOTTING / "paper.mplstyle"),
+        code=str(source),
+    )

@@ -4,15 +4,15 @@
 rule make_data:
     output:
         "results/data/{dataset}.npz",
-    params:
-        data=lambda wildcards: DATASETS[wildcards.dataset],
     log:
         "logs/make_data/{dataset}.log",
+    conda:
+        "../../environment.yml"
     threads: 1
     resources:
         mem_mb=1000,
         runtime=10,
-    conda:
-        "../../environment.yml"
+    params:
+        data=lambda wildcards: DATASETS[wildcards.dataset],
     script:
         "../scripts/make_data.py"

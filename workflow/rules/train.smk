@@ -11,15 +11,15 @@ rule train:
         trajectories="results/train/{experiment}/{cell}/trajectories.parquet",
         trace="results/train/{experiment}/{cell}/trace.parquet",
         record="results/train/{experiment}/{cell}/record.json",
-    params:
-        cell=training_params,
     log:
         "logs/train/{experiment}/{cell}.log",
+    conda:
+        "../../environment.yml"
     threads: config["threads"]
     resources:
         mem_mb=train_mem_mb,
         runtime=60,
-    conda:
-        "../../environment.yml"
+    params:
+        cell=training_params,
     script:
         "../scripts/train.py"

@@ -1,0 +1,203 @@
+"""Seconds per global round: the engine against a naive loop over subnetworks, side by side.
+
+The naive baseline does what the authors' code does (github JLiao980706/MaskedNTK-TMLR,
+ALGORITHM.md sec. 6), in PyTorch: for every subnetwork it gathers the held neurons' weights
+into a fresh parameter, builds an SGD optimizer, runs tau autograd steps, and scatters the
+result back; the aggregation is the paper's (1/X_{k,r} over the holders, unheld neurons kept).
+The engine is maskedntk.engine.train.  Both use float32, all cores, the same data, initial
+weights and masks, and compute the same numbers (checked at the start of every run: the
+relative difference of the losses after the timed rounds is printed on stderr).
+
+For each scale, one line exactly of the form
+
+    scale=<name> naive_s_per_round=<x> engine_s_per_round=<y> speedup=<x/y> engine_gflops=<g> sgemm_gflops=<s> peak_rss_mb=<r>
+
+where engine_gflops counts the matrix products the engine performs (TrainResult.flops),
+sgemm_gflops is the best rate of a 2048^3 float32 torch.mm on this machine, and peak_rss_mb is
+the engine process's peak resident memory.  Each measurement runs in its own child process,
+engine and naive alternating, and the best of ``--repeats`` is kept (these machines are noisy).
+
+Usage:  python benchmarks/bench_engine.py [--scales heatmap width] [--repeats 2]
+        python benchmarks/bench_engine.py --selection     # gather vs masked crossover
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import multiprocessing as mp
+import os
+import resource
+import sys
+import time
+
+SCALES = {
+    # name: (n, d, m, p, tau, xi, timed rounds engine, timed rounds naive)
+    "heatmap": dict(n=1000, d=2048, m=500, p=10, tau=5, xi=0.5, rounds=8, naive_rounds=3),
+    "width": dict(n=100, d=2048, m=1000, p=10, tau=3, xi=0.8, rounds=40, naive_rounds=5),
+}
+ETA = 0.02
+
+
+def _setup(cfg):
+    import numpy as np
+    import torch
+
+    from maskedntk.data import make_synthetic
+    from maskedntk.spec import TrainSpec
+
+    torch.set_num_threads(os.cpu_count())
+    ds = make_synthetic("teacher", cfg["n"], cfg["d"], seed=0)
+    spec = TrainSpec(m=cfg["m"], p=cfg["p"], tau=cfg["tau"], xi=cfg["xi"], eta=ETA, rounds=cfg["rounds"],
+                     dtype="float32")
+    return np, torch, ds, spec
+
+
+def naive_train(X, y, spec, seed, rounds):
+    """The authors' style: a Python loop over subnetworks, one parameter and optimizer each."""
+    import numpy as np
+    import torch
+
+    from maskedntk.engine import init_params
+    from maskedntk.masks import sample_masks
+
+    W0, a0 = init_params(spec, seed, X.shape[1], 1)
+    W = torch.tensor(W0.T, dtype=torch.float32)  # d x m, as in the authors' code
+    a = torch.tensor(a0, dtype=torch.float32)  # m x 1
+    Xt = torch.tensor(X, dtype=torch.float32)
+    yt = torch.tensor(y, dtype=torch.float32)
+    scale = 1.0 / math.sqrt(spec.m)
+    losses = []
+    for k in range(rounds):
+        masks = sample_masks(spec.mask, seed, k, spec.p, spec.m, spec.xi)
+        new_W = W.clone()
+        counts = masks.sum(axis=0)
+        delta = torch.zeros_like(W)
+        for l in range(spec.p):
+            idx = torch.from_numpy(np.flatnonzero(masks[l]))
+            W_l = torch.nn.Parameter(W[:, idx].clone())
+            a_l = a[idx]
+            opt = torch.optim.SGD([W_l], lr=spec.eta)
+            for _ in range(spec.tau):
+                opt.zero_grad()
+                f = torch.relu(Xt @ W_l) @ a_l * scale
+                loss = 0.5 * ((f - yt) ** 2).sum()
+                loss.backward()
+                opt.step()
+            delta[:, idx] += W_l.detach() - W[:, idx]
+        held = torch.from_numpy(counts > 0)
+        inv = torch.from_numpy(1.0 / np.maximum(counts, 1)).to(torch.float32)
+        new_W[:, held] = W[:, held] + delta[:, held] * inv[held]
+        W = new_W
+        f = torch.relu(Xt @ W) @ a * scale
+        losses.append(float(((yt - spec.xi_eff * f) ** 2).sum()))
+    return losses
+
+
+def _child(kind, cfg, queue):
+    np, torch, ds, spec = _setup(cfg)
+    from maskedntk.engine import train
+
+    if kind == "engine":
+        train(ds.X, ds.y, spec.replace(rounds=1), [0])  # warm-up
+        t0 = time.perf_counter()
+        res = train(ds.X, ds.y, spec, [0])
+        dt = (time.perf_counter() - t0) / spec.rounds
+        out = {"s_per_round": dt, "flops_per_round": res.flops / spec.rounds, "losses": res.losses[0, 1:].tolist()}
+    elif kind == "naive":
+        naive_train(ds.X, ds.y, spec, 0, 1)  # warm-up
+        t0 = time.perf_counter()
+        losses = naive_train(ds.X, ds.y, spec, 0, cfg["naive_rounds"])
+        out = {"s_per_round": (time.perf_counter() - t0) / cfg["naive_rounds"], "losses": losses}
+    else:  # sgemm
+        A = torch.randn(2048, 2048)
+        B = torch.randn(2048, 2048)
+        A @ B
+        best = min(_timed(lambda: A @ B) for _ in range(8))
+        out = {"gflops": 2 * 2048**3 / best / 1e9}
+    out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    queue.put(out)
+
+
+def _timed(f):
+    t0 = time.perf_counter()
+    f()
+    return time.perf_counter() - t0
+
+
+def _run(kind, cfg):
+    ctx = mp.get_context("spawn")
+    q = ctx.Queue()
+    proc = ctx.Process(target=_child, args=(kind, cfg, q))
+    proc.start()
+    out = q.get()
+    proc.join()
+    return out
+
+
+def bench_scale(name, repeats):
+    cfg = SCALES[name]
+    engine, naive = [], []
+    for _ in range(repeats):
+        naive.append(_run("naive", cfg))
+        engine.append(_run("engine", cfg))
+    sgemm = max(_run("sgemm", cfg)["gflops"] for _ in range(2))
+    e = min(engine, key=lambda r: r["s_per_round"])
+    nv = min(naive, key=lambda r: r["s_per_round"])
+    k = min(len(nv["losses"]), len(e["losses"]))
+    rel = max(abs(a - b) / abs(b) for a, b in zip(nv["losses"][:k], e["losses"][:k], strict=True))
+    print(f"# {name}: engine vs naive, max relative difference of L_k over {k} rounds = {rel:.2e}", file=sys.stderr)
+    gflops = e["flops_per_round"] / e["s_per_round"] / 1e9
+    print(
+        f"scale={name} naive_s_per_round={nv['s_per_round']:.4f} engine_s_per_round={e['s_per_round']:.4f} "
+        f"speedup={nv['s_per_round'] / e['s_per_round']:.2f} engine_gflops={gflops:.1f} "
+        f"sgemm_gflops={sgemm:.1f} peak_rss_mb={e['peak_rss_mb']:.0f}",
+        flush=True,
+    )
+
+
+def _selection_child(cfg, queue):
+    np, torch, ds, spec = _setup(cfg)
+    from maskedntk.engine import train
+
+    out = {}
+    for xi in (0.2, 0.4, 0.6, 0.7, 0.8, 0.9, 0.95):
+        for sel in ("gather", "masked"):
+            s = spec.replace(xi=xi, selection=sel, rounds=cfg["rounds"])
+            train(ds.X, ds.y, s.replace(rounds=1), [0])
+            t0 = time.perf_counter()
+            train(ds.X, ds.y, s, [0])
+            out[(xi, sel)] = (time.perf_counter() - t0) / s.rounds
+    queue.put(out)
+
+
+def bench_selection():
+    """Seconds per round of gather vs masked selection over xi (sets GATHER_MAX_FRACTION)."""
+    for name in ("width", "heatmap"):
+        cfg = dict(SCALES[name], rounds=10 if name == "width" else 3)
+        ctx = mp.get_context("spawn")
+        q = ctx.Queue()
+        proc = ctx.Process(target=_selection_child, args=(cfg, q))
+        proc.start()
+        out = q.get()
+        proc.join()
+        for xi in sorted({x for x, _ in out}):
+            g, mk = out[(xi, "gather")], out[(xi, "masked")]
+            print(f"selection scale={name} xi={xi:g} gather_s={g:.4f} masked_s={mk:.4f} gather/masked={g / mk:.2f}")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--scales", nargs="+", default=list(SCALES), choices=list(SCALES))
+    ap.add_argument("--repeats", type=int, default=2, help="alternating repeats per implementation (best kept)")
+    ap.add_argument("--selection", action="store_true", help="measure the gather/masked crossover instead")
+    args = ap.parse_args()
+    if args.selection:
+        bench_selection()
+        return
+    for name in args.scales:
+        bench_scale(name, args.repeats)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,947 @@
+"""Statistical checks of the paper's qualitative claims (ALGORITHM.md sec. 4).
+
+:func:`evaluate_claims` takes the per-experiment tables (``runs``, ``trajectories``,
+``trace``; see :mod:`maskedntk.runner`) and returns one row per claim: the claim in words
+with its source in Liao & Kyrillidis (arXiv 2112.02668v1), the test, an effect size with a
+bootstrap confidence interval, a one-sided p-value in the claimed direction and a verdict.
+:func:`render_claims` turns that table into Markdown and self-contained HTML.
+
+Verdict rule (the same for every claim)
+---------------------------------------
+* "reproduced": the one-sided test in the claimed direction has p < alpha (and the effect
+  does not point the other way);
+* "not reproduced": the one-sided test in the opposite direction has p < alpha, or the effect
+  size points the other way (whatever its p-value);
+* "inconclusive": neither (including: too few seeds to run the test);
+* "not run": the experiment the claim needs is not in this configuration.
+
+Replicates: seeds, not grid cells
+---------------------------------
+A run's initialisation W_0 depends on its seed only, and its masks come from the same
+uniforms for every cell of the same seed (entry (l, r) of round k is ``U < xi`` with U from
+the generator of (seed, k); :mod:`maskedntk.masks`, :mod:`maskedntk.rng`).  So two runs of
+the same seed in different cells share W_0 and nested masks: (p, seed) blocks with the same
+seed are *not* independent, and treating the 10 x 5 (p, seed) blocks of the default heatmap
+as 50 independent blocks would understate the p-values.  Every test here therefore uses the
+seed as its unit of replication:
+
+* trend claims (``xi_lowers_error``, ``p_lowers_error``, ``p_speeds_rate``,
+  ``categorical_p_raises_error``, ``categorical_tau_raises_error``, ``width_lowers_error_*``):
+  within each block (stratum, seed) -- stratum = the values of the other grid factors,
+  e.g. p for the xi claim -- the treatment levels are ranked by the response; each seed's
+  ranks are averaged over its strata, and Page's L trend test (``scipy.stats.page_trend_test``)
+  is run with blocks = seeds and the treatments ordered by the predicted ranking.  Under
+  the null of no treatment effect each block's ranking is exchangeable, hence so is each
+  seed's mean ranking, and the seeds are independent, so the test is valid.  With only two
+  treatment levels (Page's L needs three) a one-sided Wilcoxon signed-rank test over the
+  seeds' mean Kendall tau is used instead.  Effect = the mean over (stratum, seed) blocks
+  of Kendall's tau between the treatment and the response.  The note also gives Page's
+  test on the (stratum, seed) blocks *as if* they were independent, for comparison.  The
+  width claim is tested for each mask type separately (Theorem 3's and Theorem 7's error
+  terms differ, and the two may move in opposite directions).  scipy chooses Page's exact null distribution or
+  its normal approximation (the latter is conservative in the far tail).
+* ``xi_one_vanishes``: per (stratum, seed) pair, log plateau(xi = 1) - log plateau(largest
+  xi < 1); averaged over each seed's pairs; one-sided Wilcoxon signed-rank over seeds.
+  Effect = the median ratio plateau(xi = 1) / plateau(largest xi < 1) over pairs.
+* ``three_phases``: per (cell, seed) with xi < 1, the fraction of rounds k >= k0 (k0 =
+  ceil(TRANSIENT_ROUNDS * K), at least 1: the transient is skipped) in which (i) local
+  training lowered the surrogate (trace at step tau < step 0), (ii) aggregation lowered it
+  (L_{k+1} < trace at step tau), (iii) resampling raised it (trace at step 0 of round k >
+  L_k).  Rounds are summarised inside a run, never pooled as independent.  Each fraction is
+  averaged over each seed's cells and tested > 1/2 with a one-sided Wilcoxon signed-rank
+  test over seeds.  The claim is a conjunction, so it is tested as an intersection-union
+  test: p = the largest of the three p-values (valid at level alpha without correction);
+  effect = the smallest of the three mean fractions.
+* ``rate_at_least_theorem``: the theorems' factor is a per-configuration bound, so the unit
+  is the grid cell: per cell, the mean over its seeds of rate_empirical against rate_theory
+  (Theorem 3 for Bernoulli masks, Theorem 7 for categorical); one-sided sign test
+  (``scipy.stats.binomtest``) that more cells are at or below the bound than above.  Effect =
+  the fraction of cells at or below the bound.
+
+Power: a one-sided Wilcoxon signed-rank test over S seeds cannot give p below 2^-S (1/32 =
+0.031 with the default 5 seeds, 1/8 with the CI config's 3), so the Wilcoxon-based claims
+are "reproduced" at alpha = 0.05 only when at least 5 seeds all agree.
+
+Confidence intervals are percentile bootstraps (``n_boot`` resamples, numpy
+``Generator`` seeded by (seed, claim index)) that resample whole seeds (clusters), or cells
+for the rate claim, so they respect the same dependence.  Diverged runs (``diverged`` True
+or a NaN plateau) are dropped and counted in the note; blocks that lose a treatment level
+are dropped (Page's test needs complete blocks), except that a level missing from more than
+half of the blocks is dropped instead of those blocks; runs flagged "not converged" are kept
+and counted in the note.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+#: grid factors that can define a cell (the strata are those that vary)
+DESIGN_COLUMNS = ("mask", "aggregation", "surrogate", "loss", "init", "p", "xi", "tau", "m", "kappa")
+
+#: fraction of the K rounds skipped as transient by the three-phases check (at least 1 round)
+TRANSIENT_ROUNDS = 0.1
+
+#: experiments whose runs enter the rate claim
+RATE_EXPERIMENTS = ("heatmap_bernoulli", "heatmap_categorical", "local_steps", "width")
+
+VERDICT_RULE = (
+    'Verdict{level}: "reproduced" when the one-sided test in the claimed direction has p < alpha; '
+    '"not reproduced" when the one-sided test in the opposite direction has p < alpha or the '
+    'effect size points the other way; "inconclusive" otherwise; "not run" when the '
+    "configuration has no such experiment. Seeds are the replicates (runs of one seed share "
+    "their initialisation and mask draws across cells); confidence intervals are percentile "
+    "bootstraps over seeds (over cells for the rate claim). Source: Liao & Kyrillidis, arXiv "
+    "2112.02668v1."
+)
+
+#: claim id -> (statement with source, experiment(s))
+CLAIMS: dict[str, tuple[str, str]] = {
+    "xi_lowers_error": (
+        "Fix the number of subnetworks p and raise the selection probability xi: the error "
+        "neighbourhood (plateau) falls (v1 sec. 5, Fig. 2b; Theorem 3, B1).",
+        "heatmap_bernoulli",
+    ),
+    "xi_one_vanishes": (
+        "At xi = 1 the error neighbourhood vanishes: B1 = 0 and training is plain GD (v1 sec. 4.1, "
+        "after Corollary 4; Theorem 3).",
+        "heatmap_bernoulli",
+    ),
+    "p_lowers_error": (
+        "Fix xi < 1 and raise p: the error neighbourhood falls (v1 sec. 5, Fig. 2b; Corollary 5).",
+        "heatmap_bernoulli",
+    ),
+    "p_speeds_rate": (
+        "Fix xi < 1 and raise p: convergence is faster, since theta = 1 - (1 - xi)^p grows "
+        "(v1 sec. 4.1, after Corollary 5; Theorem 3 rate factor).",
+        "heatmap_bernoulli",
+    ),
+    "categorical_p_raises_error": (
+        "Categorical masks: the error grows with the number of subnetworks p (v1 sec. 5, Fig. 2c; Theorem 7).",
+        "heatmap_categorical",
+    ),
+    "categorical_tau_raises_error": (
+        "Categorical masks: the error grows with the number of local steps tau (v1 sec. 5, Fig. 2c; Theorem 7).",
+        "heatmap_categorical",
+    ),
+    "width_lowers_error_bernoulli": (
+        "Bernoulli masks: a wider network (larger m) has a smaller error (the first term of B1, "
+        "64 (1-xi)^2 n^3 d / (m lambda0^2), Theorem 3).",
+        "width",
+    ),
+    "width_lowers_error_categorical": (
+        "Categorical masks: a wider network (larger m) has a smaller error (Theorem 7's error term "
+        "O(tau (p-1)^2 n^3 d / (lambda0^2 m)); v1 sec. 4.1, after Theorem 7).",
+        "width",
+    ),
+    "three_phases": (
+        "Traced through local steps, every global round shows three phases: a smooth decrease "
+        "during local training, a drop at aggregation, a rise when new masks are sampled (v1 sec. 5, Fig. 2a).",
+        "dynamics",
+    ),
+    "rate_at_least_theorem": (
+        "The loss contracts per round at least as fast as the theorems' factor: 1 - eta theta tau "
+        "lambda0 / 4 (Theorem 3, eq. 7) for Bernoulli masks, 1/2 + 1/2 (1 - eta lambda0 / 2)^tau "
+        "(Theorem 7) for categorical masks.",
+        ", ".join(RATE_EXPERIMENTS),
+    ),
+}
+
+COLUMNS = (
+    "claim",
+    "statement",
+    "experiment",
+    "test",
+    "n_units",
+    "effect",
+    "effect_label",
+    "ci_low",
+    "ci_high",
+    "p_value",
+    "verdict",
+    "note",
+)
+
+VERDICTS = ("reproduced", "not reproduced", "inconclusive", "not run")
+
+
+# ---------------------------------------------------------------------------------------
+# small statistical helpers
+# ---------------------------------------------------------------------------------------
+
+
+def verdict(p_claim: float, p_opposite: float, effect: float, null: float, sign: int, alpha: float) -> str:
+    """The verdict rule of the module docstring.  ``sign`` is the claimed direction of
+    ``effect - null`` (-1: below the null value, +1: above)."""
+    other_way = math.isfinite(effect) and sign * (effect - null) < 0
+    if (math.isfinite(p_opposite) and p_opposite < alpha) or other_way:
+        return "not reproduced"
+    if math.isfinite(p_claim) and p_claim < alpha:
+        return "reproduced"
+    return "inconclusive"
+
+
+def _wilcoxon_one_sided(x, sign: int) -> tuple[float, float]:
+    """One-sided Wilcoxon signed-rank p-values (claimed, opposite) that the centre of ``x``
+    lies on the ``sign`` side of 0.  Zero differences are dropped (Wilcoxon's convention);
+    NaN when fewer than 2 units, 1.0 in both directions when every difference is zero."""
+    x = np.asarray(x, dtype=np.float64)
+    x = x[np.isfinite(x)]
+    if x.size < 2:
+        return math.nan, math.nan
+    if np.all(x == 0):
+        return 1.0, 1.0
+    claimed = "greater" if sign > 0 else "less"
+    opposite = "less" if sign > 0 else "greater"
+    return (
+        float(stats.wilcoxon(x, alternative=claimed).pvalue),
+        float(stats.wilcoxon(x, alternative=opposite).pvalue),
+    )
+
+
+def _page_one_sided(data: np.ndarray) -> tuple[float, float]:
+    """Page's L test p-values (increasing across columns, decreasing across columns) for an
+    (blocks x treatments) array; NaN when the shape does not allow the test."""
+    data = np.asarray(data, dtype=np.float64)
+    if data.ndim != 2 or data.shape[0] < 2 or data.shape[1] < 3:
+        return math.nan, math.nan
+    up = float(stats.page_trend_test(data).pvalue)
+    down = float(stats.page_trend_test(data[:, ::-1]).pvalue)
+    return up, down
+
+
+def cluster_bootstrap(
+    values: np.ndarray,
+    clusters: np.ndarray,
+    statistic: Callable[[np.ndarray], float],
+    n_boot: int,
+    rng: np.random.Generator,
+    alpha: float,
+) -> tuple[float, float]:
+    """Percentile bootstrap interval (level 1 - alpha) of ``statistic(values)`` that resamples
+    whole clusters with replacement (``values`` rows of a resampled cluster enter together).
+
+    NaN when there are fewer than 2 clusters."""
+    values = np.asarray(values, dtype=np.float64)
+    clusters = np.asarray(clusters)
+    labels = pd.unique(clusters)
+    if len(labels) < 2 or n_boot < 1:
+        return math.nan, math.nan
+    groups = [values[clusters == c] for c in labels]
+    draws = rng.integers(0, len(groups), size=(n_boot, len(groups)))
+    boot = np.array([statistic(np.concatenate([groups[i] for i in row])) for row in draws])
+    boot = boot[np.isfinite(boot)]
+    if boot.size == 0:
+        return math.nan, math.nan
+    lo, hi = np.quantile(boot, [alpha / 2, 1 - alpha / 2])
+    return float(lo), float(hi)
+
+
+def _kendall(x, y) -> float:
+    """Kendall's tau-b of (x, y); 0 when y is constant (no association)."""
+    t = stats.kendalltau(x, y).statistic
+    return float(t) if np.isfinite(t) else 0.0
+
+
+def _fmt_p(p: float) -> str:
+    if not math.isfinite(p):
+        return "n/a"
+    return f"{p:.2g}" if p >= 1e-4 else "< 1e-4"
+
+
+def _p_eq(p: float) -> str:
+    """'p = 0.016', 'p < 1e-4' or 'p n/a' for a note."""
+    txt = _fmt_p(p)
+    return f"p {txt}" if txt.startswith("<") or txt == "n/a" else f"p = {txt}"
+
+
+# ---------------------------------------------------------------------------------------
+# table preparation
+# ---------------------------------------------------------------------------------------
+
+
+def _as_bool(s: pd.Series) -> pd.Series:
+    if s.dtype == bool:
+        return s
+    return s.map(lambda v: str(v).strip().lower() in ("true", "1", "1.0", "yes")).astype(bool)
+
+
+def _clean_runs(runs: pd.DataFrame, response: str) -> tuple[pd.DataFrame, list[str]]:
+    """Drop diverged runs (diverged True or NaN plateau) and runs without a finite response;
+    return the kept runs and the notes."""
+    runs = runs.copy()
+    notes = []
+    div = _as_bool(runs["diverged"]) if "diverged" in runs else pd.Series(False, index=runs.index)
+    div = div | ~np.isfinite(runs["plateau"].astype(float))
+    if div.any():
+        notes.append(f"{int(div.sum())} of {len(runs)} runs diverged (diverged or NaN plateau) and were dropped")
+    runs = runs[~div]
+    bad = ~np.isfinite(runs[response].astype(float))
+    if response != "plateau" and bad.any():
+        notes.append(f"{int(bad.sum())} non-diverged runs had no finite {response} and were dropped")
+    runs = runs[~bad]
+    if "xi" in runs:
+        runs["xi"] = runs["xi"].astype(float).round(12)
+    return runs, notes
+
+
+def _unconverged_note(runs: pd.DataFrame) -> list[str]:
+    if "converged" not in runs or runs.empty:
+        return []
+    nc = ~_as_bool(runs["converged"])
+    if not nc.any():
+        return []
+    return [
+        f"{int(nc.sum())} of {len(runs)} runs used were flagged not converged (plateau still drifting); "
+        "their plateau is the last-quarter mean as measured"
+    ]
+
+
+def _strata(runs: pd.DataFrame, treatment: str) -> list[str]:
+    """The grid factors other than ``treatment`` that vary and are not a function of it
+    (e.g. xi = 1/p for categorical masks is not a stratum of a p sweep)."""
+    out = []
+    for c in DESIGN_COLUMNS:
+        if c == treatment or c not in runs or runs[c].nunique(dropna=False) < 2:
+            continue
+        # skip a factor fixed by the treatment or by a stratum already chosen (xi = 1/p
+        # for categorical masks; xi fixed by the mask type in the width experiment)
+        if any(runs.groupby(g)[c].nunique(dropna=False).max() <= 1 for g in (treatment, *out)):
+            continue
+        out.append(c)
+    return out
+
+
+def _levels_text(levels) -> str:
+    return ", ".join(f"{v:g}" if isinstance(v, (int, float, np.number)) else str(v) for v in levels)
+
+
+# ---------------------------------------------------------------------------------------
+# the claims
+# ---------------------------------------------------------------------------------------
+
+
+def _base_row(claim: str, experiment: str | None = None) -> dict:
+    statement, exp = CLAIMS[claim]
+    row = dict.fromkeys(COLUMNS, math.nan)
+    row.update(claim=claim, statement=statement, experiment=experiment or exp, test="", effect_label="", note="")
+    row["n_units"] = 0
+    return row
+
+
+def _not_run(claim: str, missing: str) -> dict:
+    row = _base_row(claim)
+    row.update(verdict="not run", note=f"experiment {missing} is not in this configuration")
+    return row
+
+
+def _seed_trend_test(ranks: np.ndarray, taus: np.ndarray, seeds: np.ndarray, sign: int) -> tuple[float, float]:
+    """(claimed, opposite) one-sided p-values of the seed-level trend test: Page's L over the
+    seeds' mean within-block ranks (``ranks`` columns in the order of increasing predicted
+    response), or with 2 levels a Wilcoxon signed-rank test over the seeds' mean Kendall tau."""
+    ids = pd.unique(seeds)
+    if ranks.shape[1] >= 3:
+        return _page_one_sided(np.array([ranks[seeds == s].mean(axis=0) for s in ids]))
+    return _wilcoxon_one_sided(np.array([taus[seeds == s].mean() for s in ids]), sign)
+
+
+def trend_claim(
+    claim: str,
+    runs: pd.DataFrame,
+    *,
+    treatment: str,
+    response: str,
+    sign: int,
+    alpha: float,
+    n_boot: int,
+    rng: np.random.Generator,
+    restriction: str = "",
+) -> dict:
+    """A monotone-trend claim: ``response`` moves with ``treatment`` in direction ``sign``
+    (+1 increasing, -1 decreasing), within blocks (stratum, seed); see the module docstring."""
+    row = _base_row(claim)
+    runs, notes = _clean_runs(runs, response)
+    strata = _strata(runs, treatment)
+    keys = [*strata, "seed"]
+    dup = runs.duplicated([*keys, treatment])
+    if dup.any():
+        notes.append(f"{int(dup.sum())} duplicate runs per (block, {treatment}) were averaged")
+    wide = runs.pivot_table(index=keys, columns=treatment, values=response, aggfunc="mean")
+    # a level missing from most blocks (e.g. diverged for most p) is dropped rather than
+    # every block that lacks it; the remaining incomplete blocks are dropped
+    sparse = wide.columns[wide.notna().mean(axis=0) < 0.5]
+    if len(sparse) and len(sparse) < len(wide.columns):
+        notes.append(f"{treatment} = {_levels_text(sparse)} present in fewer than half of the blocks: level dropped")
+        wide = wide.drop(columns=sparse)
+    levels = np.asarray(wide.columns, dtype=np.float64)
+    complete = wide.notna().all(axis=1)
+    if (~complete).any():
+        notes.append(f"{int((~complete).sum())} of {len(wide)} blocks lost a {treatment} level and were dropped")
+    wide = wide[complete]
+    direction = "decreasing" if sign < 0 else "increasing"
+    strata_txt = ", ".join(strata) if strata else "none"
+    block_txt = f"({strata_txt}; seed)" if strata else "seed"
+    row["effect_label"] = f"mean Kendall tau({treatment}, {response}) per {block_txt} block"
+    row["test"] = (
+        f"Page's L trend test ({response} {direction} in {treatment}; levels {_levels_text(levels)}{restriction}); "
+        + (
+            f"blocks = seeds, each seed's within-block ranks averaged over its ({strata_txt}) blocks"
+            if strata
+            else "blocks = seeds"
+        )
+    )
+    if len(levels) < 2 or wide.empty:
+        notes.append(f"fewer than 2 {treatment} levels or no complete block: no test")
+        row.update(verdict="inconclusive", note="; ".join(notes))
+        return row
+    used = runs.set_index(keys).index.isin(wide.index)
+    notes += _unconverged_note(runs[used])
+
+    values = wide.to_numpy(dtype=np.float64)
+    seeds = wide.index.get_level_values("seed").to_numpy()
+    taus = np.array([_kendall(levels, v) for v in values])
+    ranks = stats.rankdata(values, axis=1)
+    seed_ids = pd.unique(seeds)
+    # columns in the order of increasing predicted response
+    order = np.argsort(levels) if sign > 0 else np.argsort(levels)[::-1]
+    p_claim, p_opp = _seed_trend_test(ranks[:, order], taus, seeds, sign)
+    p_blocks, _ = _seed_trend_test(ranks[:, order], taus, np.arange(len(taus)), sign)
+    if len(levels) < 3:
+        row["test"] = (
+            f"one-sided Wilcoxon signed-rank over seeds of the mean Kendall tau({treatment}, {response}) "
+            f"(only 2 {treatment} levels: {_levels_text(levels)}{restriction}; Page's L needs 3)"
+        )
+    effect = float(taus.mean())
+    lo, hi = cluster_bootstrap(taus, seeds, np.mean, n_boot, rng, alpha)
+    if len(seed_ids) < 2:
+        notes.append("fewer than 2 seeds: no test")
+    notes.append(
+        f"{len(wide)} {block_txt} blocks from {len(seed_ids)} seeds; the same test treating the "
+        f"blocks as independent gives {_p_eq(p_blocks)}"
+    )
+    row.update(
+        n_units=len(seed_ids),
+        effect=effect,
+        ci_low=lo,
+        ci_high=hi,
+        p_value=p_claim,
+        verdict=verdict(p_claim, p_opp, effect, 0.0, sign, alpha),
+        note="; ".join(notes),
+    )
+    return row
+
+
+def xi_one_claim(runs: pd.DataFrame, *, alpha: float, n_boot: int, rng: np.random.Generator) -> dict:
+    """``xi_one_vanishes``: plateau(xi = 1) < plateau(largest xi < 1), paired within (stratum, seed)."""
+    row = _base_row("xi_one_vanishes")
+    runs, notes = _clean_runs(runs, "plateau")
+    row["effect_label"] = "median ratio plateau(xi = 1) / plateau(largest xi < 1) over paired runs"
+    below = runs.loc[runs["xi"] < 1, "xi"]
+    if not (runs["xi"] == 1).any() or below.empty:
+        row.update(verdict="inconclusive", note="; ".join([*notes, "needs xi = 1 and some xi < 1: no test"]))
+        return row
+    xi_max = float(below.max())
+    runs = runs[runs["xi"].isin([1.0, xi_max])]
+    strata = _strata(runs, "xi")
+    keys = [*strata, "seed"]
+    pair_txt = f"({', '.join(strata)}; seed)" if strata else "seed"
+    row["effect_label"] = f"median ratio plateau(xi = 1) / plateau(largest xi < 1) over {pair_txt} pairs"
+    wide = runs.pivot_table(index=keys, columns="xi", values="plateau", aggfunc="mean")
+    complete = wide.notna().all(axis=1)
+    if (~complete).any():
+        notes.append(f"{int((~complete).sum())} pairs lost a run and were dropped")
+    wide = wide[complete]
+    tiny = np.finfo(np.float64).tiny
+    logr = np.log(np.maximum(wide[1.0].to_numpy(), tiny)) - np.log(np.maximum(wide[xi_max].to_numpy(), tiny))
+    seeds = wide.index.get_level_values("seed").to_numpy()
+    seed_ids = pd.unique(seeds)
+    seed_logr = np.array([logr[seeds == s].mean() for s in seed_ids])
+    p_claim, p_opp = _wilcoxon_one_sided(seed_logr, -1)
+    p_pairs, _ = _wilcoxon_one_sided(logr, -1)
+    ratio = np.exp(logr)
+    effect = float(np.median(ratio)) if ratio.size else math.nan
+    lo, hi = cluster_bootstrap(ratio, seeds, np.median, n_boot, rng, alpha)
+    used = runs.set_index(keys).index.isin(wide.index)
+    notes += _unconverged_note(runs[used])
+    notes.append(
+        f"{len(wide)} {pair_txt} pairs from {len(seed_ids)} seeds; Wilcoxon over the "
+        f"pairs as if independent: {_p_eq(p_pairs)}; largest ratio {ratio.max():.3g}"
+        if ratio.size
+        else "no complete pair"
+    )
+    row.update(
+        test=(
+            f"one-sided Wilcoxon signed-rank over seeds of the mean over {pair_txt} pairs of "
+            f"log plateau(xi = 1) - log plateau(xi = {xi_max:g}) < 0"
+        ),
+        n_units=len(seed_ids),
+        effect=effect,
+        ci_low=lo,
+        ci_high=hi,
+        p_value=p_claim,
+        verdict=verdict(p_claim, p_opp, effect, 1.0, -1, alpha),
+        note="; ".join(notes),
+    )
+    return row
+
+
+def phase_fractions(runs: pd.DataFrame, trajectories: pd.DataFrame, trace: pd.DataFrame, k0: int) -> pd.DataFrame:
+    """Per (cell, seed): the fractions of rounds k = k0..K-1 with (i) trace[k, tau] < trace[k, 0]
+    (local training lowers the surrogate), (ii) L_{k+1} < trace[k, tau] (aggregation lowers
+    it), (iii) trace[k, 0] > L_k (resampling raises it), and the number of rounds used."""
+    taus = runs.drop_duplicates("cell").set_index("cell")["tau"]
+    tr = trace[["cell", "seed", "round", "step", "L_surrogate"]]
+    start = tr[tr["step"] == 0].rename(columns={"L_surrogate": "s0"}).drop(columns="step")
+    last = tr[tr["step"] == tr["cell"].map(taus)].rename(columns={"L_surrogate": "stau"}).drop(columns="step")
+    L = trajectories[["cell", "seed", "round", "L"]]
+    nxt = L.assign(round=L["round"] - 1).rename(columns={"L": "L_next"})
+    df = start.merge(last, on=["cell", "seed", "round"]).merge(L, on=["cell", "seed", "round"])
+    df = df.merge(nxt, on=["cell", "seed", "round"])
+    df = df[df["round"] >= k0]
+    df = df.assign(
+        local=df["stau"] < df["s0"],
+        aggregate=df["L_next"] < df["stau"],
+        resample=df["s0"] > df["L"],
+    )
+    out = df.groupby(["cell", "seed"])[["local", "aggregate", "resample"]].mean()
+    out["rounds"] = df.groupby(["cell", "seed"]).size()
+    return out.reset_index()
+
+
+def three_phases_claim(
+    runs: pd.DataFrame,
+    trajectories: pd.DataFrame,
+    trace: pd.DataFrame,
+    *,
+    alpha: float,
+    n_boot: int,
+    rng: np.random.Generator,
+) -> dict:
+    """``three_phases`` (see the module docstring)."""
+    row = _base_row("three_phases")
+    row["effect_label"] = "smallest of the three mean per-run fractions of rounds showing the phase"
+    row["test"] = (
+        "per (cell, seed) with xi < 1, fraction of rounds after the transient with (i) local decrease, (ii) drop "
+        "at aggregation, (iii) rise at resampling; each tested > 1/2 by a one-sided Wilcoxon signed-rank over seeds "
+        "(seed = mean over its cells); intersection-union test: p = max of the three"
+    )
+    runs, notes = _clean_runs(runs, "plateau")
+    runs = runs[runs["xi"] < 1]
+    if runs.empty or trace is None or trace.empty:
+        row.update(verdict="inconclusive", note="; ".join([*notes, "no trace of a cell with xi < 1: no test"]))
+        return row
+    K = int(trajectories["round"].max())
+    k0 = max(1, math.ceil(TRANSIENT_ROUNDS * K))
+    units = runs[["cell", "seed"]]
+    tr = trace.merge(units, on=["cell", "seed"])
+    tj = trajectories.merge(units, on=["cell", "seed"])
+    bad = pd.concat(
+        [
+            tr.loc[~np.isfinite(tr["L_surrogate"]), ["cell", "seed"]],
+            tj.loc[~np.isfinite(tj["L"]), ["cell", "seed"]],
+        ]
+    ).drop_duplicates()
+    if len(bad):
+        notes.append(f"{len(bad)} (cell, seed) runs with non-finite losses were dropped")
+        keep = ~units.set_index(["cell", "seed"]).index.isin(bad.set_index(["cell", "seed"]).index)
+        runs = runs[keep]
+    fr = phase_fractions(runs, tj, tr, k0)
+    fr = fr.merge(runs[["cell", "seed"]], on=["cell", "seed"])
+    if fr.empty:
+        row.update(verdict="inconclusive", note="; ".join([*notes, "no round after the transient: no test"]))
+        return row
+    phases = ["local", "aggregate", "resample"]
+    seed_ids = pd.unique(fr["seed"])
+    seed_means = fr.groupby("seed")[phases].mean()
+    p_claims, p_opps, p_units = [], [], []
+    for ph in phases:
+        pc, po = _wilcoxon_one_sided(seed_means[ph].to_numpy() - 0.5, +1)
+        pu, _ = _wilcoxon_one_sided(fr[ph].to_numpy() - 0.5, +1)
+        p_claims.append(pc)
+        p_opps.append(po)
+        p_units.append(pu)
+    means = fr[phases].mean().to_numpy()
+    effect = float(means.min())
+    p_claim = max(p_claims) if all(math.isfinite(p) for p in p_claims) else math.nan
+    p_opp = min((p for p in p_opps if math.isfinite(p)), default=math.nan)
+    vals = fr[phases].to_numpy(dtype=np.float64)
+    lo, hi = cluster_bootstrap(vals, fr["seed"].to_numpy(), lambda v: float(v.mean(axis=0).min()), n_boot, rng, alpha)
+    notes += _unconverged_note(runs)
+    notes.append(
+        f"rounds k = {k0}..{K - 1} of K = {K} (the first {k0} skipped as transient); "
+        f"{len(fr)} (cell, seed) runs, cells xi = {_levels_text(sorted(runs['xi'].unique()))}, {len(seed_ids)} seeds"
+    )
+    notes.append(
+        "mean fractions / p over seeds / p over (cell, seed) runs as if independent: "
+        + ", ".join(
+            f"({i}) {ph} {m:.2f} / {_fmt_p(pc)} / {_fmt_p(pu)}"
+            for i, ph, m, pc, pu in zip(("i", "ii", "iii"), phases, means, p_claims, p_units, strict=True)
+        )
+    )
+    row.update(
+        n_units=len(seed_ids),
+        effect=effect,
+        ci_low=lo,
+        ci_high=hi,
+        p_value=p_claim,
+        verdict=verdict(p_claim, p_opp, effect, 0.5, +1, alpha),
+        note="; ".join(notes),
+    )
+    return row
+
+
+def rate_claim(runs_by_experiment: Mapping[str, pd.DataFrame], *, alpha: float, n_boot: int, rng) -> dict:
+    """``rate_at_least_theorem``: per cell, mean rate_empirical over seeds <= rate_theory."""
+    exps = [e for e in RATE_EXPERIMENTS if e in runs_by_experiment]
+    row = _base_row("rate_at_least_theorem", experiment=", ".join(exps))
+    row["effect_label"] = "fraction of cells whose mean rate_empirical <= rate_theory"
+    row["test"] = (
+        "one-sided sign test (binomial, p = 1/2) over cells: mean over seeds of rate_empirical below rate_theory; "
+        "cells where they are equal are dropped"
+    )
+    notes = []
+    cells = []
+    for e in exps:
+        r, n = _clean_runs(runs_by_experiment[e], "rate_empirical")
+        notes += [f"{e}: {x}" for x in n]
+        if r.empty:
+            continue
+        if "eta_ratio" not in r:
+            r = r.assign(eta_ratio=math.nan)
+        g = r.groupby("cell").agg(
+            rate_empirical=("rate_empirical", "mean"),
+            rate_theory=("rate_theory", "mean"),
+            eta_ratio=("eta_ratio", "mean"),
+        )
+        g["experiment"] = e
+        cells.append(g.reset_index())
+    if not cells:
+        row.update(verdict="inconclusive", note="; ".join([*notes, "no run with a finite rate_empirical: no test"]))
+        return row
+    c = pd.concat(cells, ignore_index=True)
+    c = c[np.isfinite(c["rate_theory"])]
+    diff = (c["rate_empirical"] - c["rate_theory"]).to_numpy()
+    hold = diff <= 0
+    n_below, n_above = int((diff < 0).sum()), int((diff > 0).sum())
+    if n_below + n_above == 0:
+        p_claim = p_opp = math.nan
+    else:
+        p_claim = float(stats.binomtest(n_below, n_below + n_above, 0.5, alternative="greater").pvalue)
+        p_opp = float(stats.binomtest(n_below, n_below + n_above, 0.5, alternative="less").pvalue)
+    effect = float(hold.mean()) if hold.size else math.nan
+    lo, hi = cluster_bootstrap(hold.astype(float), np.arange(hold.size), np.mean, n_boot, rng, alpha)
+    notes.append(
+        f"{len(c)} cells; {n_above} above the bound"
+        + (f" (largest excess {diff.max():.3g})" if n_above else "")
+        + f"; median rate_empirical {np.median(c['rate_empirical']):.3g} vs median rate_theory "
+        f"{np.median(c['rate_theory']):.3g}"
+    )
+    er = c["eta_ratio"].to_numpy(dtype=np.float64)
+    er = er[np.isfinite(er)]
+    if er.size:
+        regime = (
+            "exceeds it, so the theorems do not apply and this compares the measured rate with the formula"
+            if er.max() > 1
+            else "is within it up to constants"
+        )
+        notes.append(f"eta / the theorems' step-size scale = {er.min():.3g}..{er.max():.3g}: the step size {regime}")
+    row.update(
+        n_units=len(c),
+        effect=effect,
+        ci_low=lo,
+        ci_high=hi,
+        p_value=p_claim,
+        verdict=verdict(p_claim, p_opp, effect, 0.5, +1, alpha),
+        note="; ".join(notes),
+    )
+    return row
+
+
+# ---------------------------------------------------------------------------------------
+# entry points
+# ---------------------------------------------------------------------------------------
+
+
+def evaluate_claims(
+    tables: Mapping[str, Mapping[str, pd.DataFrame]],
+    alpha: float = 0.05,
+    n_boot: int = 2000,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Test every claim of ALGORITHM.md sec. 4 on ``tables`` = {experiment: {"runs": df,
+    "trajectories": df, "trace": df}} (only the experiments present); one row per claim,
+    columns :data:`COLUMNS`.  A claim whose experiment is absent gets verdict "not run"."""
+    if not (0.0 < float(alpha) < 1.0):
+        raise ValueError(f"alpha = {alpha!r}: must lie in (0, 1)")
+    if int(n_boot) != n_boot or n_boot < 1:
+        raise ValueError(f"n_boot = {n_boot!r}: must be a positive integer")
+    n_boot = int(n_boot)
+    alpha = float(alpha)
+
+    def rng(i):
+        return np.random.default_rng([int(seed), i])
+
+    def runs_of(e):
+        return tables[e]["runs"] if e in tables else None
+
+    kw = dict(alpha=alpha, n_boot=n_boot)
+    rows = []
+    ids = list(CLAIMS)
+    hb = runs_of("heatmap_bernoulli")
+    if hb is None:
+        rows += [_not_run(c, "heatmap_bernoulli") for c in ids[:4]]
+    else:
+        below = hb[hb["xi"].astype(float) < 1]
+        rows.append(
+            trend_claim(
+                "xi_lowers_error",
+                below,
+                treatment="xi",
+                response="plateau",
+                sign=-1,
+                rng=rng(0),
+                restriction="; xi < 1",
+                **kw,
+            )
+        )
+        rows.append(xi_one_claim(hb, rng=rng(1), **kw))
+        rows.append(
+            trend_claim(
+                "p_lowers_error",
+                below,
+                treatment="p",
+                response="plateau",
+                sign=-1,
+                rng=rng(2),
+                restriction="; xi < 1",
+                **kw,
+            )
+        )
+        rows.append(
+            trend_claim(
+                "p_speeds_rate",
+                below,
+                treatment="p",
+                response="rate_empirical",
+                sign=-1,
+                rng=rng(3),
+                restriction="; xi < 1",
+                **kw,
+            )
+        )
+    hc = runs_of("heatmap_categorical")
+    if hc is None:
+        rows += [_not_run(c, "heatmap_categorical") for c in ids[4:6]]
+    else:
+        rows.append(
+            trend_claim("categorical_p_raises_error", hc, treatment="p", response="plateau", sign=+1, rng=rng(4), **kw)
+        )
+        rows.append(
+            trend_claim(
+                "categorical_tau_raises_error",
+                hc[hc["p"] > 1],
+                treatment="tau",
+                response="plateau",
+                sign=+1,
+                rng=rng(5),
+                restriction="; p > 1",
+                **kw,
+            )
+        )
+    w = runs_of("width")
+    for i, mask in enumerate(("bernoulli", "categorical")):
+        claim = f"width_lowers_error_{mask}"
+        sub = None if w is None else w[w["mask"] == mask]
+        if sub is None or sub.empty:
+            rows.append(_not_run(claim, f"width ({mask} masks)"))
+            continue
+        rows.append(
+            trend_claim(claim, sub, treatment="m", response="plateau", sign=-1, rng=rng(6 + 3 * i),
+                        restriction=f"; {mask} masks", **kw)
+        )
+    if "dynamics" not in tables:
+        rows.append(_not_run("three_phases", "dynamics"))
+    else:
+        t = tables["dynamics"]
+        rows.append(three_phases_claim(t["runs"], t["trajectories"], t.get("trace"), rng=rng(7), **kw))
+    present = {e: tables[e]["runs"] for e in RATE_EXPERIMENTS if e in tables}
+    if not present:
+        rows.append(_not_run("rate_at_least_theorem", " / ".join(RATE_EXPERIMENTS)))
+    else:
+        rows.append(rate_claim(present, rng=rng(8), **kw))
+    df = pd.DataFrame(rows, columns=list(COLUMNS))
+    df["n_units"] = df["n_units"].astype(int)
+    return df
+
+
+def _effect_text(r) -> str:
+    if not math.isfinite(r["effect"]):
+        return "n/a"
+    txt = f"{r['effect']:.3g}"
+    if math.isfinite(r["ci_low"]) and math.isfinite(r["ci_high"]):
+        txt += f" [{r['ci_low']:.3g}, {r['ci_high']:.3g}]"
+    return txt
+
+
+#: verdict -> (Okabe-Ito colour for the border, light tint for the background, dark text
+#: colour of the same hue with contrast >= 4.5 on the tint, symbol); colour-blind safe, and
+#: the verdict is always written out as well
+VERDICT_STYLE = {
+    "reproduced": ("#009E73", "#dff3ec", "#00573f", "\u2714"),
+    "not reproduced": ("#D55E00", "#fae3d4", "#8a3a00", "\u2718"),
+    "inconclusive": ("#E69F00", "#fcf0d6", "#6b4800", "?"),
+    "not run": ("#999999", "#efefef", "#444444", "\u2013"),
+}
+
+
+def render_claims(df: pd.DataFrame, alpha: float | None = None) -> tuple[str, str]:
+    """(Markdown, self-contained HTML) of the claims table: claim, statement, test, n, effect
+    [CI], p, verdict, with the verdict rule and the notes below."""
+    rule = VERDICT_RULE.format(level="" if alpha is None else f" (alpha = {alpha:g})")
+    ci = "" if alpha is None else f" ({100 * (1 - alpha):g}% CI)"
+    md = [
+        "# The paper's claims, tested",
+        "",
+        f"| claim | statement | test | n | effect{ci} | p (one-sided) | verdict |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    notes = []
+    for i, r in enumerate(df.to_dict("records"), 1):
+
+        def cell(s):
+            return str(s).replace("|", "\\|").replace("\n", " ")
+
+        eff = _effect_text(r)
+        if r["effect_label"]:
+            eff += f" ({r['effect_label']})"
+        md.append(
+            f"| `{r['claim']}` | {cell(r['statement'])} | {cell(r['test'] or '-')} | {r['n_units']} | {cell(eff)} | "
+            f"{_fmt_p(r['p_value'])} | **{r['verdict']}** |"
+        )
+        if r["note"]:
+            notes.append(f"{i}. `{r['claim']}`: {r['note']}")
+    md += ["", rule, ""]
+    if notes:
+        md += ["Notes:", "", *notes, ""]
+    markdown = "\n".join(md)
+
+    e = html.escape
+    rows = []
+    for r in df.to_dict("records"):
+        edge, bg, fg, mark = VERDICT_STYLE.get(r["verdict"], ("#000000", "#ffffff", "#000000", ""))
+        rows.append(
+            "<tr>"
+            f"<td><code>{e(r['claim'])}</code><br><span class='small'>{e(str(r['experiment']))}</span></td>"
+            f"<td>{e(r['statement'])}</td>"
+            f"<td class='small'>{e(r['test'] or '-')}</td>"
+            f"<td class='num'>{r['n_units']}</td>"
+            f"<td class='num'>{e(_effect_text(r))}<br><span class='small'>{e(r['effect_label'])}</span></td>"
+            f"<td class='num'>{e(_fmt_p(r['p_value']))}</td>"
+            f"<td class='verdict' style='color:{fg};background:{bg};border-left:6px solid {edge}'>"
+            f"{mark} {e(r['verdict'])}</td>"
+            "</tr>"
+        )
+    note_items = "".join(
+        f"<li><code>{e(r['claim'])}</code>: {e(r['note'])}</li>" for r in df.to_dict("records") if r["note"]
+    )
+    css = (
+        "body{font-family:system-ui,-apple-system,'Segoe UI',Helvetica,Arial,sans-serif;font-size:14px;"
+        "color:#222;margin:1em;line-height:1.35}"
+        "table{border-collapse:collapse;width:100%}"
+        "th,td{border:1px solid #ccc;padding:5px 7px;vertical-align:top;text-align:left}"
+        "th{background:#f2f2f2}"
+        "td.num{text-align:right;white-space:nowrap}"
+        "td.verdict{font-weight:bold;white-space:nowrap}"
+        ".small{font-size:12px;color:#555}"
+        "p.rule{font-size:13px;margin-top:.8em}"
+        "ol{font-size:13px}"
+    )
+    page = (
+        "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
+        "<title>The paper's claims, tested</title>"
+        f"<style>{css}</style></head><body>\n"
+        "<h2>The paper's claims, tested</h2>\n"
+        "<table><thead><tr><th>claim</th><th>statement (source)</th><th>test</th><th>n</th>"
+        f"<th>effect{e(ci)}</th><th>p (one-sided)</th><th>verdict</th></tr></thead>\n<tbody>\n"
+        + "\n".join(rows)
+        + "\n</tbody></table>\n"
+        f"<p class='rule'>{e(rule)}</p>\n"
+        + (f"<p><b>Notes</b></p><ul class='small'>{note_items}</ul>\n" if note_items else "")
+        + "</body></html>\n"
+    )
+    return markdown, page
+
+
+def load_tables(paths: Mapping[str, Mapping[str, str | Path]]) -> dict[str, dict[str, pd.DataFrame]]:
+    """Read {experiment: {"runs": csv, "trajectories": parquet, "trace": parquet}} paths."""
+    out = {}
+    for e, p in paths.items():
+        out[e] = {
+            "runs": pd.read_csv(p["runs"]),
+            "trajectories": pd.read_parquet(p["trajectories"]),
+            "trace": pd.read_parquet(p["trace"]),
+        }
+    return out
+
+
+def tables_in(root, experiments=None) -> dict[str, dict[str, Path]]:
+    """The table paths of every experiment folder under ``root`` (results/tables) that has all three."""
+    root = Path(root)
+    names = experiments if experiments is not None else sorted(d.name for d in root.iterdir() if d.is_dir())
+    out = {}
+    for e in names:
+        p = {
+            "runs": root / e / "runs.csv",
+            "trajectories": root / e / "trajectories.parquet",
+            "trace": root / e / "trace.parquet",
+        }
+        if all(v.exists() for v in p.values()):
+            out[e] = p
+    return out
+
+
+def claims_job(paths, settings: Mapping, out_csv, out_md, out_html) -> pd.DataFrame:
+    """Rule claims: read the tables, test the claims, write the CSV, Markdown and HTML atomically."""
+    import logging
+
+    from .atomic import write_frame, write_text
+
+    log = logging.getLogger("maskedntk")
+    alpha = float(settings.get("alpha", 0.05))
+    df = evaluate_claims(
+        load_tables(paths),
+        alpha=alpha,
+        n_boot=int(settings.get("bootstrap_resamples", 2000)),
+        seed=int(settings.get("seed", 0)),
+    )
+    md, page = render_claims(df, alpha=alpha)
+    write_frame(out_csv, df)
+    write_text(out_md, md)
+    write_text(out_html, page)
+    for r in df.itertuples():
+        log.info("%-30s %-15s effect %s  p %s", r.claim, r.verdict, _effect_text(r._asdict()), _fmt_p(r.p_value))
+    return df
+
+
+def main(argv=None) -> None:
+    """``python -m maskedntk.claims TABLES_DIR [--alpha A] [--boot N] [--seed S]``: print the Markdown."""
+    import argparse
+
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("tables", help="results/tables (one folder per experiment)")
+    ap.add_argument("--alpha", type=float, default=0.05)
+    ap.add_argument("--boot", type=int, default=2000)
+    ap.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args(argv)
+    df = evaluate_claims(load_tables(tables_in(args.tables)), alpha=args.alpha, n_boot=args.boot, seed=args.seed)
+    print(render_claims(df, alpha=args.alpha)[0])
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,230 @@
+"""The Snakemake workflow end to end, on the tiny .test configuration.
+
+One session-scoped run of ``reproduce_all`` in a temporary working directory feeds most
+tests; the interrupted-rerun and the cluster-executor tests run their own subsets and
+compare with it byte for byte.  Update the golden values on purpose with
+``pytest tests/test_workflow.py --update-golden``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+GOLDEN = ROOT / "tests" / "golden" / "test_runs.csv"
+FIGURES = ["fig_dynamics", "fig_heatmap_bernoulli", "fig_heatmap_categorical", "fig_local_steps", "fig_width",
+           "fig_bound_anatomy", "fig_audit"]
+RUNS_COLUMNS = ["experiment", "mask", "xi", "p", "tau", "m", "n", "d", "kappa", "eta", "rounds", "seed", "L0",
+                "plateau", "final", "rate_empirical", "rate_theory", "lambda0", "theta", "B1", "diverged"]
+#: numeric columns compared with the golden values, and the tolerance (float64 on one machine type)
+GOLDEN_FLOATS = ["eta", "lambda0", "theta", "B1", "rate_theory", "L0", "plateau", "final", "rate_empirical",
+                 "authors_estimate"]
+GOLDEN_EXACT = ["experiment", "cell", "seed", "diverged", "diverged_round"]
+GOLDEN_RTOL = 1e-8
+
+pytestmark = pytest.mark.workflow
+
+
+def snakemake(workdir, *args, check=True, timeout=600, **kw):
+    """Run Snakemake on the repository's Snakefile with ``workdir`` as working directory."""
+    cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"), "--directory", str(workdir),
+           *args]
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout, **kw)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"snakemake {' '.join(args)} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-5000:]}")
+    return proc
+
+
+def fresh_workdir(tmp_path_factory, name):
+    wd = tmp_path_factory.mktemp(name)
+    shutil.copytree(ROOT / ".test" / "config", wd / "config")
+    return wd
+
+
+@pytest.fixture(scope="session")
+def test_run(tmp_path_factory):
+    """The .test workflow, reproduce_all, run once from scratch."""
+    wd = fresh_workdir(tmp_path_factory, "dottest")
+    t0 = time.perf_counter()
+    snakemake(wd, "--cores", "2", "reproduce_all", timeout=900)
+    print(f"\n.test reproduce_all: {time.perf_counter() - t0:.0f} s")
+    return wd
+
+
+def test_lint_is_clean():
+    proc = subprocess.run([sys.executable, "-m", "snakemake", "--lint", "--directory", ".test"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "Congratulations, your workflow is in a good condition" in proc.stdout + proc.stderr
+
+
+def test_every_figure_and_table(test_run):
+    for fig in FIGURES:
+        for ext in ("pdf", "png"):
+            path = test_run / "results" / "figures" / f"{fig}.{ext}"
+            assert path.exists() and path.stat().st_size > 5000, path
+        assert (test_run / "logs" / "figures" / f"{fig}.log").exists()
+    png = (test_run / "results" / "figures" / "fig_dynamics.png").read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    runs = pd.read_csv(test_run / "results" / "tables" / "runs.csv")
+    assert set(RUNS_COLUMNS) <= set(runs.columns)
+    cfg = yaml.safe_load((ROOT / ".test" / "config" / "config.yaml").read_text())
+    assert set(runs["experiment"]) == set(cfg["experiments"])
+    assert (runs.groupby(["experiment", "cell"]).size() == cfg["defaults"]["seeds"]).all()
+    traj = pd.read_parquet(test_run / "results" / "tables" / "trajectories.parquet")
+    assert list(traj.columns) == ["experiment", "cell", "seed", "round", "L"]
+    K = cfg["defaults"]["train"]["rounds"]
+    sizes = traj[traj.experiment == "heatmap_bernoulli"].groupby(["cell", "seed"]).size()
+    assert (sizes == K + 1).all()
+    claims = pd.read_csv(test_run / "results" / "tables" / "claims.csv")
+    assert {"claim", "verdict", "p_value", "effect"} <= set(claims.columns)
+    assert set(claims["verdict"]) <= {"reproduced", "not reproduced", "inconclusive", "not run"}
+    used = yaml.safe_load((test_run / "results" / "config_used.yaml").read_text())
+    assert used["experiments"].keys() == cfg["experiments"].keys()
+
+
+def test_logs_show_training_progress(test_run):
+    logs = list((test_run / "logs" / "train").rglob("*.log"))
+    assert len(logs) == len(pd.read_csv(test_run / "results" / "tables" / "runs.csv").groupby(
+        ["experiment", "cell"]))
+    text = logs[0].read_text()
+    assert "round" in text and "L_k" in text and "elapsed" in text and "done in" in text
+
+
+def test_golden_values(test_run, update_golden):
+    runs = pd.read_csv(test_run / "results" / "tables" / "runs.csv")
+    cols = GOLDEN_EXACT + GOLDEN_FLOATS
+    current = runs[cols].sort_values(["experiment", "cell", "seed"]).reset_index(drop=True)
+    if update_golden:
+        GOLDEN.parent.mkdir(parents=True, exist_ok=True)
+        current.to_csv(GOLDEN, index=False, float_format="%.17g")
+        pytest.skip(f"golden values rewritten: {GOLDEN}")
+    assert GOLDEN.exists(), "no golden values: run pytest tests/test_workflow.py --update-golden"
+    golden = pd.read_csv(GOLDEN)
+    assert len(current) == len(golden)
+    for c in GOLDEN_EXACT:
+        assert current[c].astype(str).tolist() == golden[c].astype(str).tolist(), c
+    for c in GOLDEN_FLOATS:
+        np.testing.assert_allclose(current[c].to_numpy(float), golden[c].to_numpy(float), rtol=GOLDEN_RTOL,
+                                   atol=0, equal_nan=True, err_msg=c)
+
+
+def test_report(test_run):
+    out = test_run / "report.html"
+    snakemake(test_run, "--report", str(out), timeout=600)
+    html = out.read_text(errors="replace")
+    for fig in FIGURES:
+        assert fig in html
+    assert "claims" in html
+
+
+@pytest.mark.parametrize(
+    "override, expected",
+    [
+        ({"experiments": {"dynamics": {"grid": {"xi": [1.5]}}}}, ["experiments.dynamics.grid.xi[0] = 1.5", "(0, 1]"]),
+        ({"experiments": {"heatmap_bernoulli": {"grid": {"p": [0]}}}}, ["grid.p[0] = 0", "[1, inf)"]),
+        ({"experiments": {"local_steps": {"grid": {"tau": ["five"]}}}}, ["grid.tau[0] = 'five'", "integer"]),
+        ({"defaults": {"train": {"tua": 3}}}, ["defaults.train", "'tua'", "allowed keys"]),
+        ({"experiments": {"width": {"grid": [{"m": []}]}}}, ["experiments.width.grid[0].m", "at least 1"]),
+        ({"defaults": {"eta": {"rule": "steepest"}}}, ["defaults.eta.rule", "lambda_max"]),
+    ],
+)
+def test_bad_config_stops_before_any_job(tmp_path, override, expected):
+    wd = tmp_path / "wd"
+    shutil.copytree(ROOT / ".test" / "config", wd / "config")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump(override))
+    proc = snakemake(wd, "--cores", "1", "--configfile", str(bad), check=False, timeout=120)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0
+    assert "invalid configuration" in out
+    for text in expected:
+        assert text in out, (text, out[-2000:])
+    assert not (wd / "results").exists()
+
+
+def test_config_overrides(tmp_path):
+    wd = tmp_path / "wd"
+    shutil.copytree(ROOT / ".test" / "config", wd / "config")
+    extra = tmp_path / "more.yaml"
+    extra.write_text(yaml.safe_dump({"active_experiments": ["local_steps"]}))
+    plan = snakemake(wd, "-n", "--configfile", str(extra), "--config", "threads=2").stdout
+    assert "fig_local_steps" in plan and "fig_heatmap_bernoulli" not in plan
+    assert "threads: 2" in plan
+
+
+def test_figure_target_plans_only_its_jobs(tmp_path):
+    wd = tmp_path / "wd"
+    shutil.copytree(ROOT / ".test" / "config", wd / "config")
+    plan = snakemake(wd, "-n", "fig_heatmap_categorical").stdout
+    experiments = {line.split("experiment=")[1].split(",")[0].strip()
+                   for line in plan.splitlines() if "experiment=" in line}
+    assert experiments == {"heatmap_categorical"}
+    assert "rule fig_heatmap_categorical" in plan and "rule fig_dynamics" not in plan
+    full = snakemake(wd, "-n", "reproduce_all").stdout
+    for fig in FIGURES:
+        assert f"rule {fig}" in full
+
+
+def _tables_equal(a: Path, b: Path):
+    assert a.read_bytes() == b.read_bytes(), f"{a} differs from {b}"
+
+
+def test_interrupted_rerun_recomputes_only_unfinished_cells(test_run, tmp_path_factory):
+    """Kill a sweep hard midway; the rerun keeps finished cells and matches an uninterrupted run."""
+    wd = fresh_workdir(tmp_path_factory, "interrupted")
+    target = "results/tables/heatmap_categorical/runs.csv"
+    cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"), "--directory", str(wd),
+           "--cores", "1", target]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    train = wd / "results" / "train" / "heatmap_categorical"
+    deadline = time.time() + 300
+    while time.time() < deadline and len(list(train.rglob("record.json"))) < 2:
+        time.sleep(0.2)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    done = {p: p.stat().st_mtime_ns for p in train.rglob("record.json")}
+    assert 2 <= len(done) < 6, "the sweep should have been killed midway"
+    for p in (wd / "results").rglob("*"):  # no truncated output: every written file is complete
+        if p.suffix == ".parquet" and not p.name.startswith("."):
+            pd.read_parquet(p)
+        elif p.suffix == ".json" and not p.name.startswith("."):
+            yaml.safe_load(p.read_text())
+    snakemake(wd, "--unlock")
+    rerun = snakemake(wd, "--cores", "2", target).stdout
+    for p, mtime in done.items():
+        assert p.stat().st_mtime_ns == mtime, f"{p} was recomputed"
+    assert rerun.count("rule train:") + rerun.count("localrule train:") == 6 - len(done)
+    _tables_equal(wd / target, test_run / target)
+
+
+def test_cluster_generic_executor_matches_local(test_run, tmp_path_factory):
+    """The scale-out path: jobs submitted through snakemake-executor-plugin-cluster-generic."""
+    pytest.importorskip("snakemake_executor_plugin_cluster_generic")
+    wd = fresh_workdir(tmp_path_factory, "cluster")
+    target = "results/tables/local_steps/runs.csv"
+    snakemake(wd, "--executor", "cluster-generic", "--cluster-generic-submit-cmd",
+              f"bash {ROOT / 'tests' / 'cluster' / 'submit.sh'}", "--jobs", "2", "--latency-wait", "10", target,
+              timeout=600)
+    _tables_equal(wd / target, test_run / target)
+    assert len(list((wd / "results" / "train" / "local_steps").rglob("record.json"))) == 4
+
+
+def test_rerun_is_bit_identical(test_run, tmp_path_factory):
+    wd = fresh_workdir(tmp_path_factory, "again")
+    target = "results/tables/width/runs.csv"
+    snakemake(wd, "--cores", "2", target, "results/tables/width/trajectories.parquet")
+    _tables_equal(wd / target, test_run / target)
+    _tables_equal(wd / "results/tables/width/trajectories.parquet", test_run / "results/tables/width/trajectories.parquet")
