@@ -8,9 +8,10 @@ The engine is maskedntk.engine.train.  Both use float32, all cores, the same dat
 weights and masks, and compute the same numbers (checked at the start of every run: the
 relative difference of the losses after the timed rounds is printed on stderr).
 
-For each scale, one line exactly of the form
+For each scale, one line exactly of the form (shown wrapped here)
 
-    scale=<name> naive_s_per_round=<x> engine_s_per_round=<y> speedup=<x/y> engine_gflops=<g> sgemm_gflops=<s> peak_rss_mb=<r>
+    scale=<name> naive_s_per_round=<x> engine_s_per_round=<y> speedup=<x/y>
+    engine_gflops=<g> sgemm_gflops=<s> peak_rss_mb=<r>
 
 where engine_gflops counts the matrix products the engine performs (TrainResult.flops),
 sgemm_gflops is the best rate of a 2048^3 float32 torch.mm on this machine, and peak_rss_mb is
@@ -73,8 +74,8 @@ def naive_train(X, y, spec, seed, rounds):
         new_W = W.clone()
         counts = masks.sum(axis=0)
         delta = torch.zeros_like(W)
-        for l in range(spec.p):
-            idx = torch.from_numpy(np.flatnonzero(masks[l]))
+        for sub in range(spec.p):
+            idx = torch.from_numpy(np.flatnonzero(masks[sub]))
             W_l = torch.nn.Parameter(W[:, idx].clone())
             a_l = a[idx]
             opt = torch.optim.SGD([W_l], lr=spec.eta)

@@ -227,4 +227,5 @@ def test_rerun_is_bit_identical(test_run, tmp_path_factory):
     target = "results/tables/width/runs.csv"
     snakemake(wd, "--cores", "2", target, "results/tables/width/trajectories.parquet")
     _tables_equal(wd / target, test_run / target)
-    _tables_equal(wd / "results/tables/width/trajectories.parquet", test_run / "results/tables/width/trajectories.parquet")
+    traj = "results/tables/width/trajectories.parquet"
+    _tables_equal(wd / traj, test_run / traj)
