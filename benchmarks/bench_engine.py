@@ -49,8 +49,9 @@ def _setup(cfg):
 
     torch.set_num_threads(os.cpu_count())
     ds = make_synthetic("teacher", cfg["n"], cfg["d"], seed=0)
-    spec = TrainSpec(m=cfg["m"], p=cfg["p"], tau=cfg["tau"], xi=cfg["xi"], eta=ETA, rounds=cfg["rounds"],
-                     dtype="float32")
+    spec = TrainSpec(
+        m=cfg["m"], p=cfg["p"], tau=cfg["tau"], xi=cfg["xi"], eta=ETA, rounds=cfg["rounds"], dtype="float32"
+    )
     return np, torch, ds, spec
 
 

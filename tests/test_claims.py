@@ -208,8 +208,13 @@ def test_known_trends_are_reproduced():
     assert all(v[c] == "reproduced" for c in CLAIMS), v
     row = df.set_index("claim")
     # effects point the claimed way, and their intervals contain them
-    for c in ("xi_lowers_error", "p_lowers_error", "p_speeds_rate", "width_lowers_error_bernoulli",
-              "width_lowers_error_categorical"):
+    for c in (
+        "xi_lowers_error",
+        "p_lowers_error",
+        "p_speeds_rate",
+        "width_lowers_error_bernoulli",
+        "width_lowers_error_categorical",
+    ):
         assert row.loc[c, "effect"] < 0
     for c in ("categorical_p_raises_error", "categorical_tau_raises_error"):
         assert row.loc[c, "effect"] > 0
@@ -274,8 +279,12 @@ def test_missing_experiments_are_not_run():
     full = make_tables(trend_plateau, trend_rate, seed=7)
     part = {e: full[e] for e in ("heatmap_bernoulli", "dynamics")}
     v = verdicts(evaluate_claims(part, n_boot=N_BOOT))
-    for c in ("categorical_p_raises_error", "categorical_tau_raises_error", "width_lowers_error_bernoulli",
-              "width_lowers_error_categorical"):
+    for c in (
+        "categorical_p_raises_error",
+        "categorical_tau_raises_error",
+        "width_lowers_error_bernoulli",
+        "width_lowers_error_categorical",
+    ):
         assert v[c] == "not run"
     for c in ("xi_lowers_error", "xi_one_vanishes", "p_lowers_error", "p_speeds_rate", "three_phases"):
         assert v[c] == "reproduced"

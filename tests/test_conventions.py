@@ -19,8 +19,9 @@ from maskedntk.spec import TrainSpec
 @pytest.mark.parametrize("loss", ["sum", "mean"])
 def test_conversion_gives_identical_trajectories(mask, xi, p, loss):
     ds = make_synthetic("teacher", 12, 6, seed=1)
-    authors = TrainSpec(m=40, mask=mask, xi=xi, p=p, tau=3, eta=0.3, rounds=15, surrogate="inverse_xi",
-                        loss=loss, trace=True)
+    authors = TrainSpec(
+        m=40, mask=mask, xi=xi, p=p, tau=3, eta=0.3, rounds=15, surrogate="inverse_xi", loss=loss, trace=True
+    )
     xi_eff = authors.xi_eff
     y_paper, eta_paper = authors_to_paper(ds.y, authors.eta, xi_eff)
     paper = as_paper_spec(authors)

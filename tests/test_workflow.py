@@ -23,13 +23,51 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 GOLDEN = ROOT / "tests" / "golden" / "test_runs.csv"
-FIGURES = ["fig_dynamics", "fig_heatmap_bernoulli", "fig_heatmap_categorical", "fig_local_steps", "fig_width",
-           "fig_bound_anatomy", "fig_audit"]
-RUNS_COLUMNS = ["experiment", "mask", "xi", "p", "tau", "m", "n", "d", "kappa", "eta", "rounds", "seed", "L0",
-                "plateau", "final", "rate_empirical", "rate_theory", "lambda0", "theta", "B1", "diverged"]
+FIGURES = [
+    "fig_dynamics",
+    "fig_heatmap_bernoulli",
+    "fig_heatmap_categorical",
+    "fig_local_steps",
+    "fig_width",
+    "fig_bound_anatomy",
+    "fig_audit",
+]
+RUNS_COLUMNS = [
+    "experiment",
+    "mask",
+    "xi",
+    "p",
+    "tau",
+    "m",
+    "n",
+    "d",
+    "kappa",
+    "eta",
+    "rounds",
+    "seed",
+    "L0",
+    "plateau",
+    "final",
+    "rate_empirical",
+    "rate_theory",
+    "lambda0",
+    "theta",
+    "B1",
+    "diverged",
+]
 #: numeric columns compared with the golden values, and the tolerance (float64 on one machine type)
-GOLDEN_FLOATS = ["eta", "lambda0", "theta", "B1", "rate_theory", "L0", "plateau", "final", "rate_empirical",
-                 "authors_estimate"]
+GOLDEN_FLOATS = [
+    "eta",
+    "lambda0",
+    "theta",
+    "B1",
+    "rate_theory",
+    "L0",
+    "plateau",
+    "final",
+    "rate_empirical",
+    "authors_estimate",
+]
 GOLDEN_EXACT = ["experiment", "cell", "seed", "diverged", "diverged_round"]
 GOLDEN_RTOL = 1e-8
 
@@ -38,8 +76,16 @@ pytestmark = pytest.mark.workflow
 
 def snakemake(workdir, *args, check=True, timeout=600, **kw):
     """Run Snakemake on the repository's Snakefile with ``workdir`` as working directory."""
-    cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"), "--directory", str(workdir),
-           *args]
+    cmd = [
+        sys.executable,
+        "-m",
+        "snakemake",
+        "--snakefile",
+        str(ROOT / "Snakefile"),
+        "--directory",
+        str(workdir),
+        *args,
+    ]
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout, **kw)
     if check and proc.returncode != 0:
         raise AssertionError(f"snakemake {' '.join(args)} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-5000:]}")
@@ -63,8 +109,13 @@ def test_run(tmp_path_factory):
 
 
 def test_lint_is_clean():
-    proc = subprocess.run([sys.executable, "-m", "snakemake", "--lint", "--directory", ".test"], cwd=ROOT,
-                          capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-m", "snakemake", "--lint", "--directory", ".test"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "Congratulations, your workflow is in a good condition" in proc.stdout + proc.stderr
 
@@ -77,6 +128,12 @@ def test_every_figure_and_table(test_run):
         assert (test_run / "logs" / "figures" / f"{fig}.log").exists()
     png = (test_run / "results" / "figures" / "fig_dynamics.png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    # each figure file was drawn by its own module (rules defined in a loop once all ran the last script)
+    from PIL import Image
+
+    for fig in FIGURES:
+        with Image.open(test_run / "results" / "figures" / f"{fig}.png") as im:
+            assert im.info.get("Title") == f"maskedntk.plotting.{fig.removeprefix('fig_')}", fig
     runs = pd.read_csv(test_run / "results" / "tables" / "runs.csv")
     assert set(RUNS_COLUMNS) <= set(runs.columns)
     cfg = yaml.safe_load((ROOT / ".test" / "config" / "config.yaml").read_text())
@@ -96,8 +153,7 @@ def test_every_figure_and_table(test_run):
 
 def test_logs_show_training_progress(test_run):
     logs = list((test_run / "logs" / "train").rglob("*.log"))
-    assert len(logs) == len(pd.read_csv(test_run / "results" / "tables" / "runs.csv").groupby(
-        ["experiment", "cell"]))
+    assert len(logs) == len(pd.read_csv(test_run / "results" / "tables" / "runs.csv").groupby(["experiment", "cell"]))
     text = logs[0].read_text()
     assert "round" in text and "L_k" in text and "elapsed" in text and "done in" in text
 
@@ -116,8 +172,9 @@ def test_golden_values(test_run, update_golden):
     for c in GOLDEN_EXACT:
         assert current[c].astype(str).tolist() == golden[c].astype(str).tolist(), c
     for c in GOLDEN_FLOATS:
-        np.testing.assert_allclose(current[c].to_numpy(float), golden[c].to_numpy(float), rtol=GOLDEN_RTOL,
-                                   atol=0, equal_nan=True, err_msg=c)
+        np.testing.assert_allclose(
+            current[c].to_numpy(float), golden[c].to_numpy(float), rtol=GOLDEN_RTOL, atol=0, equal_nan=True, err_msg=c
+        )
 
 
 def test_report(test_run):
@@ -168,8 +225,9 @@ def test_figure_target_plans_only_its_jobs(tmp_path):
     wd = tmp_path / "wd"
     shutil.copytree(ROOT / ".test" / "config", wd / "config")
     plan = snakemake(wd, "-n", "fig_heatmap_categorical").stdout
-    experiments = {line.split("experiment=")[1].split(",")[0].strip()
-                   for line in plan.splitlines() if "experiment=" in line}
+    experiments = {
+        line.split("experiment=")[1].split(",")[0].strip() for line in plan.splitlines() if "experiment=" in line
+    }
     assert experiments == {"heatmap_categorical"}
     assert "rule fig_heatmap_categorical" in plan and "rule fig_dynamics" not in plan
     full = snakemake(wd, "-n", "reproduce_all").stdout
@@ -185,10 +243,19 @@ def test_interrupted_rerun_recomputes_only_unfinished_cells(test_run, tmp_path_f
     """Kill a sweep hard midway; the rerun keeps finished cells and matches an uninterrupted run."""
     wd = fresh_workdir(tmp_path_factory, "interrupted")
     target = "results/tables/heatmap_categorical/runs.csv"
-    cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"), "--directory", str(wd),
-           "--cores", "1", target]
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)
+    cmd = [
+        sys.executable,
+        "-m",
+        "snakemake",
+        "--snakefile",
+        str(ROOT / "Snakefile"),
+        "--directory",
+        str(wd),
+        "--cores",
+        "1",
+        target,
+    ]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     train = wd / "results" / "train" / "heatmap_categorical"
     deadline = time.time() + 300
     while time.time() < deadline and len(list(train.rglob("record.json"))) < 2:
@@ -215,9 +282,19 @@ def test_cluster_generic_executor_matches_local(test_run, tmp_path_factory):
     pytest.importorskip("snakemake_executor_plugin_cluster_generic")
     wd = fresh_workdir(tmp_path_factory, "cluster")
     target = "results/tables/local_steps/runs.csv"
-    snakemake(wd, "--executor", "cluster-generic", "--cluster-generic-submit-cmd",
-              f"bash {ROOT / 'tests' / 'cluster' / 'submit.sh'}", "--jobs", "2", "--latency-wait", "10", target,
-              timeout=600)
+    snakemake(
+        wd,
+        "--executor",
+        "cluster-generic",
+        "--cluster-generic-submit-cmd",
+        f"bash {ROOT / 'tests' / 'cluster' / 'submit.sh'}",
+        "--jobs",
+        "2",
+        "--latency-wait",
+        "10",
+        target,
+        timeout=600,
+    )
     _tables_equal(wd / target, test_run / target)
     assert len(list((wd / "results" / "train" / "local_steps").rglob("record.json"))) == 4
 

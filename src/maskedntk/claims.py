@@ -762,8 +762,16 @@ def evaluate_claims(
             rows.append(_not_run(claim, f"width ({mask} masks)"))
             continue
         rows.append(
-            trend_claim(claim, sub, treatment="m", response="plateau", sign=-1, rng=rng(6 + 3 * i),
-                        restriction=f"; {mask} masks", **kw)
+            trend_claim(
+                claim,
+                sub,
+                treatment="m",
+                response="plateau",
+                sign=-1,
+                rng=rng(6 + 3 * i),
+                restriction=f"; {mask} masks",
+                **kw,
+            )
         )
     if "dynamics" not in tables:
         rows.append(_not_run("three_phases", "dynamics"))

@@ -380,7 +380,7 @@ def _run_seed(X, Y, op, ws, spec, seed, return_weights, progress, progress_every
                 trace[max(k - 1, 0) :] = np.nan  # the round that blew up carries no information
             break
         losses[k] = L
-        dead[k] = float((ZT > 0).any(dim=1).logical_not().sum()) / spec.m
+        dead[k] = float((ZT.amax(dim=1) <= 0).sum()) / spec.m
         if progress is not None and progress_every and k > 0 and (k % progress_every == 0 or k == K_rounds):
             progress(seed, k, L, time.perf_counter() - t_start)
         if k == K_rounds:

@@ -37,9 +37,9 @@ SPEC_COLUMNS = (
 def cell_theory(record: dict, delta: float) -> dict:
     """Every theory quantity of ALGORITHM.md sec. 3 for a trained cell's record.
 
-    lambda0 is lambda_min(H_inf(xi)) with xi = xi_eff (1/p for categorical masks); B1 and the
-    corollary orders belong to Theorem 3 (Bernoulli masks) and are NaN for categorical masks,
-    the Theorem 7 quantities are given for both."""
+    lambda0 is lambda_min(H_inf(xi)) with xi = xi_eff (1/p for categorical masks).  B1, its
+    terms and the corollary orders belong to Theorem 3 (Bernoulli masks) and are NaN for
+    categorical masks; the Theorem 7 quantities are NaN for Bernoulli masks."""
     spec = TrainSpec(**record["spec"])
     n, d, K = record["n"], record["d"], spec.rounds
     xi, p, tau, m, kappa = spec.xi_eff, spec.p, spec.tau, spec.m, spec.kappa
@@ -48,12 +48,13 @@ def cell_theory(record: dict, delta: float) -> dict:
         "lambda0": lambda0,
         "lambda_max": record["lambda_max"],
         "theta": theta,
-        "rate_thm3": theory.rate_factor_thm3(eta, theta, tau, lambda0),
-        "rate_thm7": theory.rate_factor_thm7(eta, lambda0, tau),
-        "thm7_error": theory.error_order_thm7(tau=tau, p=p, n=n, d=d, lambda0=lambda0, m=m),
+        "rate_thm3": math.nan,
+        "rate_thm7": math.nan,
+        "thm7_error": math.nan,
     }
     if spec.mask == "bernoulli":
         terms = theory.b1_terms(n=n, d=d, m=m, xi=xi, p=p, tau=tau, eta=eta, kappa=kappa, lambda0=lambda0)
+        out["rate_thm3"] = theory.rate_factor_thm3(eta, theta, tau, lambda0)
         out.update({f"b1_{k}": terms[k] for k in theory.B1_TERMS})
         out.update(
             B1=terms["B1"],
@@ -64,6 +65,8 @@ def cell_theory(record: dict, delta: float) -> dict:
             cor6_order=theory.error_order_cor6(xi, p, tau, n, K),
         )
     else:
+        out["rate_thm7"] = theory.rate_factor_thm7(eta, lambda0, tau)
+        out["thm7_error"] = theory.error_order_thm7(tau=tau, p=p, n=n, d=d, lambda0=lambda0, m=m)
         out.update({f"b1_{k}": math.nan for k in theory.B1_TERMS})
         out.update(
             B1=math.nan,

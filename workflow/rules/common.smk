@@ -95,12 +95,13 @@ def figure_outputs(name):
 PLOTTING = Path(workflow.basedir) / "src" / "maskedntk" / "plotting"
 
 
-def figure_rule_input(figure, experiment):
+def figure_rule_input(figure):
     """The experiment's tables, plus the figure's plotting module and the shared style, so
     that editing either re-renders the figure (and only the figure)."""
     source = PLOTTING / f"{figure.removeprefix('fig_')}.py"
+    shared = [str(PLOTTING / f) for f in ("style.py", "common.py", "grids.py")]
     return dict(
-        **experiment_tables(experiment),
+        **experiment_tables(FIGURES[figure][0]),
         style=str(PLOTTING / "paper.mplstyle"),
-        code=str(source),
+        code=[str(source), *shared],
     )

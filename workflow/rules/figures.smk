@@ -1,25 +1,21 @@
 # Figures, the claims table and the report items.  One rule and one script per figure;
 # rendering reads only the aggregated tables, so restyling a figure never retrains.
 
-for _fig, _exps in FIGURES.items():
-    if not has(*_exps):
-        continue
+if "fig_dynamics" in ACTIVE_FIGURES:
 
-    rule:
-        name:
-            _fig
+    rule fig_dynamics:
         input:
-            **figure_rule_input(_fig, _exps[0]),
+            **figure_rule_input("fig_dynamics"),
         output:
-            pdf=f"results/figures/{_fig}.pdf",
+            pdf="results/figures/fig_dynamics.pdf",
             png=report(
-                f"results/figures/{_fig}.png",
-                caption=f"../report/{_fig}.rst",
+                "results/figures/fig_dynamics.png",
+                caption="../report/fig_dynamics.rst",
                 category="Figures",
-                labels={"figure": _fig.removeprefix("fig_")},
+                labels={"figure": "dynamics"},
             ),
         log:
-            f"logs/figures/{_fig}.log",
+            "logs/figures/fig_dynamics.log",
         conda:
             "../../environment.yml"
         threads: 1
@@ -27,7 +23,157 @@ for _fig, _exps in FIGURES.items():
             mem_mb=2000,
             runtime=10,
         script:
-            f"../scripts/{_fig}.py"
+            "../scripts/fig_dynamics.py"
+
+
+if "fig_heatmap_bernoulli" in ACTIVE_FIGURES:
+
+    rule fig_heatmap_bernoulli:
+        input:
+            **figure_rule_input("fig_heatmap_bernoulli"),
+        output:
+            pdf="results/figures/fig_heatmap_bernoulli.pdf",
+            png=report(
+                "results/figures/fig_heatmap_bernoulli.png",
+                caption="../report/fig_heatmap_bernoulli.rst",
+                category="Figures",
+                labels={"figure": "heatmap_bernoulli"},
+            ),
+        log:
+            "logs/figures/fig_heatmap_bernoulli.log",
+        conda:
+            "../../environment.yml"
+        threads: 1
+        resources:
+            mem_mb=2000,
+            runtime=10,
+        script:
+            "../scripts/fig_heatmap_bernoulli.py"
+
+
+if "fig_heatmap_categorical" in ACTIVE_FIGURES:
+
+    rule fig_heatmap_categorical:
+        input:
+            **figure_rule_input("fig_heatmap_categorical"),
+        output:
+            pdf="results/figures/fig_heatmap_categorical.pdf",
+            png=report(
+                "results/figures/fig_heatmap_categorical.png",
+                caption="../report/fig_heatmap_categorical.rst",
+                category="Figures",
+                labels={"figure": "heatmap_categorical"},
+            ),
+        log:
+            "logs/figures/fig_heatmap_categorical.log",
+        conda:
+            "../../environment.yml"
+        threads: 1
+        resources:
+            mem_mb=2000,
+            runtime=10,
+        script:
+            "../scripts/fig_heatmap_categorical.py"
+
+
+if "fig_local_steps" in ACTIVE_FIGURES:
+
+    rule fig_local_steps:
+        input:
+            **figure_rule_input("fig_local_steps"),
+        output:
+            pdf="results/figures/fig_local_steps.pdf",
+            png=report(
+                "results/figures/fig_local_steps.png",
+                caption="../report/fig_local_steps.rst",
+                category="Figures",
+                labels={"figure": "local_steps"},
+            ),
+        log:
+            "logs/figures/fig_local_steps.log",
+        conda:
+            "../../environment.yml"
+        threads: 1
+        resources:
+            mem_mb=2000,
+            runtime=10,
+        script:
+            "../scripts/fig_local_steps.py"
+
+
+if "fig_width" in ACTIVE_FIGURES:
+
+    rule fig_width:
+        input:
+            **figure_rule_input("fig_width"),
+        output:
+            pdf="results/figures/fig_width.pdf",
+            png=report(
+                "results/figures/fig_width.png",
+                caption="../report/fig_width.rst",
+                category="Figures",
+                labels={"figure": "width"},
+            ),
+        log:
+            "logs/figures/fig_width.log",
+        conda:
+            "../../environment.yml"
+        threads: 1
+        resources:
+            mem_mb=2000,
+            runtime=10,
+        script:
+            "../scripts/fig_width.py"
+
+
+if "fig_bound_anatomy" in ACTIVE_FIGURES:
+
+    rule fig_bound_anatomy:
+        input:
+            **figure_rule_input("fig_bound_anatomy"),
+        output:
+            pdf="results/figures/fig_bound_anatomy.pdf",
+            png=report(
+                "results/figures/fig_bound_anatomy.png",
+                caption="../report/fig_bound_anatomy.rst",
+                category="Figures",
+                labels={"figure": "bound_anatomy"},
+            ),
+        log:
+            "logs/figures/fig_bound_anatomy.log",
+        conda:
+            "../../environment.yml"
+        threads: 1
+        resources:
+            mem_mb=2000,
+            runtime=10,
+        script:
+            "../scripts/fig_bound_anatomy.py"
+
+
+if "fig_audit" in ACTIVE_FIGURES:
+
+    rule fig_audit:
+        input:
+            **figure_rule_input("fig_audit"),
+        output:
+            pdf="results/figures/fig_audit.pdf",
+            png=report(
+                "results/figures/fig_audit.png",
+                caption="../report/fig_audit.rst",
+                category="Figures",
+                labels={"figure": "audit"},
+            ),
+        log:
+            "logs/figures/fig_audit.log",
+        conda:
+            "../../environment.yml"
+        threads: 1
+        resources:
+            mem_mb=2000,
+            runtime=10,
+        script:
+            "../scripts/fig_audit.py"
 
 
 rule claims:
