@@ -37,13 +37,13 @@ rule reproduce_all:
     default_target: True
     input:
         [figure_outputs(f) for f in ACTIVE_FIGURES],
-        "results/tables/runs.csv",
-        "results/tables/trajectories.parquet",
-        "results/tables/claims.csv",
-        "results/config_used.yaml",
+        f"{RESULTS}/tables/runs.csv",
+        f"{RESULTS}/tables/trajectories.parquet",
+        f"{RESULTS}/tables/claims.csv",
+        f"{RESULTS}/config_used.yaml",
 
 
 rule tables:
     input:
-        "results/tables/runs.csv",
-        "results/tables/trajectories.parquet",
+        f"{RESULTS}/tables/runs.csv",
+        f"{RESULTS}/tables/trajectories.parquet",

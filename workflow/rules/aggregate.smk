@@ -10,11 +10,11 @@ rule aggregate_experiment:
         ),
         traces=lambda wildcards: cell_files(wildcards.experiment, "trace.parquet"),
     output:
-        runs="results/tables/{experiment}/runs.csv",
-        trajectories="results/tables/{experiment}/trajectories.parquet",
-        trace="results/tables/{experiment}/trace.parquet",
+        runs=f"{RESULTS}/tables/{{experiment}}/runs.csv",
+        trajectories=f"{RESULTS}/tables/{{experiment}}/trajectories.parquet",
+        trace=f"{RESULTS}/tables/{{experiment}}/trace.parquet",
     log:
-        "logs/aggregate_experiment/{experiment}.log",
+        f"{LOGS}/aggregate_experiment/{{experiment}}.log",
     conda:
         "../../environment.yml"
     threads: 1
@@ -29,15 +29,15 @@ rule aggregate_experiment:
 
 rule aggregate_all:
     input:
-        runs=expand("results/tables/{experiment}/runs.csv", experiment=CELLS),
+        runs=expand(f"{RESULTS}/tables/{{experiment}}/runs.csv", experiment=CELLS),
         trajectories=expand(
-            "results/tables/{experiment}/trajectories.parquet", experiment=CELLS
+            f"{RESULTS}/tables/{{experiment}}/trajectories.parquet", experiment=CELLS
         ),
     output:
-        runs="results/tables/runs.csv",
-        trajectories="results/tables/trajectories.parquet",
+        runs=f"{RESULTS}/tables/runs.csv",
+        trajectories=f"{RESULTS}/tables/trajectories.parquet",
     log:
-        "logs/aggregate_all.log",
+        f"{LOGS}/aggregate_all.log",
     conda:
         "../../environment.yml"
     threads: 1
@@ -51,12 +51,12 @@ rule aggregate_all:
 rule config_used:
     output:
         report(
-            "results/config_used.yaml",
+            f"{RESULTS}/config_used.yaml",
             caption="../report/config.rst",
             category="Configuration",
         ),
     log:
-        "logs/config_used.log",
+        f"{LOGS}/config_used.log",
     conda:
         "../../environment.yml"
     params:

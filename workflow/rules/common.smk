@@ -15,6 +15,9 @@ try:
 except ConfigError as err:
     raise WorkflowError(f"invalid configuration: {err}")
 
+#: where outputs and logs go (config keys results_dir, logs_dir)
+RESULTS = str(config.get("results_dir", "results")).rstrip("/")
+LOGS = str(config.get("logs_dir", "logs")).rstrip("/")
 #: {experiment: {cell id: cell dict}}
 CELLS = expand_config(config)
 #: {dataset id: data block}
@@ -43,11 +46,11 @@ def training_params(wildcards):
 
 
 def data_file(wildcards):
-    return f"results/data/{dataset_id(cell_of(wildcards)['data'])}.npz"
+    return f"{RESULTS}/data/{dataset_id(cell_of(wildcards)['data'])}.npz"
 
 
 def cell_files(experiment, name):
-    return [f"results/train/{experiment}/{cell}/{name}" for cell in CELLS[experiment]]
+    return [f"{RESULTS}/train/{experiment}/{cell}/{name}" for cell in CELLS[experiment]]
 
 
 def train_mem_mb(wildcards):
@@ -67,9 +70,9 @@ def has(*experiments):
 
 def experiment_tables(experiment):
     return {
-        "runs": f"results/tables/{experiment}/runs.csv",
-        "trajectories": f"results/tables/{experiment}/trajectories.parquet",
-        "trace": f"results/tables/{experiment}/trace.parquet",
+        "runs": f"{RESULTS}/tables/{experiment}/runs.csv",
+        "trajectories": f"{RESULTS}/tables/{experiment}/trajectories.parquet",
+        "trace": f"{RESULTS}/tables/{experiment}/trace.parquet",
     }
 
 
@@ -89,7 +92,7 @@ ACTIVE_FIGURES = [f for f, exps in FIGURES.items() if has(*exps)]
 
 
 def figure_outputs(name):
-    return [f"results/figures/{name}.pdf", f"results/figures/{name}.png"]
+    return [f"{RESULTS}/figures/{name}.pdf", f"{RESULTS}/figures/{name}.png"]
 
 
 PLOTTING = Path(workflow.basedir) / "src" / "maskedntk" / "plotting"

@@ -3,9 +3,9 @@
 
 rule make_data:
     output:
-        "results/data/{dataset}.npz",
+        f"{RESULTS}/data/{{dataset}}.npz",
     log:
-        "logs/make_data/{dataset}.log",
+        f"{LOGS}/make_data/{{dataset}}.log",
     conda:
         "../../environment.yml"
     threads: 1

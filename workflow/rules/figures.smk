@@ -7,15 +7,15 @@ if "fig_dynamics" in ACTIVE_FIGURES:
         input:
             **figure_rule_input("fig_dynamics"),
         output:
-            pdf="results/figures/fig_dynamics.pdf",
+            pdf=f"{RESULTS}/figures/fig_dynamics.pdf",
             png=report(
-                "results/figures/fig_dynamics.png",
+                f"{RESULTS}/figures/fig_dynamics.png",
                 caption="../report/fig_dynamics.rst",
                 category="Figures",
                 labels={"figure": "dynamics"},
             ),
         log:
-            "logs/figures/fig_dynamics.log",
+            f"{LOGS}/figures/fig_dynamics.log",
         conda:
             "../../environment.yml"
         threads: 1
@@ -32,15 +32,15 @@ if "fig_heatmap_bernoulli" in ACTIVE_FIGURES:
         input:
             **figure_rule_input("fig_heatmap_bernoulli"),
         output:
-            pdf="results/figures/fig_heatmap_bernoulli.pdf",
+            pdf=f"{RESULTS}/figures/fig_heatmap_bernoulli.pdf",
             png=report(
-                "results/figures/fig_heatmap_bernoulli.png",
+                f"{RESULTS}/figures/fig_heatmap_bernoulli.png",
                 caption="../report/fig_heatmap_bernoulli.rst",
                 category="Figures",
                 labels={"figure": "heatmap_bernoulli"},
             ),
         log:
-            "logs/figures/fig_heatmap_bernoulli.log",
+            f"{LOGS}/figures/fig_heatmap_bernoulli.log",
         conda:
             "../../environment.yml"
         threads: 1
@@ -57,15 +57,15 @@ if "fig_heatmap_categorical" in ACTIVE_FIGURES:
         input:
             **figure_rule_input("fig_heatmap_categorical"),
         output:
-            pdf="results/figures/fig_heatmap_categorical.pdf",
+            pdf=f"{RESULTS}/figures/fig_heatmap_categorical.pdf",
             png=report(
-                "results/figures/fig_heatmap_categorical.png",
+                f"{RESULTS}/figures/fig_heatmap_categorical.png",
                 caption="../report/fig_heatmap_categorical.rst",
                 category="Figures",
                 labels={"figure": "heatmap_categorical"},
             ),
         log:
-            "logs/figures/fig_heatmap_categorical.log",
+            f"{LOGS}/figures/fig_heatmap_categorical.log",
         conda:
             "../../environment.yml"
         threads: 1
@@ -82,15 +82,15 @@ if "fig_local_steps" in ACTIVE_FIGURES:
         input:
             **figure_rule_input("fig_local_steps"),
         output:
-            pdf="results/figures/fig_local_steps.pdf",
+            pdf=f"{RESULTS}/figures/fig_local_steps.pdf",
             png=report(
-                "results/figures/fig_local_steps.png",
+                f"{RESULTS}/figures/fig_local_steps.png",
                 caption="../report/fig_local_steps.rst",
                 category="Figures",
                 labels={"figure": "local_steps"},
             ),
         log:
-            "logs/figures/fig_local_steps.log",
+            f"{LOGS}/figures/fig_local_steps.log",
         conda:
             "../../environment.yml"
         threads: 1
@@ -107,15 +107,15 @@ if "fig_width" in ACTIVE_FIGURES:
         input:
             **figure_rule_input("fig_width"),
         output:
-            pdf="results/figures/fig_width.pdf",
+            pdf=f"{RESULTS}/figures/fig_width.pdf",
             png=report(
-                "results/figures/fig_width.png",
+                f"{RESULTS}/figures/fig_width.png",
                 caption="../report/fig_width.rst",
                 category="Figures",
                 labels={"figure": "width"},
             ),
         log:
-            "logs/figures/fig_width.log",
+            f"{LOGS}/figures/fig_width.log",
         conda:
             "../../environment.yml"
         threads: 1
@@ -132,15 +132,15 @@ if "fig_bound_anatomy" in ACTIVE_FIGURES:
         input:
             **figure_rule_input("fig_bound_anatomy"),
         output:
-            pdf="results/figures/fig_bound_anatomy.pdf",
+            pdf=f"{RESULTS}/figures/fig_bound_anatomy.pdf",
             png=report(
-                "results/figures/fig_bound_anatomy.png",
+                f"{RESULTS}/figures/fig_bound_anatomy.png",
                 caption="../report/fig_bound_anatomy.rst",
                 category="Figures",
                 labels={"figure": "bound_anatomy"},
             ),
         log:
-            "logs/figures/fig_bound_anatomy.log",
+            f"{LOGS}/figures/fig_bound_anatomy.log",
         conda:
             "../../environment.yml"
         threads: 1
@@ -157,15 +157,15 @@ if "fig_audit" in ACTIVE_FIGURES:
         input:
             **figure_rule_input("fig_audit"),
         output:
-            pdf="results/figures/fig_audit.pdf",
+            pdf=f"{RESULTS}/figures/fig_audit.pdf",
             png=report(
-                "results/figures/fig_audit.png",
+                f"{RESULTS}/figures/fig_audit.png",
                 caption="../report/fig_audit.rst",
                 category="Figures",
                 labels={"figure": "audit"},
             ),
         log:
-            "logs/figures/fig_audit.log",
+            f"{LOGS}/figures/fig_audit.log",
         conda:
             "../../environment.yml"
         threads: 1
@@ -180,15 +180,15 @@ rule claims:
     input:
         **{f"{e}_{k}": v for e in CELLS for k, v in experiment_tables(e).items()},
     output:
-        csv="results/tables/claims.csv",
-        md="results/tables/claims.md",
+        csv=f"{RESULTS}/tables/claims.csv",
+        md=f"{RESULTS}/tables/claims.md",
         html=report(
-            "results/tables/claims.html",
+            f"{RESULTS}/tables/claims.html",
             caption="../report/claims.rst",
             category="Claims",
         ),
     log:
-        "logs/claims.log",
+        f"{LOGS}/claims.log",
     conda:
         "../../environment.yml"
     threads: 1

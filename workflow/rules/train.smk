@@ -8,11 +8,11 @@ rule train:
     input:
         data=data_file,
     output:
-        trajectories="results/train/{experiment}/{cell}/trajectories.parquet",
-        trace="results/train/{experiment}/{cell}/trace.parquet",
-        record="results/train/{experiment}/{cell}/record.json",
+        trajectories=f"{RESULTS}/train/{{experiment}}/{{cell}}/trajectories.parquet",
+        trace=f"{RESULTS}/train/{{experiment}}/{{cell}}/trace.parquet",
+        record=f"{RESULTS}/train/{{experiment}}/{{cell}}/record.json",
     log:
-        "logs/train/{experiment}/{cell}.log",
+        f"{LOGS}/train/{{experiment}}/{{cell}}.log",
     conda:
         "../../environment.yml"
     threads: config["threads"]
