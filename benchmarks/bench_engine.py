@@ -18,7 +18,7 @@ sgemm_gflops is the best rate of a 2048^3 float32 torch.mm on this machine, and 
 the engine process's peak resident memory.  Each measurement runs in its own child process,
 engine and naive alternating, and the best of ``--repeats`` is kept (these machines are noisy).
 
-Usage:  python benchmarks/bench_engine.py [--scales heatmap width] [--repeats 2]
+Usage:  python benchmarks/bench_engine.py [--scales heatmap width default_cell] [--repeats 2]
         python benchmarks/bench_engine.py --selection     # gather vs masked crossover
 """
 
@@ -36,7 +36,11 @@ SCALES = {
     # name: (n, d, m, p, tau, xi, timed rounds engine, timed rounds naive)
     "heatmap": dict(n=1000, d=2048, m=500, p=10, tau=5, xi=0.5, rounds=8, naive_rounds=3),
     "width": dict(n=100, d=2048, m=1000, p=10, tau=3, xi=0.8, rounds=40, naive_rounds=5),
+    # opt-in (--scales default_cell): a cell of config/config.yaml's Bernoulli heatmap, to put
+    # the engine's share of the default reproduce_all beside what the naive loop would need
+    "default_cell": dict(n=100, d=128, m=1000, p=10, tau=5, xi=0.5, rounds=100, naive_rounds=10),
 }
+DEFAULT_SCALES = ["heatmap", "width"]
 ETA = 0.02
 
 
@@ -190,7 +194,7 @@ def bench_selection():
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--scales", nargs="+", default=list(SCALES), choices=list(SCALES))
+    ap.add_argument("--scales", nargs="+", default=DEFAULT_SCALES, choices=list(SCALES))
     ap.add_argument("--repeats", type=int, default=2, help="alternating repeats per implementation (best kept)")
     ap.add_argument("--selection", action="store_true", help="measure the gather/masked crossover instead")
     args = ap.parse_args()

@@ -501,3 +501,19 @@ def test_render_contains_every_claim():
     lines = [ln for ln in md.splitlines() if ln.startswith("| ")]
     n_cells = {ln.replace("\\|", "").count("|") for ln in lines}
     assert len(n_cells) == 1
+
+
+def test_xi_one_lower_but_not_vanishing_is_not_reproduced():
+    """A plateau at xi = 1 that is lower but only 2x lower (full GD not converged) does not
+    'vanish': the claim needs it at least 1/VANISH_RATIO times lower."""
+
+    def halved_at_one(c, rng):
+        if c["mask"] == "bernoulli" and c["xi"] == 1:
+            return 0.5 * trend_plateau({**c, "xi": 0.8}, rng)
+        return trend_plateau(c, rng)
+
+    row = evaluate_claims(make_tables(halved_at_one, trend_rate, seed=6), n_boot=N_BOOT).set_index("claim")
+    r = row.loc["xi_one_vanishes"]
+    assert r["verdict"] == "not reproduced", r["verdict"]
+    assert r["effect"] == pytest.approx(0.5, rel=0.3)
+    assert "log 0.01" in r["test"]

@@ -70,6 +70,9 @@ GOLDEN_FLOATS = [
 ]
 GOLDEN_EXACT = ["experiment", "cell", "seed", "diverged", "diverged_round"]
 GOLDEN_RTOL = 1e-8
+#: loss columns, also allowed an absolute difference of GOLDEN_LOSS_ATOL * L_0 (rounding level)
+GOLDEN_LOSSES = ["L0", "plateau", "final", "authors_estimate"]
+GOLDEN_LOSS_ATOL = 1e-14
 
 pytestmark = pytest.mark.workflow
 
@@ -176,10 +179,14 @@ def test_golden_values(test_run, update_golden):
     assert len(current) == len(golden)
     for c in GOLDEN_EXACT:
         assert current[c].astype(str).tolist() == golden[c].astype(str).tolist(), c
+    # a loss at rounding level (the xi = 1 cells converge to ~1e-16) is noise whose digits
+    # depend on the BLAS kernels of the CPU: compare losses to within GOLDEN_LOSS_ATOL * L_0
+    floor = GOLDEN_LOSS_ATOL * golden["L0"].to_numpy(float)
     for c in GOLDEN_FLOATS:
-        np.testing.assert_allclose(
-            current[c].to_numpy(float), golden[c].to_numpy(float), rtol=GOLDEN_RTOL, atol=0, equal_nan=True, err_msg=c
-        )
+        atol = floor if c in GOLDEN_LOSSES else 0.0
+        got, want = current[c].to_numpy(float), golden[c].to_numpy(float)
+        bad = ~(np.isclose(got, want, rtol=GOLDEN_RTOL, atol=0.0, equal_nan=True) | (np.abs(got - want) <= atol))
+        assert not bad.any(), f"{c}: {int(bad.sum())} rows differ, first: got {got[bad][:3]}, golden {want[bad][:3]}"
 
 
 def test_report(test_run):

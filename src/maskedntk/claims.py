@@ -40,9 +40,13 @@ seed as its unit of replication:
   width claim is tested for each mask type separately (Theorem 3's and Theorem 7's error
   terms differ, and the two may move in opposite directions).  scipy chooses Page's exact null distribution or
   its normal approximation (the latter is conservative in the far tail).
-* ``xi_one_vanishes``: per (stratum, seed) pair, log plateau(xi = 1) - log plateau(largest
-  xi < 1); averaged over each seed's pairs; one-sided Wilcoxon signed-rank over seeds.
-  Effect = the median ratio plateau(xi = 1) / plateau(largest xi < 1) over pairs.
+* ``xi_one_vanishes``: "vanishes" is tested as "at least 1/VANISH_RATIO = 100 times smaller
+  than at the largest xi < 1" (a mere decrease is not a vanishing neighbourhood: on data where
+  full GD has not converged in K rounds the plateau at xi = 1 is lower but far from 0).  Per
+  (stratum, seed) pair, log plateau(xi = 1) - log plateau(largest xi < 1) - log VANISH_RATIO;
+  averaged over each seed's pairs; one-sided Wilcoxon signed-rank over seeds that it is < 0.
+  Effect = the median ratio plateau(xi = 1) / plateau(largest xi < 1) over pairs, compared
+  with VANISH_RATIO.
 * ``three_phases``: per (cell, seed) with xi < 1, the fraction of rounds k >= k0 (k0 =
   ceil(TRANSIENT_ROUNDS * K), at least 1: the transient is skipped) in which (i) local
   training lowered the surrogate (trace at step tau < step 0), (ii) aggregation lowered it
@@ -110,7 +114,8 @@ CLAIMS: dict[str, tuple[str, str]] = {
     ),
     "xi_one_vanishes": (
         "At xi = 1 the error neighbourhood vanishes: B1 = 0 and training is plain GD (v1 sec. 4.1, "
-        "after Corollary 4; Theorem 3).",
+        "after Corollary 4; Theorem 3). Tested as: the plateau at xi = 1 is at least 100 times below "
+        "the plateau at the largest xi < 1.",
         "heatmap_bernoulli",
     ),
     "p_lowers_error": (
@@ -169,6 +174,10 @@ COLUMNS = (
 )
 
 VERDICTS = ("reproduced", "not reproduced", "inconclusive", "not run")
+
+#: ``xi_one_vanishes``: the plateau at xi = 1 "vanishes" when it is at most this fraction of
+#: the plateau at the largest xi < 1
+VANISH_RATIO = 1e-2
 
 
 # ---------------------------------------------------------------------------------------
@@ -438,7 +447,8 @@ def trend_claim(
 
 
 def xi_one_claim(runs: pd.DataFrame, *, alpha: float, n_boot: int, rng: np.random.Generator) -> dict:
-    """``xi_one_vanishes``: plateau(xi = 1) < plateau(largest xi < 1), paired within (stratum, seed)."""
+    """``xi_one_vanishes``: plateau(xi = 1) < VANISH_RATIO * plateau(largest xi < 1), paired
+    within (stratum, seed)."""
     row = _base_row("xi_one_vanishes")
     runs, notes = _clean_runs(runs, "plateau")
     row["effect_label"] = "median ratio plateau(xi = 1) / plateau(largest xi < 1) over paired runs"
@@ -461,9 +471,9 @@ def xi_one_claim(runs: pd.DataFrame, *, alpha: float, n_boot: int, rng: np.rando
     logr = np.log(np.maximum(wide[1.0].to_numpy(), tiny)) - np.log(np.maximum(wide[xi_max].to_numpy(), tiny))
     seeds = wide.index.get_level_values("seed").to_numpy()
     seed_ids = pd.unique(seeds)
-    seed_logr = np.array([logr[seeds == s].mean() for s in seed_ids])
+    seed_logr = np.array([logr[seeds == s].mean() for s in seed_ids]) - math.log(VANISH_RATIO)
     p_claim, p_opp = _wilcoxon_one_sided(seed_logr, -1)
-    p_pairs, _ = _wilcoxon_one_sided(logr, -1)
+    p_pairs, _ = _wilcoxon_one_sided(logr - math.log(VANISH_RATIO), -1)
     ratio = np.exp(logr)
     effect = float(np.median(ratio)) if ratio.size else math.nan
     lo, hi = cluster_bootstrap(ratio, seeds, np.median, n_boot, rng, alpha)
@@ -478,14 +488,14 @@ def xi_one_claim(runs: pd.DataFrame, *, alpha: float, n_boot: int, rng: np.rando
     row.update(
         test=(
             f"one-sided Wilcoxon signed-rank over seeds of the mean over {pair_txt} pairs of "
-            f"log plateau(xi = 1) - log plateau(xi = {xi_max:g}) < 0"
+            f"log plateau(xi = 1) - log plateau(xi = {xi_max:g}) < log {VANISH_RATIO:g}"
         ),
         n_units=len(seed_ids),
         effect=effect,
         ci_low=lo,
         ci_high=hi,
         p_value=p_claim,
-        verdict=verdict(p_claim, p_opp, effect, 1.0, -1, alpha),
+        verdict=verdict(p_claim, p_opp, effect, VANISH_RATIO, -1, alpha),
         note="; ".join(notes),
     )
     return row

@@ -95,7 +95,8 @@ def figure_outputs(name):
     return [f"{RESULTS}/figures/{name}.pdf", f"{RESULTS}/figures/{name}.png"]
 
 
-PLOTTING = Path(workflow.basedir) / "src" / "maskedntk" / "plotting"
+PACKAGE = Path(workflow.basedir) / "src" / "maskedntk"
+PLOTTING = PACKAGE / "plotting"
 
 
 def figure_rule_input(figure):

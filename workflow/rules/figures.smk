@@ -179,6 +179,7 @@ if "fig_audit" in ACTIVE_FIGURES:
 rule claims:
     input:
         **{f"{e}_{k}": v for e in CELLS for k, v in experiment_tables(e).items()},
+        code=str(PACKAGE / "claims.py"),  # editing the tests re-runs them, never the training
     output:
         csv=f"{RESULTS}/tables/claims.csv",
         md=f"{RESULTS}/tables/claims.md",

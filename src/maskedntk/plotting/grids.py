@@ -549,3 +549,22 @@ def eta_text(runs: pd.DataFrame) -> str:
     if m := re.fullmatch(r"eta = (\S+) in every cell", rule):
         return rf"step $\eta = {m.group(1)}$ in every cell"
     return "step: " + rule.replace("_", " ")
+
+
+#: a plateau below this fraction of L_0 is reported as "rounding level"
+ROUNDING_LEVEL = 1e-8
+
+
+def full_gd_text(runs: pd.DataFrame, where: str) -> str:
+    """What the full-GD cells (``runs``: the rows where B1 or Theorem 7's term is 0) reached,
+    measured rather than assumed: rounding level when every plateau is below ROUNDING_LEVEL
+    times its L_0, else the largest plateau / L_0 (full GD had not converged in K rounds)."""
+    if runs.empty or "plateau" not in runs or "L0" not in runs:
+        return ""
+    rel = (runs["plateau"] / runs["L0"]).to_numpy(dtype=np.float64)
+    rel = rel[np.isfinite(rel)]
+    if not rel.size:
+        return ""
+    if rel.max() < ROUNDING_LEVEL:
+        return rf"at {where} (full GD) the plateau falls to rounding level."
+    return rf"at {where} (full GD) the plateau is still up to {fmt_compact(rel.max())} $L_0$ after $K$ rounds."

@@ -133,5 +133,5 @@ def _note(runs: pd.DataFrame, seeds: int) -> str:
         r"$\hat\rho$: contraction of $L_k-$plateau per round, fitted on the transient.  "
         r"Theorem 3 is a worst-case bound: $B_1$ exceeds the measured plateau by orders of magnitude."
         "\nColours beyond a colour bar's range are clipped (arrow ends); "
-        r"at $\xi = 1$ (full GD) the plateau falls to rounding level."
+        + grids.full_gd_text(runs[runs["xi"] == 1], r"$\xi = 1$")
     )

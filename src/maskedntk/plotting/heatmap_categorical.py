@@ -17,8 +17,9 @@ Panels (rows p grow upwards, columns tau grow to the right; cells are means over
     nearest cell where both are positive) on one diverging log scale, so the directions in
     which measurement and theory move over the grid can be compared directly.
 
-At p = 1 the method is full-batch GD with tau steps per round, whose L_k keeps falling to
-rounding level; such cells are clipped at the low end of the colour bar.  Cells where a seed
+At p = 1 the method is full-batch GD with tau steps per round, whose L_k usually falls to
+rounding level; such cells are clipped at the low end of the colour bar (the note under the
+figure says what the p = 1 cells actually reached).  Cells where a seed
 diverged are hatched; a dot marks cells where a seed did not settle.
 """
 
@@ -101,5 +102,5 @@ def _note(runs: pd.DataFrame) -> str:
         "\nPlateau: mean of $L_k$ over the last quarter of rounds.  "
         "Theorem 7 is a worst-case $O(\\cdot)$ bound without constants: compare directions, not values."
         "\nColours beyond a colour bar's range are clipped (arrow ends); "
-        r"at $p = 1$ (full GD) the plateau falls to rounding level."
+        + grids.full_gd_text(runs[runs["p"] == 1], "$p = 1$")
     )
