@@ -23,8 +23,11 @@ only on request.
 
 Seeds run one after another and share X, y and the Gram matrix.  Each seed's computation
 has the same shapes whatever other seeds are in the call, so its numbers do not depend on
-the seed list (torch's batched kernels are not bitwise batch-invariant, and batching seeds
-measured no faster on CPU: see benchmarks/bench_engine.py --seeds).
+the seed list (torch's batched kernels are not bitwise batch-invariant).  Seeds are not
+stacked into one tensor: one seed's round is already one batched computation over the p
+subnetworks, large enough to run at about 70% of the machine's SGEMM rate at the heatmap
+scale (benchmarks/bench_engine.py), so stacking seeds could gain little on a CPU and would
+cost the batch invariance.
 """
 
 from __future__ import annotations
