@@ -207,6 +207,7 @@ def test_report(test_run):
         ({"defaults": {"train": {"tua": 3}}}, ["defaults.train", "'tua'", "allowed keys"]),
         ({"experiments": {"width": {"grid": [{"m": []}]}}}, ["experiments.width.grid[0].m", "at least 1"]),
         ({"defaults": {"eta": {"rule": "steepest"}}}, ["defaults.eta.rule", "lambda_max"]),
+        ({"results_dir": ""}, ["results_dir = ''", "non-empty"]),
     ],
 )
 def test_bad_config_stops_before_any_job(tmp_path, override, expected):
@@ -231,6 +232,15 @@ def test_config_overrides(tmp_path):
     plan = output(snakemake(wd, "-n", "--configfile", str(extra), "--config", "threads=2"))
     assert "fig_local_steps" in plan and "fig_heatmap_bernoulli" not in plan
     assert "threads: 2" in plan
+
+
+def test_results_and_logs_dirs_move_every_output(tmp_path):
+    wd = tmp_path / "wd"
+    shutil.copytree(ROOT / ".test" / "config", wd / "config")
+    plan = output(snakemake(wd, "-n", "--config", "results_dir=out/a", "logs_dir=out/logs"))
+    assert "out/a/tables/runs.csv" in plan and "out/a/figures/fig_width.png" in plan
+    assert "out/logs/train/" in plan
+    assert "results/" not in plan.replace("out/a", "")
 
 
 def test_figure_target_plans_only_its_jobs(tmp_path):
