@@ -471,9 +471,9 @@ def xi_one_claim(runs: pd.DataFrame, *, alpha: float, n_boot: int, rng: np.rando
     logr = np.log(np.maximum(wide[1.0].to_numpy(), tiny)) - np.log(np.maximum(wide[xi_max].to_numpy(), tiny))
     seeds = wide.index.get_level_values("seed").to_numpy()
     seed_ids = pd.unique(seeds)
-    seed_logr = np.array([logr[seeds == s].mean() for s in seed_ids]) - math.log(VANISH_RATIO)
-    p_claim, p_opp = _wilcoxon_one_sided(seed_logr, -1)
-    p_pairs, _ = _wilcoxon_one_sided(logr - math.log(VANISH_RATIO), -1)
+    excess = logr - math.log(VANISH_RATIO)  # < 0 where the pair's plateau "vanished"
+    p_claim, p_opp = _wilcoxon_one_sided(np.array([excess[seeds == s].mean() for s in seed_ids]), -1)
+    p_pairs, _ = _wilcoxon_one_sided(excess, -1)
     ratio = np.exp(logr)
     effect = float(np.median(ratio)) if ratio.size else math.nan
     lo, hi = cluster_bootstrap(ratio, seeds, np.median, n_boot, rng, alpha)
