@@ -1,13 +1,14 @@
-# maskedntk: reproduce Liao & Kyrillidis (TMLR 2022), "On the Convergence of Shallow Neural
-# Network Training with Randomly Masked Neurons", with the theory beside every measurement.
+# The reference pipeline for shallow-network training theory: one study per paper, each with
+# its figures (theory beside measurement) and a claims table.  The studies are registered in
+# src/maskedntk/studies/__init__.py (STUDIES); each brings workflow/rules/<study>.smk.
 #
-#   snakemake --cores all                     # = reproduce_all on config/config.yaml
-#   snakemake --cores all fig_dynamics        # one figure (runs only the jobs it needs)
+#   snakemake --cores all                     # = reproduce_all: every study, config/*.yaml
+#   snakemake --cores all masked_all          # one study (also: fig_dynamics, one figure)
 #   snakemake --cores all --configfile config/paper.yaml
 #   snakemake --report results/report.html    # the HTML report, after a run
 #   snakemake --profile profiles/slurm        # on a SLURM cluster
 #
-# See README.md and config/README.md.
+# See README.md and docs/architecture.md.
 
 from snakemake.utils import min_version
 
@@ -21,10 +22,11 @@ report: "workflow/report/workflow.rst"
 
 
 include: "workflow/rules/common.smk"
-include: "workflow/rules/data.smk"
-include: "workflow/rules/train.smk"
-include: "workflow/rules/aggregate.smk"
-include: "workflow/rules/figures.smk"
+
+
+for _study in STUDIES:
+
+    include: f"workflow/rules/{_study}.smk"
 
 
 localrules:
@@ -36,14 +38,4 @@ localrules:
 rule reproduce_all:
     default_target: True
     input:
-        [figure_outputs(f) for f in ACTIVE_FIGURES],
-        f"{RESULTS}/tables/runs.csv",
-        f"{RESULTS}/tables/trajectories.parquet",
-        f"{RESULTS}/tables/claims.csv",
-        f"{RESULTS}/config_used.yaml",
-
-
-rule tables:
-    input:
-        f"{RESULTS}/tables/runs.csv",
-        f"{RESULTS}/tables/trajectories.parquet",
+        [target for targets in STUDY_TARGETS.values() for target in targets],

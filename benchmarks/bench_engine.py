@@ -4,7 +4,7 @@ The naive baseline does what the authors' code does (github JLiao980706/MaskedNT
 ALGORITHM.md sec. 6), in PyTorch: for every subnetwork it gathers the held neurons' weights
 into a fresh parameter, builds an SGD optimizer, runs tau autograd steps, and scatters the
 result back; the aggregation is the paper's (1/X_{k,r} over the holders, unheld neurons kept).
-The engine is maskedntk.engine.train.  Both use float32, all cores, the same data, initial
+The engine is maskedntk.studies.masked.engine.train.  Both use float32, all cores, the same data, initial
 weights and masks, and compute the same numbers (checked at the start of every run: the
 relative difference of the losses after the timed rounds is printed on stderr).
 
@@ -48,8 +48,8 @@ def _setup(cfg):
     import numpy as np
     import torch
 
-    from maskedntk.data import make_synthetic
-    from maskedntk.spec import TrainSpec
+    from maskedntk.studies.masked.data import make_synthetic
+    from maskedntk.studies.masked.spec import TrainSpec
 
     torch.set_num_threads(os.cpu_count())
     ds = make_synthetic("teacher", cfg["n"], cfg["d"], seed=0)
@@ -64,8 +64,8 @@ def naive_train(X, y, spec, seed, rounds):
     import numpy as np
     import torch
 
-    from maskedntk.engine import init_params
-    from maskedntk.masks import sample_masks
+    from maskedntk.studies.masked.engine import init_params
+    from maskedntk.studies.masked.masks import sample_masks
 
     W0, a0 = init_params(spec, seed, X.shape[1], 1)
     W = torch.tensor(W0.T, dtype=torch.float32)  # d x m, as in the authors' code
@@ -102,7 +102,7 @@ def naive_train(X, y, spec, seed, rounds):
 
 def _child(kind, cfg, queue):
     np, torch, ds, spec = _setup(cfg)
-    from maskedntk.engine import train
+    from maskedntk.studies.masked.engine import train
 
     if kind == "engine":
         train(ds.X, ds.y, spec.replace(rounds=1), [0])  # warm-up
@@ -164,7 +164,7 @@ def bench_scale(name, repeats):
 
 def _selection_child(cfg, queue):
     np, torch, ds, spec = _setup(cfg)
-    from maskedntk.engine import train
+    from maskedntk.studies.masked.engine import train
 
     out = {}
     for xi in (0.2, 0.4, 0.6, 0.7, 0.8, 0.9, 0.95):

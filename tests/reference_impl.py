@@ -1,7 +1,7 @@
 """A slow, literal reference implementation of Algorithm 1 (Liao & Kyrillidis, arXiv 2112.02668v1).
 
-Written independently of :mod:`maskedntk.engine`: it shares only the initialisation
-(:func:`maskedntk.engine.init_params`) and the masks (:func:`maskedntk.masks.sample_masks`),
+Written independently of :mod:`maskedntk.studies.masked.engine`: it shares only the initialisation
+(:func:`maskedntk.studies.masked.engine.init_params`) and the masks (:func:`maskedntk.studies.masked.masks.sample_masks`),
 so that the fast engine and this code see the same random draws.  Everything else follows
 ALGORITHM.md sections 1, 2 and 6 word for word:
 
@@ -25,8 +25,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from maskedntk.engine import init_params
-from maskedntk.masks import sample_masks
+from maskedntk.studies.masked.engine import init_params
+from maskedntk.studies.masked.masks import sample_masks
 
 DTYPE = torch.float64
 

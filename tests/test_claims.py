@@ -1,4 +1,4 @@
-"""Tests of maskedntk.claims on synthetic tables with known trends (and with none).
+"""Tests of maskedntk.studies.masked.claims on synthetic tables with known trends (and with none).
 
 Every table is drawn from a fixed numpy seed, so the verdicts are deterministic; the noise
 is honest (log-normal plateaus with a 30% spread, several seeds), so a wrong test direction,
@@ -13,16 +13,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from maskedntk.claims import (
-    CLAIMS,
-    COLUMNS,
-    cluster_bootstrap,
-    evaluate_claims,
-    phase_fractions,
-    render_claims,
-    trend_claim,
-    verdict,
-)
+from maskedntk.core.claims.declare import evaluate
+from maskedntk.core.claims.render import COLUMNS, render_claims
+from maskedntk.core.claims.stats import claim_rng, cluster_bootstrap, verdict
+from maskedntk.studies.masked.claims import CLAIMS, evaluate_claims
+from maskedntk.studies.masked.claims.tests import phase_fractions, trend_claim
+
+CLAIM_IDS = [c.id for c in CLAIMS]
 
 SEEDS = list(range(8))
 SIGMA = 0.3  # log-normal spread of a plateau around its trend
@@ -203,9 +200,9 @@ def verdicts(df):
 def test_known_trends_are_reproduced():
     df = evaluate_claims(make_tables(trend_plateau, trend_rate, seed=1), n_boot=N_BOOT)
     assert list(df.columns) == list(COLUMNS)
-    assert list(df["claim"]) == list(CLAIMS)
+    assert list(df["claim"]) == CLAIM_IDS
     v = verdicts(df)
-    assert all(v[c] == "reproduced" for c in CLAIMS), v
+    assert all(v[c] == "reproduced" for c in CLAIM_IDS), v
     row = df.set_index("claim")
     # effects point the claimed way, and their intervals contain them
     for c in (
@@ -221,7 +218,7 @@ def test_known_trends_are_reproduced():
     assert row.loc["xi_one_vanishes", "effect"] < 1e-6
     assert row.loc["three_phases", "effect"] > 0.8
     assert row.loc["rate_at_least_theorem", "effect"] == 1.0
-    for c in CLAIMS:
+    for c in CLAIM_IDS:
         assert row.loc[c, "ci_low"] <= row.loc[c, "effect"] + 1e-12 <= row.loc[c, "ci_high"] + 2e-12
         assert 0 <= row.loc[c, "p_value"] < 0.05
     # seeds are the replicates
@@ -291,7 +288,7 @@ def test_missing_experiments_are_not_run():
     assert v["rate_at_least_theorem"] == "reproduced"  # from heatmap_bernoulli alone
 
     empty = evaluate_claims({}, n_boot=N_BOOT)
-    assert list(empty["claim"]) == list(CLAIMS)
+    assert list(empty["claim"]) == CLAIM_IDS
     assert set(empty["verdict"]) == {"not run"}
     assert empty["note"].str.contains("not in this configuration").all()
 
@@ -353,7 +350,6 @@ def test_two_levels_fall_back_to_wilcoxon():
     cells = [{"p": p, "xi": xi} for p in (1, 3) for xi in (0.3, 0.6)]
     runs = _runs("heatmap_bernoulli", cells, trend_plateau, trend_rate, rng)
     r = trend_claim(
-        "xi_lowers_error",
         runs,
         treatment="xi",
         response="plateau",
@@ -393,7 +389,6 @@ def test_seed_level_test_is_calibrated_under_shared_seed_effects():
         ]
         runs = pd.DataFrame(rows).assign(mask="bernoulli", tau=5, m=100, diverged=False, converged=True)
         r = trend_claim(
-            "xi_lowers_error",
             runs,
             treatment="xi",
             response="plateau",
@@ -486,8 +481,8 @@ def test_bad_settings_raise():
 def test_render_contains_every_claim():
     df = evaluate_claims(make_tables(trend_plateau, trend_rate, seed=15), n_boot=N_BOOT)
     df = pd.concat([df, evaluate_claims({}, n_boot=N_BOOT).iloc[:1]], ignore_index=True)  # a "not run" row
-    md, page = render_claims(df, alpha=0.05)
-    for c in CLAIMS:
+    md, page = render_claims(df, title="The paper's claims, tested", alpha=0.05)
+    for c in CLAIM_IDS:
         assert f"`{c}`" in md
         assert f"<code>{c}</code>" in page
     for v in ("reproduced", "not run"):
@@ -517,3 +512,23 @@ def test_xi_one_lower_but_not_vanishing_is_not_reproduced():
     assert r["verdict"] == "not reproduced", r["verdict"]
     assert r["effect"] == pytest.approx(0.5, rel=0.3)
     assert "log 0.01" in r["test"]
+
+
+def test_claim_order_does_not_change_any_number():
+    """Claims are declared by data and each bootstrap generator comes from the claim id, so
+    testing the claims in reverse order gives the same row for every claim."""
+    tables = make_tables(trend_plateau, trend_rate, seed=21)
+    forward = evaluate(CLAIMS, tables, alpha=0.05, n_boot=N_BOOT, seed=3).set_index("claim")
+    backward = evaluate(CLAIMS[::-1], tables, alpha=0.05, n_boot=N_BOOT, seed=3).set_index("claim")
+    pd.testing.assert_frame_equal(forward, backward.loc[forward.index])
+    # ... and a different claim id gives a different generator
+    assert claim_rng("a", 0).random() != claim_rng("b", 0).random()
+    assert claim_rng("a", 0).random() == claim_rng("a", 0).random()
+
+
+def test_power_column_is_the_smallest_attainable_p():
+    df = evaluate_claims(make_tables(trend_plateau, trend_rate, seed=22), n_boot=N_BOOT).set_index("claim")
+    # Wilcoxon over 8 seeds: 2^-8
+    assert df.loc["xi_one_vanishes", "power"] == pytest.approx(2.0**-8)
+    for c in TREND_CLAIMS:
+        assert 0 < df.loc[c, "power"] <= df.loc[c, "p_value"] or df.loc[c, "verdict"] != "reproduced"

@@ -3,16 +3,16 @@
 import numpy as np
 import pytest
 
-from maskedntk.conventions import (
+from maskedntk.studies.masked.conventions import (
     as_paper_spec,
     authors_error_to_paper,
     authors_to_paper,
     paper_error_to_authors,
     paper_to_authors,
 )
-from maskedntk.data import make_synthetic
-from maskedntk.engine import train
-from maskedntk.spec import TrainSpec
+from maskedntk.studies.masked.data import make_synthetic
+from maskedntk.studies.masked.engine import train
+from maskedntk.studies.masked.spec import TrainSpec
 
 
 @pytest.mark.parametrize("mask,xi,p", [("bernoulli", 0.4, 3), ("bernoulli", 0.8, 1), ("categorical", None, 4)])

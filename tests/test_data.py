@@ -1,4 +1,4 @@
-"""Tests of maskedntk.data: synthetic sets, user files, the built-in set, and the data checks."""
+"""Tests of maskedntk.studies.masked.data: synthetic sets, user files, the built-in set, and the data checks."""
 
 from __future__ import annotations
 
@@ -8,8 +8,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from maskedntk import data
-from maskedntk.data import Dataset, check_dataset, load_builtin, load_npz, load_user_data, make_synthetic, save_npz
+from maskedntk.studies.masked import data
+from maskedntk.studies.masked.data import (
+    Dataset,
+    check_dataset,
+    load_builtin,
+    load_npz,
+    load_user_data,
+    make_synthetic,
+    save_npz,
+)
 
 
 @pytest.mark.parametrize("family", data.FAMILIES)

@@ -14,12 +14,12 @@ import numpy as np
 import pytest
 from reference_impl import reference_train
 
-from maskedntk.data import make_synthetic
-from maskedntk.engine import init_params, train
-from maskedntk.masks import bernoulli_masks, categorical_masks, holder_counts, sample_masks
-from maskedntk.presets import PRESETS, apply_preset
-from maskedntk.rng import generator
-from maskedntk.spec import TrainSpec
+from maskedntk.studies.masked.data import make_synthetic
+from maskedntk.studies.masked.engine import init_params, train
+from maskedntk.studies.masked.masks import bernoulli_masks, categorical_masks, holder_counts, sample_masks
+from maskedntk.studies.masked.presets import PRESETS, apply_preset
+from maskedntk.studies.masked.rng import generator
+from maskedntk.studies.masked.spec import TrainSpec
 
 RTOL = 1e-10
 ATOL = 1e-10

@@ -1,4 +1,4 @@
-"""Tests of maskedntk.metrics on synthetic trajectories with known answers."""
+"""Tests of maskedntk.studies.masked.metrics on synthetic trajectories with known answers."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from maskedntk.metrics import (
+from maskedntk.studies.masked.metrics import (
     PlateauOptions,
     authors_estimate,
     contraction_factor,

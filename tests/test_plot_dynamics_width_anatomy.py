@@ -10,9 +10,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from maskedntk.cellconfig import load_data, parse_cell
-from maskedntk.plotting import bound_anatomy, common, dynamics, style, width
-from maskedntk.runner import run_cell
+from maskedntk.studies.masked.cellconfig import load_data, parse_cell
+from maskedntk.core import figures as style
+from maskedntk.studies.masked.figures import bound_anatomy, common, dynamics, width
+from maskedntk.studies.masked.runner import run_cell
 
 DATA = {"source": "synthetic", "family": "teacher", "n": 16, "d": 8, "seed": 0}
 
@@ -142,7 +143,7 @@ def test_sci_and_slope():
 def test_dynamics_render(tmp_path, dynamics_tables, captured):
     runs, traj, trace = dynamics_tables
     assert not trace.empty
-    dynamics.render(runs, traj, trace, tmp_path / "dyn.pdf", tmp_path / "dyn.png")
+    dynamics.draw(runs, traj, trace, tmp_path / "dyn.pdf", tmp_path / "dyn.png")
     _assert_written(tmp_path, "dyn")
     texts = " ".join(_texts(captured[-1]))
     # B1 of each xi < 1 in the legend, B1 = 0 at xi = 1, and the three phases annotated
@@ -164,10 +165,10 @@ def test_dynamics_survives_divergence_and_missing_trace(tmp_path, dynamics_table
         sel = (runs["cell"] == cell) & runs["seed"].isin(seeds)
         runs.loc[sel, ["plateau", "rate_empirical"]] = np.nan
         runs.loc[sel, "diverged"] = True
-    dynamics.render(runs, traj, trace, tmp_path / "d1.pdf", tmp_path / "d1.png")
+    dynamics.draw(runs, traj, trace, tmp_path / "d1.pdf", tmp_path / "d1.png")
     _assert_written(tmp_path, "d1")
     # no trace at all (an experiment run without trace: true)
-    dynamics.render(runs, traj, trace.iloc[0:0], tmp_path / "d2.pdf", tmp_path / "d2.png")
+    dynamics.draw(runs, traj, trace.iloc[0:0], tmp_path / "d2.pdf", tmp_path / "d2.png")
     _assert_written(tmp_path, "d2")
 
 
@@ -177,7 +178,7 @@ def test_dynamics_survives_divergence_and_missing_trace(tmp_path, dynamics_table
 
 
 def test_bound_anatomy_selection_and_ratios(tmp_path, heatmap_runs, captured):
-    table = bound_anatomy.render(heatmap_runs, tmp_path / "ba.pdf", tmp_path / "ba.png")
+    table = bound_anatomy.draw(heatmap_runs, tmp_path / "ba.pdf", tmp_path / "ba.png")
     _assert_written(tmp_path, "ba")
     # preferred (1, 0.5), (4, 0.5), (4, 0.9) are present, (10, 0.5) is not: the fourth bar is
     # the first automatic candidate not yet chosen, (p_mid, xi_mid) = (2, 0.5) (2 is the
@@ -203,7 +204,7 @@ def test_bound_anatomy_zero_terms_and_divergence(tmp_path, heatmap_runs, capture
     sel = runs["cell"] == "p~4/xi~0.5"
     runs.loc[sel, "plateau"] = np.nan
     runs.loc[sel, "diverged"] = True
-    table = bound_anatomy.render(runs, tmp_path / "bz.pdf", tmp_path / "bz.png")
+    table = bound_anatomy.draw(runs, tmp_path / "bz.pdf", tmp_path / "bz.png")
     _assert_written(tmp_path, "bz")
     texts = _texts(captured[-1])
     legend = [t.get_text() for t in captured[-1].legends[0].get_texts()]
@@ -234,7 +235,7 @@ def test_bound_anatomy_automatic_selection():
 
 
 def test_width_render(tmp_path, width_runs, captured):
-    cells = width.render(width_runs, tmp_path / "w.pdf", tmp_path / "w.png")
+    cells = width.draw(width_runs, tmp_path / "w.pdf", tmp_path / "w.png")
     _assert_written(tmp_path, "w")
     assert set(cells["mask"]) == {"bernoulli", "categorical"}
     assert np.isfinite(cells["slope"]).all()
@@ -252,5 +253,5 @@ def test_width_survives_divergence(tmp_path, width_runs):
     runs.loc[sel, "plateau"] = np.nan
     runs.loc[sel, "diverged"] = True
     runs.loc[(runs["cell"] == "mask~bernoulli/m~40") & (runs["seed"] == 0), ["plateau", "diverged"]] = [np.nan, True]
-    width.render(runs, tmp_path / "w2.pdf", tmp_path / "w2.png")
+    width.draw(runs, tmp_path / "w2.pdf", tmp_path / "w2.png")
     _assert_written(tmp_path, "w2")

@@ -1,5 +1,5 @@
 """Tests of the grid figures (Bernoulli / categorical heatmaps, local steps, audit), their
-Snakemake scripts, and the shared helpers of maskedntk.plotting.grids."""
+Snakemake scripts, and the shared helpers of maskedntk.studies.masked.figures.grids."""
 
 from __future__ import annotations
 
@@ -14,7 +14,15 @@ import pandas as pd
 import pytest
 from matplotlib import colors as mcolors
 
-from maskedntk.plotting import audit, common, grids, heatmap_bernoulli, heatmap_categorical, local_steps, style
+from maskedntk.core import figures as style
+from maskedntk.studies.masked.figures import (
+    audit,
+    common,
+    grids,
+    heatmap_bernoulli,
+    heatmap_categorical,
+    local_steps,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 RULE_SCRIPTS = ROOT / "workflow" / "scripts"
@@ -128,7 +136,7 @@ def _assert_written(tmp_path, name):
 
 
 def test_render_heatmap_bernoulli(tmp_path, bernoulli_runs):
-    heatmap_bernoulli.render(bernoulli_runs, tmp_path / "hb.pdf", tmp_path / "hb.png")
+    heatmap_bernoulli.draw(bernoulli_runs, tmp_path / "hb.pdf", tmp_path / "hb.png")
     _assert_written(tmp_path, "hb")
 
 
@@ -136,32 +144,32 @@ def test_render_heatmap_bernoulli_csv_roundtrip_and_no_reference(tmp_path, berno
     # read back from CSV (bools as text); only xi = 1 present: B1 = 0 everywhere, no reference
     path = tmp_path / "runs.csv"
     bernoulli_runs.loc[bernoulli_runs.xi == 1.0].to_csv(path, index=False)
-    heatmap_bernoulli.render(pd.read_csv(path), tmp_path / "hb1.pdf", tmp_path / "hb1.png")
+    heatmap_bernoulli.draw(pd.read_csv(path), tmp_path / "hb1.pdf", tmp_path / "hb1.png")
     _assert_written(tmp_path, "hb1")
 
 
 def test_render_heatmap_categorical(tmp_path, categorical_runs):
-    heatmap_categorical.render(categorical_runs, tmp_path / "hc.pdf", tmp_path / "hc.png")
+    heatmap_categorical.draw(categorical_runs, tmp_path / "hc.pdf", tmp_path / "hc.png")
     _assert_written(tmp_path, "hc")
 
 
 def test_render_local_steps(tmp_path, local_steps_runs):
-    local_steps.render(local_steps_runs, tmp_path / "ls.pdf", tmp_path / "ls.png")
+    local_steps.draw(local_steps_runs, tmp_path / "ls.pdf", tmp_path / "ls.png")
     _assert_written(tmp_path, "ls")
 
 
 def test_render_audit(tmp_path):
     runs, traj = _audit_tables()
-    audit.render(runs, traj, tmp_path / "au.pdf", tmp_path / "au.png")
+    audit.draw(runs, traj, tmp_path / "au.pdf", tmp_path / "au.png")
     _assert_written(tmp_path, "au")
     assert audit._norm_y_squared(traj) == pytest.approx(4.5)
     assert audit._norm_y_squared(traj.assign(dead=0.0)) is None
 
 
 def test_render_from_run_cell(tmp_path):
-    """Tables made by the real pipeline (maskedntk.runner.run_cell) render."""
-    from maskedntk.cellconfig import load_data
-    from maskedntk.runner import run_cell
+    """Tables made by the real pipeline (maskedntk.studies.masked.runner.run_cell) render."""
+    from maskedntk.studies.masked.cellconfig import load_data
+    from maskedntk.studies.masked.runner import run_cell
 
     data = {"source": "synthetic", "family": "teacher", "n": 10, "d": 6, "seed": 0, "C": 2.0, "teacher_width": 5}
     ds = load_data(data)
@@ -174,13 +182,37 @@ def test_render_from_run_cell(tmp_path):
         trajs.append(res.trajectories.assign(cell=cid, experiment="audit"))
     runs, trajs = pd.concat(runs, ignore_index=True), pd.concat(trajs, ignore_index=True)
     assert {"plateau", "converged", "diverged", "B1", "rate_thm3", "rate_empirical"} <= set(runs.columns)
-    audit.render(runs, trajs, tmp_path / "a.pdf", tmp_path / "a.png")
+    audit.draw(runs, trajs, tmp_path / "a.pdf", tmp_path / "a.png")
     _assert_written(tmp_path, "a")
     paper = runs.loc[runs.aggregation == "paper"]
-    heatmap_bernoulli.render(paper, tmp_path / "b.pdf", tmp_path / "b.png")
+    heatmap_bernoulli.draw(paper, tmp_path / "b.pdf", tmp_path / "b.png")
     _assert_written(tmp_path, "b")
-    local_steps.render(paper.loc[paper.xi == 0.5], tmp_path / "c.pdf", tmp_path / "c.png")
+    local_steps.draw(paper.loc[paper.xi == 0.5], tmp_path / "c.pdf", tmp_path / "c.png")
     _assert_written(tmp_path, "c")
+
+
+class _Files(SimpleNamespace):
+    """Snakemake's named input/output lists: attribute and item access."""
+
+    def __getitem__(self, key):
+        return getattr(self, key)
+
+
+def test_failed_job_log_ends_with_traceback(tmp_path):
+    """A job that fails leaves its reason at the end of its log file."""
+    sm = SimpleNamespace(
+        input=_Files(runs=str(tmp_path / "missing.csv")),
+        output=_Files(pdf=str(tmp_path / "f.pdf"), png=str(tmp_path / "f.png")),
+        params=SimpleNamespace(figure="fig_local_steps"),
+        log=[str(tmp_path / "f.log")],
+        rule="fig_local_steps",
+    )
+    with pytest.raises(FileNotFoundError):
+        runpy.run_path(str(RULE_SCRIPTS / "masked_job.py"), init_globals={"snakemake": sm})
+    tail = (tmp_path / "f.log").read_text().rstrip().splitlines()
+    assert "job fig_local_steps failed" in "\n".join(tail)
+    assert tail[-1].startswith("FileNotFoundError") and "missing.csv" in tail[-1]
+    assert not (tmp_path / "f.png").exists()
 
 
 @pytest.mark.parametrize("figure", ["heatmap_bernoulli", "heatmap_categorical", "local_steps", "audit"])
@@ -199,12 +231,13 @@ def test_rule_scripts(tmp_path, figure, bernoulli_runs, categorical_runs, local_
         tmp_path / "trajectories.parquet"
     )
     sm = SimpleNamespace(
-        input=SimpleNamespace(runs=str(tmp_path / "runs.csv"), trajectories=str(tmp_path / "trajectories.parquet")),
-        output=SimpleNamespace(pdf=str(tmp_path / "f.pdf"), png=str(tmp_path / "f.png")),
+        input=_Files(runs=str(tmp_path / "runs.csv"), trajectories=str(tmp_path / "trajectories.parquet")),
+        output=_Files(pdf=str(tmp_path / "f.pdf"), png=str(tmp_path / "f.png")),
+        params=SimpleNamespace(figure=f"fig_{figure}"),
         log=[str(tmp_path / "f.log")],
         rule=f"fig_{figure}",
     )
-    runpy.run_path(str(RULE_SCRIPTS / f"fig_{figure}.py"), init_globals={"snakemake": sm})
+    runpy.run_path(str(RULE_SCRIPTS / "masked_job.py"), init_globals={"snakemake": sm})
     _assert_written(tmp_path, "f")
     assert "wrote" in (tmp_path / "f.log").read_text()
 
@@ -372,7 +405,7 @@ def test_ratio_norm_also_only_sets_extension():
 
 def test_draw_grid_marks(bernoulli_runs):
     """draw_grid hatches diverged cells, dots unconverged ones, writes 'div' / '0' / '–', boxes the reference."""
-    style.apply()
+    style.apply_style()
     g = grids.cell_grid(bernoulli_runs, "B1", "p", "xi")
     g.loc[4, 0.5] = np.nan  # the grid point that was never run
     f = grids.cell_flags(bernoulli_runs, "p", "xi")

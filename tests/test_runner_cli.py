@@ -13,15 +13,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from maskedntk import theory
-from maskedntk.cellconfig import load_data, parse_cell
-from maskedntk.cli import ALL_OPTS, build_parser, cell_from_args, main
-from maskedntk.data import make_synthetic
-from maskedntk.engine import init_params
-from maskedntk.metrics import summarize_trajectory
-from maskedntk.runner import resolve_cell_eta, run_cell
-from maskedntk.spec import TrainSpec
-from maskedntk.stepsize import EtaRule, resolve_eta, surrogate_ntk_factor
+from maskedntk.studies.masked import theory
+from maskedntk.cli import ALL_OPTS, build_parser, cell_from_args, main, option_default
+from maskedntk.studies.masked.cellconfig import load_data, parse_cell
+from maskedntk.studies.masked.data import make_synthetic
+from maskedntk.studies.masked.engine import init_params
+from maskedntk.studies.masked.metrics import summarize_trajectory
+from maskedntk.studies.masked.runner import resolve_cell_eta, run_cell
+from maskedntk.studies.masked.spec import TrainSpec
+from maskedntk.studies.masked.stepsize import EtaRule, resolve_eta, surrogate_ntk_factor
 
 MASKEDNTK = Path(sys.executable).parent / "maskedntk"
 
@@ -344,7 +344,7 @@ def test_cli_help_lists_defaults_and_allowed(capsys, monkeypatch):
     for flag, *_ in ALL_OPTS:
         h = _option_help(text, flag)
         assert "(default:" in h and "allowed:" in h, (flag, h)
-    assert "default: 0.5; allowed: (0, 1]" in _option_help(text, "--xi")
+    assert "default: 0.5 for Bernoulli masks, 1/p for categorical; allowed: (0, 1]" in _option_help(text, "--xi")
     assert "allowed: integer >= 1" in _option_help(text, "--p")
     assert "allowed: integer >= 1" in _option_help(text, "--tau")
     assert "allowed: fixed, lambda_max, theory" in _option_help(text, "--eta-rule")
@@ -352,9 +352,9 @@ def test_cli_help_lists_defaults_and_allowed(capsys, monkeypatch):
 
 
 def _documented_default(flag):
-    for f, _block, _key, _typ, default, _allowed, _text in ALL_OPTS:
+    for f, block, key, *_ in ALL_OPTS:
         if f == flag:
-            return default
+            return option_default(block, key)
     raise KeyError(flag)
 
 
@@ -362,7 +362,11 @@ def test_cli_documented_defaults_are_the_effective_ones():
     """Every '(default: X)' in ``maskedntk run --help`` must be what a run without the option uses."""
     cell = parse_cell(cell_from_args(build_parser().parse_args(["run"])))
     wrong = []
-    for flag, block, key, _typ, default, _allowed, _text in ALL_OPTS:
+    for flag, block, key, *_ in ALL_OPTS:
+        default = option_default(block, key)
+        if (block, key) == ("train", "xi"):
+            assert cell.spec.xi == 0.5 and default.startswith("0.5 for Bernoulli")
+            continue
         if block == "data":
             if key not in cell.data:  # options of other data sources (builtin, file)
                 continue

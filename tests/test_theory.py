@@ -1,4 +1,4 @@
-"""Tests of maskedntk.theory against Monte-Carlo estimates, autodiff NTKs and hand-written formulas.
+"""Tests of maskedntk.studies.masked.theory against Monte-Carlo estimates, autodiff NTKs and hand-written formulas.
 
 Reference: ALGORITHM.md sections 1 and 3 (Liao & Kyrillidis, arXiv 2112.02668v1).
 """
@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import torch
 
-from maskedntk import theory
+from maskedntk.studies.masked import theory
 
 
 def unit_rows(rng: np.random.Generator, n: int, d: int) -> np.ndarray:

@@ -141,7 +141,7 @@ def test_every_figure_and_table(test_run):
 
     for fig in FIGURES:
         with Image.open(test_run / "results" / "figures" / f"{fig}.png") as im:
-            assert im.info.get("Title") == f"maskedntk.plotting.{fig.removeprefix('fig_')}", fig
+            assert im.info.get("Title") == f"maskedntk.studies.masked.figures.{fig.removeprefix('fig_')}", fig
     runs = pd.read_csv(test_run / "results" / "tables" / "runs.csv")
     assert set(RUNS_COLUMNS) <= set(runs.columns)
     cfg = yaml.safe_load((ROOT / ".test" / "config" / "config.yaml").read_text())

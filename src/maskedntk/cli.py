@@ -16,11 +16,11 @@ from pathlib import Path
 
 import numpy as np
 
-from .cellconfig import load_data, parse_cell
-from .data import BUILTIN, FAMILIES, save_npz
-from .metrics import seed_stats
-from .presets import PRESETS
-from .spec import (
+from maskedntk.studies.masked.cellconfig import DATA_DEFAULTS, DEFAULT_SEEDS, load_data, parse_cell
+from maskedntk.studies.masked.data import BUILTIN, FAMILIES, save_npz
+from maskedntk.studies.masked.metrics import PlateauOptions, seed_stats
+from maskedntk.studies.masked.presets import PRESETS
+from maskedntk.studies.masked.spec import (
     AGGREGATIONS,
     DEVICES,
     DTYPES,
@@ -31,97 +31,72 @@ from .spec import (
     PATHS,
     SELECTIONS,
     SURROGATES,
+    TrainSpec,
 )
-from .stepsize import RULES
+from maskedntk.studies.masked.stepsize import RULES, EtaRule
 
-# (flag, dest block, key, type, default, allowed, help)
+# (flag, dest block, key, type, allowed, help); the defaults are read from the dataclasses
+# and the cell module (option_default), never written here
 DATA_OPTS = [
-    ("--data", "data", "source", str, "synthetic", ("synthetic", "builtin", "file"), "where the data comes from"),
-    ("--family", "data", "family", str, "teacher", FAMILIES, "synthetic label family"),
-    ("--n", "data", "n", int, 100, "integer >= 1", "number of samples n (builtin: first n rows; default all)"),
-    ("--d", "data", "d", int, 128, "integer >= 2", "input dimension d (synthetic)"),
-    ("--data-seed", "data", "seed", int, 0, "integer >= 0", "seed of the synthetic data set"),
-    ("--C", "data", "C", float, 2.0, "> 1", "labels are scaled to max|y_i| = C - 1"),
-    ("--teacher-width", "data", "teacher_width", int, 50, "integer >= 1", "width of the random ReLU teacher"),
-    ("--n-outputs", "data", "n_outputs", int, 1, "integer >= 1", "label columns of a synthetic set"),
-    ("--dataset-name", "data", "name", str, "diabetes", BUILTIN, "built-in real data set (--data builtin)"),
-    ("--data-path", "data", "path", str, None, ".npz or .csv", "user data file (--data file)"),
+    ("--data", "data", "source", str, ("synthetic", "builtin", "file"), "where the data comes from"),
+    ("--family", "data", "family", str, FAMILIES, "synthetic label family"),
+    ("--n", "data", "n", int, "integer >= 1", "number of samples n (builtin: first n rows; default all)"),
+    ("--d", "data", "d", int, "integer >= 2", "input dimension d (synthetic)"),
+    ("--data-seed", "data", "seed", int, "integer >= 0", "seed of the synthetic data set"),
+    ("--C", "data", "C", float, "> 1", "labels are scaled to max|y_i| = C - 1"),
+    ("--teacher-width", "data", "teacher_width", int, "integer >= 1", "width of the random ReLU teacher"),
+    ("--n-outputs", "data", "n_outputs", int, "integer >= 1", "label columns of a synthetic set"),
+    ("--dataset-name", "data", "name", str, BUILTIN, "built-in real data set (--data builtin)"),
+    ("--data-path", "data", "path", str, ".npz or .csv", "user data file (--data file)"),
     (
         "--label-columns",
         "data",
         "label_columns",
         str,
-        None,
         "CSV column names, comma separated",
         "label column(s) of a CSV (default: the last column)",
     ),
 ]
 TRAIN_OPTS = [
-    ("--preset", "train", "preset", str, None, tuple(PRESETS), "a named special case; fixes some options"),
-    ("--mask", "train", "mask", str, "bernoulli", MASKS, "Bernoulli(xi) masks (Thm 3) or categorical (Thm 7)"),
-    ("--xi", "train", "xi", float, 0.5, "(0, 1]", "selection probability (Bernoulli; categorical: 1/p)"),
-    ("--p", "train", "p", int, 1, "integer >= 1", "number of subnetworks p"),
-    ("--tau", "train", "tau", int, 1, "integer >= 1", "local GD steps per global round tau"),
-    ("--m", "train", "m", int, 1000, "integer >= 1", "hidden neurons m"),
-    ("--kappa", "train", "kappa", float, 1.0, "> 0", "init scale: w_r ~ N(0, kappa^2 I)"),
-    ("--rounds", "train", "rounds", int, 300, "integer >= 1", "global rounds K"),
-    ("--surrogate", "train", "surrogate", str, "paper", SURROGATES, "surrogate scaling convention"),
-    ("--aggregation", "train", "aggregation", str, "paper", AGGREGATIONS, "unheld neurons: keep (paper) or zero"),
-    ("--loss", "train", "loss", str, "sum", LOSSES, "local loss 1/2 sum, or 1/2 sum / n"),
-    ("--init", "train", "init", str, "kappa", INITS, "first-layer init N(0, kappa^2 I) or N(0, I/m)"),
-    (
-        "--output-scale",
-        "train",
-        "output_scale",
-        str,
-        "sqrt_m",
-        OUTPUT_SCALES,
-        "output factor 1/sqrt(m) or 1/sqrt(d_out)",
-    ),
-    ("--relu-grad-at-zero", "train", "relu_grad_at_zero", float, 1.0, "[0, 1]", "sigma'(0): 1 (paper) or 0 (autograd)"),
-    ("--dtype", "train", "dtype", str, "float64", DTYPES, "floating-point precision"),
-    ("--device", "train", "device", str, "cpu", DEVICES, "compute device"),
-    (
-        "--path",
-        "train",
-        "path",
-        str,
-        "auto",
-        PATHS,
-        "local steps via the n x n Gram matrix or via X (exact either way)",
-    ),
-    (
-        "--selection",
-        "train",
-        "selection",
-        str,
-        "auto",
-        SELECTIONS,
-        "compute only held neurons (gather) or all (masked)",
-    ),
+    ("--preset", "train", "preset", str, tuple(PRESETS), "a named special case; fixes some options"),
+    ("--mask", "train", "mask", str, MASKS, "Bernoulli(xi) masks (Thm 3) or categorical (Thm 7)"),
+    ("--xi", "train", "xi", float, "(0, 1]", "selection probability (Bernoulli; categorical: 1/p)"),
+    ("--p", "train", "p", int, "integer >= 1", "number of subnetworks p"),
+    ("--tau", "train", "tau", int, "integer >= 1", "local GD steps per global round tau"),
+    ("--m", "train", "m", int, "integer >= 1", "hidden neurons m"),
+    ("--kappa", "train", "kappa", float, "> 0", "init scale: w_r ~ N(0, kappa^2 I)"),
+    ("--rounds", "train", "rounds", int, "integer >= 1", "global rounds K"),
+    ("--surrogate", "train", "surrogate", str, SURROGATES, "surrogate scaling convention"),
+    ("--aggregation", "train", "aggregation", str, AGGREGATIONS, "unheld neurons: keep (paper) or zero"),
+    ("--loss", "train", "loss", str, LOSSES, "local loss 1/2 sum, or 1/2 sum / n"),
+    ("--init", "train", "init", str, INITS, "first-layer init N(0, kappa^2 I) or N(0, I/m)"),
+    ("--output-scale", "train", "output_scale", str, OUTPUT_SCALES, "output factor 1/sqrt(m) or 1/sqrt(d_out)"),
+    ("--relu-grad-at-zero", "train", "relu_grad_at_zero", float, "[0, 1]", "sigma'(0): 1 (paper) or 0 (autograd)"),
+    ("--dtype", "train", "dtype", str, DTYPES, "floating-point precision"),
+    ("--device", "train", "device", str, DEVICES, "compute device"),
+    ("--path", "train", "path", str, PATHS, "local steps via the n x n Gram matrix or via X (exact either way)"),
+    ("--selection", "train", "selection", str, SELECTIONS, "compute only held neurons (gather) or all (masked)"),
     (
         "--divergence-factor",
         "train",
         "divergence_factor",
         float,
-        1.0e4,
         "> 1",
         "a seed diverged once L_k > factor * max(L_0, 1) or is not finite",
     ),
 ]
 ETA_OPTS = [
-    ("--eta-rule", "eta", "rule", str, "lambda_max", RULES, "step-size rule (see maskedntk.stepsize)"),
-    ("--eta", "eta", "value", float, None, "> 0", "a fixed step size (implies --eta-rule fixed)"),
-    ("--eta-scale", "eta", "scale", float, 0.5, "> 0", "the constant of the lambda_max or theory rule"),
+    ("--eta-rule", "eta", "rule", str, RULES, "step-size rule (see maskedntk.studies.masked.stepsize)"),
+    ("--eta", "eta", "value", float, "> 0", "a fixed step size (implies --eta-rule fixed)"),
+    ("--eta-scale", "eta", "scale", float, "> 0", "the constant of the lambda_max or theory rule"),
 ]
 METRIC_OPTS = [
-    ("--plateau-fraction", "metrics", "fraction", float, 0.25, "(0, 1]", "last fraction of rounds averaged"),
+    ("--plateau-fraction", "metrics", "fraction", float, "(0, 1]", "last fraction of rounds averaged"),
     (
         "--stationarity-tol",
         "metrics",
         "stationarity_tol",
         float,
-        0.3,
         "> 0",
         "|slope of log L_k| x window above which a run is flagged unconverged",
     ),
@@ -130,17 +105,30 @@ METRIC_OPTS = [
         "metrics",
         "transient_fraction",
         float,
-        0.05,
         "(0, 1)",
         "the contraction factor is fitted until the excess falls below this fraction",
     ),
-    ("--authors-window", "metrics", "authors_window", int, 10, "integer >= 1", "window of the authors' estimator"),
+    ("--authors-window", "metrics", "authors_window", int, "integer >= 1", "window of the authors' estimator"),
 ]
 ALL_OPTS = DATA_OPTS + TRAIN_OPTS + ETA_OPTS + METRIC_OPTS
 
 
+def option_default(block: str, key: str):
+    """The default of a cell option, from its one source: :class:`TrainSpec`, :class:`EtaRule`,
+    :class:`PlateauOptions` or the data defaults of :mod:`maskedntk.studies.masked.cellconfig`."""
+    if block == "data":
+        return DATA_DEFAULTS.get(key)
+    if block == "train" and key == "xi":
+        return "0.5 for Bernoulli masks, 1/p for categorical"
+    if block == "train" and key == "preset":
+        return None
+    source = {"train": TrainSpec, "eta": EtaRule, "metrics": PlateauOptions}[block]
+    return source.__dataclass_fields__[key].default
+
+
 def _add(parser: argparse.ArgumentParser, opts) -> None:
-    for flag, _block, key, typ, default, allowed, text in opts:
+    for flag, _block, key, typ, allowed, text in opts:
+        default = option_default(_block, key)
         allowed_s = ", ".join(allowed) if isinstance(allowed, tuple) else allowed
         metavar = "{" + ",".join(allowed) + "}" if isinstance(allowed, tuple) else key.upper()
         parser.add_argument(
@@ -191,11 +179,9 @@ def cell_from_args(args) -> dict:
         cell["train"].pop("xi", None)
     if args.opt_eta_value is not None and args.opt_eta_rule is None:
         cell["eta"]["rule"] = "fixed"
-    if not cell["eta"]:
-        cell["eta"] = {"rule": "lambda_max", "scale": 0.5}
     if getattr(args, "seeds", None):
         cell["seeds"] = parse_seed_list(args.seeds)
-    cell.setdefault("seeds", 5)
+    cell.setdefault("seeds", DEFAULT_SEEDS)
     if getattr(args, "trace", False):
         cell["train"]["trace"] = True
     cell.setdefault("experiment", "cli")
@@ -270,8 +256,8 @@ def _print_theory(th: dict, spec) -> None:
 
 
 def cmd_run(args) -> int:
-    from .atomic import write_frame, write_json
-    from .runner import run_cell
+    from maskedntk.core.atomic import write_frame, write_json
+    from maskedntk.studies.masked.runner import run_cell
 
     if args.threads:
         import torch
@@ -322,7 +308,7 @@ def cmd_run(args) -> int:
 
 
 def cmd_theory(args) -> int:
-    from .runner import cell_theory, resolve_cell_eta
+    from maskedntk.studies.masked.runner import cell_theory, resolve_cell_eta
 
     cell = parse_cell(cell_from_args(args))
     ds = load_data(cell.data)

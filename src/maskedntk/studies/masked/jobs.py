@@ -1,0 +1,178 @@
+"""The work behind each Snakemake rule, as plain functions (the rule scripts only call these).
+
+Every output is written atomically, so a killed job never leaves a truncated file; the
+files carry no time stamps, so a rerun of the same configuration on the same commit is
+bit-identical.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from maskedntk.core.atomic import write_frame, write_json, write_text
+
+from .cellconfig import load_data, parse_cell
+from .data import load_npz, save_npz
+from .summary import summarize_cell
+
+log = logging.getLogger("maskedntk")
+
+
+def make_data_job(data: dict, out) -> None:
+    """Build (or load and normalise) the data set of a data block and save it as .npz."""
+    ds = load_data(data)
+    for change in ds.meta.get("changes", []):
+        log.info("data: %s", change)
+    save_npz(ds, out)
+    log.info("wrote %s: n = %d, d = %d, d_out = %d", out, ds.n, ds.d, ds.n_outputs)
+
+
+def train_job(cell: dict, cell_id: str, data_path, out_trajectories, out_trace, out_record, threads: int = 1) -> None:
+    """Train every seed of one grid cell and write its raw outcome."""
+    import torch
+
+    from .runner import train_cell
+
+    torch.set_num_threads(max(1, int(threads)))
+    parsed = parse_cell(cell)
+    ds = load_npz(data_path)
+    K = parsed.spec.rounds
+    log.info(
+        "cell %s/%s: %d seeds, K = %d rounds, n = %d, d = %d",
+        parsed.experiment,
+        cell_id,
+        len(parsed.seeds),
+        K,
+        ds.n,
+        ds.d,
+    )
+
+    def progress(seed, k, L, elapsed):
+        log.info("seed %d  round %d/%d  L_k = %.6g  elapsed %.1f s", seed, k, K, L, elapsed)
+
+    t0 = time.perf_counter()
+    trained = train_cell(parsed, ds, cell_id=cell_id, progress=progress, progress_every=max(1, K // 5))
+    rec = trained.record
+    log.info(
+        "eta = %.6g (%s); lambda0 = %.4g; engine path %s, selection %s",
+        rec["eta"],
+        rec["eta_rule"],
+        rec["lambda0"],
+        rec["path"],
+        rec["selection"],
+    )
+    n_div = sum(r >= 0 for r in rec["diverged_round"])
+    if n_div:
+        log.warning(
+            "%d of %d seeds diverged (rounds %s); recorded as diverged", n_div, len(rec["seeds"]), rec["diverged_round"]
+        )
+    write_frame(out_trajectories, trained.trajectories)
+    write_frame(out_trace, trained.trace)
+    write_json(out_record, rec)
+    log.info("done in %.1f s", time.perf_counter() - t0)
+
+
+def aggregate_job(cells: list[dict], records, trajectories, traces, out_runs, out_trajectories, out_trace) -> None:
+    """Measure every trained cell of one experiment and write its tables.
+
+    ``cells[i]`` is the cell dict of ``records[i]`` (its metrics and delta are used)."""
+    runs, trajs, trs = [], [], []
+    for cell, rec_path, traj_path, trace_path in zip(cells, records, trajectories, traces, strict=True):
+        parsed = parse_cell(cell)
+        rec = json.loads(Path(rec_path).read_text())
+        traj = pd.read_parquet(traj_path)
+        runs.append(summarize_cell(rec, traj, parsed.metrics, parsed.delta))
+        trajs.append(traj)
+        tr = pd.read_parquet(trace_path)
+        if len(tr):
+            trs.append(tr)
+    runs_df = pd.concat(runs, ignore_index=True)
+    write_frame(out_runs, runs_df)
+    write_frame(out_trajectories, pd.concat(trajs, ignore_index=True))
+    trace_df = pd.concat(trs, ignore_index=True) if trs else pd.read_parquet(traces[0]).iloc[0:0]
+    write_frame(out_trace, trace_df)
+    log.info(
+        "%d cells, %d runs (%d diverged, %d not converged)",
+        len(cells),
+        len(runs_df),
+        int(runs_df["diverged"].sum()),
+        int((~runs_df["converged"].astype(bool)).sum()),
+    )
+
+
+def concat_job(runs, trajectories, out_runs, out_trajectories) -> None:
+    """Join the per-experiment tables into results/tables/runs.csv and trajectories.parquet."""
+    runs_df = pd.concat([pd.read_csv(p) for p in runs], ignore_index=True)
+    write_frame(out_runs, runs_df)
+    cols = ["experiment", "cell", "seed", "round", "L"]
+    write_frame(
+        out_trajectories, pd.concat([pd.read_parquet(p, columns=cols) for p in trajectories], ignore_index=True)
+    )
+    log.info("%d runs in %d experiments", len(runs_df), runs_df["experiment"].nunique())
+
+
+def write_config_job(config: dict, out) -> None:
+    """The configuration used, as YAML (shown in the report)."""
+    import yaml
+
+    write_text(out, yaml.safe_dump(config, sort_keys=False, default_flow_style=None, width=100))
+
+
+def train_memory_mb(cell: dict, data: dict) -> int:
+    """Memory estimate of one training job in MB (the engine's work buffers dominate): the
+    subnetworks' activations, 8 n (p w + 3 m) / 2 numbers of the cell's dtype, w the width of
+    a subnetwork (m for Bernoulli masks, about m / p + 64 for categorical)."""
+    t = cell["train"]
+    n = data_size(data)
+    width = t["m"] if t.get("mask", "bernoulli") == "bernoulli" else t["m"] // t["p"] + 64
+    item = 8 if t.get("dtype", "float64") == "float64" else 4
+    return int(500 + 8 * item * n * (t.get("p", 1) * width + 3 * t["m"]) / 2**20)
+
+
+def data_size(data: dict) -> int:
+    """The number of samples n of a data block (read from the data itself when the block does
+    not set it: a builtin data set or a file)."""
+    if data.get("n"):
+        return int(data["n"])
+    return _loaded_size(json.dumps(data, sort_keys=True))
+
+
+@functools.cache
+def _loaded_size(data_json: str) -> int:
+    from .cellconfig import load_data
+
+    return int(load_data(json.loads(data_json)).n)
+
+
+def rule_job(sm) -> None:
+    """Run the job of Snakemake rule ``sm.rule`` with the rule's inputs, outputs and params."""
+    from .claims import claims_job
+    from .figures import FIGURES, render
+
+    if sm.rule in FIGURES:
+        render(sm.params.figure, {t: sm.input[t] for t in FIGURES[sm.rule].tables}, sm.output.pdf, sm.output.png)
+    elif sm.rule == "make_data":
+        make_data_job(sm.params.data, sm.output[0])
+    elif sm.rule == "train":
+        o = sm.output
+        train_job(sm.params.cell, sm.wildcards.cell, sm.input.data, o.trajectories, o.trace, o.record, sm.threads)
+    elif sm.rule == "aggregate_experiment":
+        i, o = sm.input, sm.output
+        aggregate_job(sm.params.cells, i.records, i.trajectories, i.traces, o.runs, o.trajectories, o.trace)
+    elif sm.rule == "aggregate_all":
+        concat_job(sm.input.runs, sm.input.trajectories, sm.output.runs, sm.output.trajectories)
+    elif sm.rule == "config_used":
+        write_config_job(dict(sm.params.config), sm.output[0])
+    elif sm.rule == "claims":
+        tables = {
+            e: {k: sm.input[f"{e}_{k}"] for k in ("runs", "trajectories", "trace")} for e in sm.params.experiments
+        }
+        claims_job(tables, sm.params.settings, sm.output.csv, sm.output.md, sm.output.html)
+    else:
+        raise ValueError(f"rule {sm.rule!r} has no job in {__name__}")

@@ -1,0 +1,152 @@
+"""Run one grid cell over its seeds, then tabulate the measurements beside the theory.
+
+Two steps, so that the expensive one never reruns for a cheap change:
+
+* :func:`train_cell` trains every seed and returns the raw outcome: trajectories L_0..L_K,
+  the local-step trace when asked for, and a record (the spec, the eta the rule chose,
+  lambda0 and lambda_max of H_inf(xi), the round at which each seed diverged);
+* :func:`summarize_cell` turns a record and its trajectories into one row per seed:
+  plateau, contraction factor, convergence flags (:mod:`maskedntk.studies.masked.metrics`) and every theory
+  quantity of ALGORITHM.md sec. 3 (:mod:`maskedntk.studies.masked.theory`).
+
+:func:`run_cell` does both; the Snakemake workflow runs them as separate rules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from maskedntk.core.provenance import provenance
+
+from . import theory
+from .cellconfig import CellConfig, dataset_id, parse_cell
+from .data import Dataset
+from .engine import TrainResult, train
+from .spec import TrainSpec
+from .stepsize import EtaRule, resolve_eta
+from .summary import cell_theory, summarize_cell
+
+
+@dataclass
+class TrainedCell:
+    record: dict  # JSON-serialisable: what summarize_cell needs besides the trajectories
+    trajectories: pd.DataFrame  # experiment, cell, seed, round, L, dead (fraction of dead neurons)
+    trace: pd.DataFrame  # experiment, cell, seed, round, step, L_surrogate (empty without trace)
+    result: TrainResult
+
+
+@dataclass
+class CellResult:
+    runs: pd.DataFrame
+    trajectories: pd.DataFrame
+    trace: pd.DataFrame
+    theory: dict
+    provenance: dict
+    result: TrainResult
+
+
+TRACE_COLUMNS = ("experiment", "cell", "seed", "round", "step", "L_surrogate")
+
+
+def resolve_cell_eta(spec: TrainSpec, ds: Dataset, eta_rule: EtaRule) -> tuple[TrainSpec, float, float]:
+    """(spec with eta set by the rule, lambda0, lambda_max) with lambda's of H_inf(xi_eff)."""
+    lambda0, lam_max = theory.ntk_spectrum(ds.X, spec.xi_eff)
+    if not lambda0 > 0:
+        raise ValueError(f"lambda0 = {lambda0:.3g}: H_inf is singular for this data set (the theory needs lambda0 > 0)")
+    eta = resolve_eta(eta_rule, spec, n=ds.n, d_out=ds.n_outputs, lambda0=lambda0, lambda_max=lam_max)
+    return spec.replace(eta=eta), lambda0, lam_max
+
+
+def train_cell(
+    cell: CellConfig,
+    ds: Dataset,
+    *,
+    cell_id: str = "cell",
+    progress: Callable[[int, int, float, float], None] | None = None,
+    progress_every: int = 0,
+) -> TrainedCell:
+    """Train every seed of ``cell`` on ``ds`` (the eta rule is applied first)."""
+    spec, lambda0, lam_max = resolve_cell_eta(cell.spec, ds, cell.eta)
+    res = train(ds.X, ds.y, spec, cell.seeds, progress=progress, progress_every=progress_every)
+    seeds = np.asarray(res.seeds, dtype=np.int64)
+    S, K1 = res.losses.shape
+    traj = pd.DataFrame(
+        {
+            "experiment": cell.experiment,
+            "cell": cell_id,
+            "seed": np.repeat(seeds, K1),
+            "round": np.tile(np.arange(K1, dtype=np.int64), S),
+            "L": res.losses.reshape(-1),
+            "dead": res.dead.reshape(-1),
+        }
+    )
+    if res.trace is not None:
+        _, Kt, T1 = res.trace.shape
+        trace = pd.DataFrame(
+            {
+                "experiment": cell.experiment,
+                "cell": cell_id,
+                "seed": np.repeat(seeds, Kt * T1),
+                "round": np.tile(np.repeat(np.arange(Kt, dtype=np.int64), T1), S),
+                "step": np.tile(np.arange(T1, dtype=np.int64), S * Kt),
+                "L_surrogate": res.trace.reshape(-1),
+            }
+        )
+    else:
+        trace = pd.DataFrame(
+            {
+                c: pd.Series(
+                    dtype="int64" if c in ("seed", "round", "step") else ("float64" if c == "L_surrogate" else "object")
+                )
+                for c in TRACE_COLUMNS
+            }
+        )
+    record = {
+        "experiment": cell.experiment,
+        "cell": cell_id,
+        "dataset": dataset_id(cell.data),
+        "n": ds.n,
+        "d": ds.d,
+        "n_outputs": ds.n_outputs,
+        "spec": spec.to_dict(),
+        "xi_eff": spec.xi_eff,
+        "eta": spec.eta,
+        "eta_rule": cell.eta.describe(),
+        "lambda0": lambda0,
+        "lambda_max": lam_max,
+        "seeds": [int(s) for s in res.seeds],
+        "diverged_round": [int(r) for r in res.diverged_round],
+        "path": res.path,
+        "selection": res.selection,
+        "provenance": provenance({"cell": cell.to_dict(), "cell_id": cell_id, "dataset_meta": ds.meta}),
+    }
+    return TrainedCell(record=record, trajectories=traj, trace=trace, result=res)
+
+
+def run_cell(
+    cell: CellConfig | dict,
+    ds: Dataset,
+    *,
+    cell_id: str = "cell",
+    progress: Callable[[int, int, float, float], None] | None = None,
+    progress_every: int = 0,
+) -> CellResult:
+    """Train every seed of ``cell`` on ``ds`` and measure each trajectory."""
+    if isinstance(cell, dict):
+        cell = parse_cell(cell)
+    trained = train_cell(cell, ds, cell_id=cell_id, progress=progress, progress_every=progress_every)
+    runs = summarize_cell(trained.record, trained.trajectories, cell.metrics, cell.delta)
+    th = cell_theory(trained.record, cell.delta)
+    th.update(eta=trained.record["eta"], eta_rule=trained.record["eta_rule"])
+    return CellResult(
+        runs=runs,
+        trajectories=trained.trajectories,
+        trace=trained.trace,
+        theory=th,
+        provenance=trained.record["provenance"],
+        result=trained.result,
+    )

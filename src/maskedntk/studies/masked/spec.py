@@ -1,0 +1,152 @@
+"""The hyper-parameters of one run of Algorithm 1 (Liao & Kyrillidis, arXiv 2112.02668v1, sec. 3.1).
+
+``TrainSpec`` is a frozen, validated record.  The defaults are the paper's conventions
+(ALGORITHM.md sections 1-2); the fields under "conventions" switch on, one at a time, the
+departures of the authors' TMLR-era code (ALGORITHM.md section 6), so that the effect of
+each can be isolated.
+
+Notation: m hidden neurons, kappa the init scale (w_r ~ N(0, kappa^2 I)), p subnetworks,
+xi the Bernoulli selection probability (xi = 1/p for categorical masks), tau local
+gradient-descent steps per global round, eta the local step size, K global rounds.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+from maskedntk.core.validate import check_choice, check_float, check_int
+
+MASKS = ("bernoulli", "categorical")
+SURROGATES = ("paper", "inverse_xi")
+AGGREGATIONS = ("paper", "zero_unheld")
+LOSSES = ("sum", "mean")
+INITS = ("kappa", "fan_in_m")
+OUTPUT_SCALES = ("sqrt_m", "sqrt_dout")
+DTYPES = ("float64", "float32")
+DEVICES = ("cpu", "cuda", "auto")
+PATHS = ("auto", "gram", "direct")
+SELECTIONS = ("auto", "gather", "masked")
+
+
+@dataclass(frozen=True)
+class TrainSpec:
+    """One configuration of Algorithm 1.
+
+    Algorithm
+    ---------
+    m : number of hidden neurons (>= 1).
+    kappa : init scale, w_r ~ N(0, kappa^2 I_d) (> 0).  Unused when ``init='fan_in_m'``.
+    mask : ``'bernoulli'`` (every entry of M_k i.i.d. Bernoulli(xi), Theorem 3) or
+        ``'categorical'`` (each neuron in exactly one of the p subnetworks, Theorem 7).
+    xi : selection probability in (0, 1] for Bernoulli masks (``None`` means 0.5).  For
+        categorical masks leave it ``None``: xi is then 1/p (the paper's convention); a value
+        other than 1/p is an error.
+    p : number of subnetworks (>= 1).
+    tau : local gradient-descent steps per global round (>= 1).
+    eta : local step size (> 0).
+    rounds : number of global rounds K (>= 1); L_k is tracked for k = 0..K.
+
+    Conventions (defaults = the paper; alternatives = the authors' code, ALGORITHM.md sec. 6)
+    ------------------------------------------------------------------------------------------
+    surrogate : ``'paper'``: f_l = (1/sqrt(m)) sum_r a_r m_r sigma(<w_r,x>) and the tracked
+        output is u = xi * f(W, X).  ``'inverse_xi'``: the surrogate is divided by xi and the
+        tracked output is the unscaled f(W, X).
+    aggregation : ``'paper'``: a neuron held by no subnetwork keeps its weights.
+        ``'zero_unheld'``: it is set to zero (the authors' code resets W before summing).
+    loss : ``'sum'``: local loss 1/2 ||y - f_l||^2.  ``'mean'``: 1/2 ||y - f_l||^2 / n.
+    init : ``'kappa'``: w_r ~ N(0, kappa^2 I).  ``'fan_in_m'``: w_r ~ N(0, I/m).
+    output_scale : ``'sqrt_m'``: output factor 1/sqrt(m).  ``'sqrt_dout'``: 1/sqrt(d_out)
+        (d_out = number of label columns), as in the authors' code.
+    relu_grad_at_zero : value of sigma'(0): 1.0 is the paper's indicator 1{<w,x> >= 0};
+        0.0 is the autograd / TensorFlow convention (a zeroed neuron then stays dead).
+
+    Numerics
+    --------
+    dtype : ``'float64'`` or ``'float32'``.
+    device : ``'cpu'``, ``'cuda'`` or ``'auto'`` (cuda when available).
+    path : how the tau local steps update the pre-activations Z = X W^T: ``'gram'`` applies
+        the n x n Gram matrix X X^T (cost n^2 per neuron-step), ``'direct'`` applies X (X^T G)
+        (cost 2nd per neuron-step); ``'auto'`` picks the cheaper (gram when n < 2d).  Both
+        are exact in exact arithmetic.
+    selection : ``'gather'`` computes only the neurons a subnetwork holds, ``'masked'``
+        computes all m and multiplies by the mask; ``'auto'`` decides from the measured
+        crossover (see ``engine.choose_selection``).
+    trace : record the surrogate losses through every local step (Fig. 2a of the paper).
+    divergence_factor : a seed is marked diverged at the first round k with L_k not finite
+        or L_k > divergence_factor * max(L_0, 1); it is then frozen.
+    """
+
+    m: int = 1000
+    kappa: float = 1.0
+    mask: str = "bernoulli"
+    xi: float | None = None  # Bernoulli: 0.5; categorical: 1/p
+    p: int = 1
+    tau: int = 1
+    eta: float = 0.1
+    rounds: int = 200
+    surrogate: str = "paper"
+    aggregation: str = "paper"
+    loss: str = "sum"
+    init: str = "kappa"
+    output_scale: str = "sqrt_m"
+    relu_grad_at_zero: float = 1.0
+    dtype: str = "float64"
+    device: str = "cpu"
+    path: str = "auto"
+    selection: str = "auto"
+    trace: bool = False
+    divergence_factor: float = 1.0e4
+
+    def __post_init__(self) -> None:
+        s = object.__setattr__
+        s(self, "m", check_int("m", self.m, 1))
+        s(self, "kappa", check_float("kappa", self.kappa, 0.0, lo_open=True))
+        check_choice("mask", self.mask, MASKS)
+        s(self, "p", check_int("p", self.p, 1))
+        if self.mask == "bernoulli":
+            s(self, "xi", check_float("xi", 0.5 if self.xi is None else self.xi, 0.0, 1.0, lo_open=True))
+        elif self.xi is not None:
+            xi = check_float("xi", self.xi, 0.0, 1.0, lo_open=True)
+            if abs(xi - 1.0 / self.p) > 1e-12:
+                raise ValueError(f"xi = {xi:g}: categorical masks fix xi = 1/p = {1.0 / self.p:g}; leave xi unset")
+            s(self, "xi", None)
+        s(self, "tau", check_int("tau", self.tau, 1))
+        s(self, "eta", check_float("eta", self.eta, 0.0, lo_open=True))
+        s(self, "rounds", check_int("rounds", self.rounds, 1))
+        check_choice("surrogate", self.surrogate, SURROGATES)
+        check_choice("aggregation", self.aggregation, AGGREGATIONS)
+        check_choice("loss", self.loss, LOSSES)
+        check_choice("init", self.init, INITS)
+        check_choice("output_scale", self.output_scale, OUTPUT_SCALES)
+        s(self, "relu_grad_at_zero", check_float("relu_grad_at_zero", self.relu_grad_at_zero, 0.0, 1.0))
+        check_choice("dtype", self.dtype, DTYPES)
+        check_choice("device", self.device, DEVICES)
+        check_choice("path", self.path, PATHS)
+        check_choice("selection", self.selection, SELECTIONS)
+        if not isinstance(self.trace, bool):
+            raise ValueError(f"trace = {self.trace!r}: must be true or false")
+        s(self, "divergence_factor", check_float("divergence_factor", self.divergence_factor, 1.0, lo_open=True))
+
+    @property
+    def xi_eff(self) -> float:
+        """The xi of the theory: the Bernoulli parameter, or 1/p for categorical masks."""
+        return 1.0 / self.p if self.mask == "categorical" else float(self.xi)
+
+    @property
+    def theta(self) -> float:
+        """theta = 1 - (1 - xi)^p, the chance a neuron is held by >= 1 subnetwork (1 for categorical)."""
+        if self.mask == "categorical":
+            return 1.0
+        return 1.0 - (1.0 - self.xi_eff) ** self.p
+
+    def replace(self, **changes) -> TrainSpec:
+        """A copy with ``changes`` applied (and validated)."""
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def field_names(cls) -> tuple[str, ...]:
+        return tuple(f.name for f in dataclasses.fields(cls))

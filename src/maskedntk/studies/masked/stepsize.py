@@ -1,0 +1,77 @@
+"""Step-size rules: how the local step eta of a grid cell is chosen.
+
+The paper fixes eta = O(lambda0 / (max{n, p} n tau)) (Theorem 3) or lambda0 / n^2 (Theorem 7);
+those are far too small to converge in a few hundred rounds, so the experiments use a rule
+that keeps every cell stable and states it.  Rules:
+
+* ``fixed``: eta = value, the same in every cell.
+* ``lambda_max``: eta = scale / lambda_max(H_surr), with H_surr the expected NTK of one
+  subnetwork's surrogate loss at initialisation.  In the paper's convention that is
+  H_inf(xi) (sec. 3.1), so eta = scale / lambda_max(H_inf(xi)): the local GD steps are
+  stable for scale < 2 whatever xi and p.  With the authors' conventions H_surr carries the
+  surrogate's output scale squared times m, and the 1/n of a mean loss.
+* ``theory``: eta = scale * lambda0 / (max{n, p} n tau) for Bernoulli masks (Theorem 3) and
+  scale * lambda0 / n^2 for categorical masks (Theorem 7), lambda0 = lambda_min(H_inf(xi)).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from maskedntk.core.validate import check_choice, check_float
+
+from .spec import TrainSpec
+from .theory import eta_theory_thm3, eta_theory_thm7
+
+RULES = ("fixed", "lambda_max", "theory")
+
+
+@dataclass(frozen=True)
+class EtaRule:
+    """rule in RULES; ``value`` for 'fixed', ``scale`` for 'lambda_max' and 'theory'."""
+
+    rule: str = "lambda_max"
+    value: float | None = None
+    scale: float | None = 0.5
+
+    def __post_init__(self):
+        check_choice("eta.rule", self.rule, RULES)
+        if self.rule == "fixed":
+            if self.value is None:
+                raise ValueError("eta.value = None: rule 'fixed' needs eta.value, a number > 0")
+            check_float("eta.value", self.value, 0.0, lo_open=True)
+        else:
+            if self.scale is None:
+                raise ValueError(f"eta.scale = None: rule {self.rule!r} needs eta.scale, a number > 0")
+            check_float("eta.scale", self.scale, 0.0, lo_open=True)
+
+    def describe(self) -> str:
+        if self.rule == "fixed":
+            return f"eta = {self.value:g} in every cell"
+        if self.rule == "lambda_max":
+            return f"eta = {self.scale:g} / lambda_max(H_inf(xi)) per cell"
+        return f"eta = {self.scale:g} x the theorem's step (lambda0/(max(n,p) n tau), or lambda0/n^2)"
+
+
+def surrogate_ntk_factor(spec: TrainSpec, n: int, d_out: int) -> float:
+    """c such that the surrogate's expected NTK is c * H_inf(xi) (c = 1 in the paper's convention).
+
+    c = loss coefficient (1/n for a mean loss) * m * (output scale * surrogate scale)^2 / s_paper^2
+    with s_paper = 1/sqrt(m)."""
+    s = 1.0 / math.sqrt(spec.m) if spec.output_scale == "sqrt_m" else 1.0 / math.sqrt(d_out)
+    if spec.surrogate == "inverse_xi":
+        s /= spec.xi_eff
+    loss = 1.0 / n if spec.loss == "mean" else 1.0
+    return loss * spec.m * s * s
+
+
+def resolve_eta(rule: EtaRule, spec: TrainSpec, *, n: int, d_out: int, lambda0: float, lambda_max: float) -> float:
+    """The eta that ``rule`` gives for ``spec``; lambda0 and lambda_max are those of H_inf(xi_eff)."""
+    if rule.rule == "fixed":
+        return float(rule.value)
+    if rule.rule == "lambda_max":
+        return rule.scale / (surrogate_ntk_factor(spec, n, d_out) * lambda_max)
+    if spec.mask == "categorical":
+        return rule.scale * eta_theory_thm7(lambda0, n)
+    return rule.scale * eta_theory_thm3(lambda0, n, spec.p, spec.tau)

@@ -1,0 +1,253 @@
+# The masked-neuron study (Liao & Kyrillidis, TMLR 2022): data, one training job per grid
+# cell, measurement, figures and claims.  Its settings are config/config.yaml's keys
+# (defaults, experiments, metrics, claims); docs/masked/ explains them.
+# A bad configuration stops here, before any job, with an error naming the key.
+
+from snakemake.exceptions import WorkflowError
+
+from maskedntk.studies.masked.cellconfig import dataset_id
+from maskedntk.studies.masked.experiments import ConfigError, expand_config, validate_config
+from maskedntk.studies.masked.figures import FIGURES
+
+try:
+    validate_config(config, Path(workflow.basedir) / "workflow" / "schemas" / "config.schema.yaml")
+except ConfigError as err:
+    raise WorkflowError(f"invalid configuration: {err}")
+
+#: {experiment: {cell id: cell dict}}
+CELLS = expand_config(config)
+#: {dataset id: data block}
+DATASETS = {dataset_id(c["data"]): c["data"] for cells in CELLS.values() for c in cells.values()}
+MASKED_JOB = "../scripts/masked_job.py"
+
+
+wildcard_constraints:
+    experiment=r"[A-Za-z][A-Za-z0-9_]*",
+    cell=r"[A-Za-z_]+~[^/]+(/[A-Za-z_]+~[^/]+)*",
+    dataset=r"[A-Za-z0-9_.\-]+",
+
+
+def cell_of(wildcards):
+    return CELLS[wildcards.experiment][wildcards.cell]
+
+
+def training_params(wildcards):
+    """Only what changes the training results: a change elsewhere never retrains."""
+    cell = cell_of(wildcards)
+    return {k: cell[k] for k in ("experiment", "data", "train", "eta", "seeds") if k in cell}
+
+
+def data_file(wildcards):
+    return f"{RESULTS}/data/{dataset_id(cell_of(wildcards)['data'])}.npz"
+
+
+def cell_files(experiment, name):
+    return [f"{RESULTS}/train/{experiment}/{cell}/{name}" for cell in CELLS[experiment]]
+
+
+def train_mem_mb(wildcards):
+    """Memory estimate of one training job (the engine's work buffers dominate)."""
+    from maskedntk.studies.masked.jobs import train_memory_mb
+
+    return train_memory_mb(cell_of(wildcards), DATASETS[dataset_id(cell_of(wildcards)["data"])])
+
+
+def experiment_tables(experiment):
+    return {t: f"{RESULTS}/tables/{experiment}/{t}.{'csv' if t == 'runs' else 'parquet'}" for t in ("runs", "trajectories", "trace")}
+
+
+def figure_outputs(name):
+    return [f"{RESULTS}/figures/{name}.pdf", f"{RESULTS}/figures/{name}.png"]
+
+
+#: the figures this configuration can draw (their experiment is configured)
+ACTIVE_FIGURES = [f for f, spec in FIGURES.items() if spec.experiment in CELLS]
+
+
+rule make_data:
+    output:
+        f"{RESULTS}/data/{{dataset}}.npz",
+    log:
+        f"{LOGS}/make_data/{{dataset}}.log",
+    conda:
+        "../../environment.yml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    params:
+        data=lambda wildcards: DATASETS[wildcards.dataset],
+    script:
+        MASKED_JOB
+
+
+rule train:
+    input:
+        data=data_file,
+    output:
+        trajectories=f"{RESULTS}/train/{{experiment}}/{{cell}}/trajectories.parquet",
+        trace=f"{RESULTS}/train/{{experiment}}/{{cell}}/trace.parquet",
+        record=f"{RESULTS}/train/{{experiment}}/{{cell}}/record.json",
+    log:
+        f"{LOGS}/train/{{experiment}}/{{cell}}.log",
+    conda:
+        "../../environment.yml"
+    threads: config["threads"]
+    resources:
+        mem_mb=train_mem_mb,
+        runtime=60,
+    params:
+        cell=training_params,
+    script:
+        MASKED_JOB
+
+
+# Measurement: plateau, contraction factor and theory columns for every run of an
+# experiment, then the joined tables.  Cheap; changing metrics or delta reruns only this.
+rule aggregate_experiment:
+    input:
+        records=lambda wildcards: cell_files(wildcards.experiment, "record.json"),
+        trajectories=lambda wildcards: cell_files(wildcards.experiment, "trajectories.parquet"),
+        traces=lambda wildcards: cell_files(wildcards.experiment, "trace.parquet"),
+    output:
+        runs=f"{RESULTS}/tables/{{experiment}}/runs.csv",
+        trajectories=f"{RESULTS}/tables/{{experiment}}/trajectories.parquet",
+        trace=f"{RESULTS}/tables/{{experiment}}/trace.parquet",
+    log:
+        f"{LOGS}/aggregate_experiment/{{experiment}}.log",
+    conda:
+        "../../environment.yml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    params:
+        cells=lambda wildcards: list(CELLS[wildcards.experiment].values()),
+    script:
+        MASKED_JOB
+
+
+rule aggregate_all:
+    input:
+        runs=expand(f"{RESULTS}/tables/{{experiment}}/runs.csv", experiment=CELLS),
+        trajectories=expand(f"{RESULTS}/tables/{{experiment}}/trajectories.parquet", experiment=CELLS),
+    output:
+        runs=f"{RESULTS}/tables/runs.csv",
+        trajectories=f"{RESULTS}/tables/trajectories.parquet",
+    log:
+        f"{LOGS}/aggregate_all.log",
+    conda:
+        "../../environment.yml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    script:
+        MASKED_JOB
+
+
+rule config_used:
+    output:
+        report(f"{RESULTS}/config_used.yaml", caption="../report/config.rst", category="Configuration"),
+    log:
+        f"{LOGS}/config_used.log",
+    conda:
+        "../../environment.yml"
+    params:
+        config=config,
+    script:
+        MASKED_JOB
+
+
+# Figures: one rule per entry of the figure table (maskedntk.studies.masked.figures.FIGURES).
+# A figure reads only the aggregated tables (restyling never retrains) and depends on its
+# module and the shared style, so editing either re-renders that figure alone.
+for _name, _spec in FIGURES.items():
+    if _name in ACTIVE_FIGURES:
+
+        rule:
+            name:
+                _name
+            input:
+                **{t: experiment_tables(_spec.experiment)[t] for t in _spec.tables},
+                style=str(PACKAGE / "core" / "paper.mplstyle"),
+                code=[
+                    str(PACKAGE / "studies" / "masked" / "figures" / f"{m}.py")
+                    for m in (_spec.module, "common", "grids")
+                ]
+                + [str(PACKAGE / "core" / "figures.py")],
+            output:
+                pdf=f"{RESULTS}/figures/{_name}.pdf",
+                png=report(
+                    f"{RESULTS}/figures/{_name}.png",
+                    caption=f"../report/{_name}.rst",
+                    category="Figures",
+                    labels={"figure": _name.removeprefix("fig_")},
+                ),
+            log:
+                f"{LOGS}/figures/{_name}.log",
+            conda:
+                "../../environment.yml"
+            threads: 1
+            resources:
+                mem_mb=2000,
+                runtime=10,
+            params:
+                figure=_name,
+            script:
+                MASKED_JOB
+
+    else:
+
+        rule:
+            name:
+                _name
+            params:
+                why=(
+                    f"{_name} draws the '{_spec.experiment}' experiment, which this configuration does "
+                    f"not include (experiments run: {', '.join(CELLS) or 'none'}); add it to "
+                    "`experiments` (and to `active_experiments` if that is set) in the config file"
+                ),
+            run:
+                raise WorkflowError(params.why)
+
+
+rule claims:
+    input:
+        **{f"{e}_{k}": v for e in CELLS for k, v in experiment_tables(e).items()},
+        code=[str(p) for p in sorted((PACKAGE / "studies" / "masked" / "claims").glob("*.py"))],
+    output:
+        csv=f"{RESULTS}/tables/claims.csv",
+        md=f"{RESULTS}/tables/claims.md",
+        html=report(f"{RESULTS}/tables/claims.html", caption="../report/claims.rst", category="Claims"),
+    log:
+        f"{LOGS}/claims.log",
+    conda:
+        "../../environment.yml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    params:
+        experiments=list(CELLS),
+        settings=config["claims"],
+    script:
+        MASKED_JOB
+
+
+rule tables:
+    input:
+        f"{RESULTS}/tables/runs.csv",
+        f"{RESULTS}/tables/trajectories.parquet",
+
+
+rule masked_all:
+    input:
+        [figure_outputs(f) for f in ACTIVE_FIGURES],
+        f"{RESULTS}/tables/runs.csv",
+        f"{RESULTS}/tables/trajectories.parquet",
+        f"{RESULTS}/tables/claims.csv",
+        f"{RESULTS}/config_used.yaml",
+
+
+STUDY_TARGETS["masked"] = rules.masked_all.input
