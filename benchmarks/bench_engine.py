@@ -1,7 +1,7 @@
 """Seconds per global round: the engine against a naive loop over subnetworks, side by side.
 
 The naive baseline does what the authors' code does (github JLiao980706/MaskedNTK-TMLR,
-ALGORITHM.md sec. 6), in PyTorch: for every subnetwork it gathers the held neurons' weights
+docs/masked/mathematics.md sec. 6), in PyTorch: for every subnetwork it gathers the held neurons' weights
 into a fresh parameter, builds an SGD optimizer, runs tau autograd steps, and scatters the
 result back; the aggregation is the paper's (1/X_{k,r} over the holders, unheld neurons kept).
 The engine is maskedntk.studies.masked.engine.train.  Both use float32, all cores, the same data, initial

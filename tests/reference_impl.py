@@ -3,7 +3,7 @@
 Written independently of :mod:`maskedntk.studies.masked.engine`: it shares only the initialisation
 (:func:`maskedntk.studies.masked.engine.init_params`) and the masks (:func:`maskedntk.studies.masked.masks.sample_masks`),
 so that the fast engine and this code see the same random draws.  Everything else follows
-ALGORITHM.md sections 1, 2 and 6 word for word:
+docs/masked/mathematics.md sections 1, 2 and 6 word for word:
 
 * a Python loop over global rounds k, over subnetworks l and over local steps t;
 * every subnetwork gets its own float64 copy of W with ``requires_grad``; its surrogate loss
@@ -14,7 +14,7 @@ ALGORITHM.md sections 1, 2 and 6 word for word:
 The ReLU derivative at exactly 0 is a parameter (``relu_grad_at_zero``): the paper's indicator
 1{z >= 0} is ``1.0``, autograd's / TensorFlow's convention is ``0.0``.  It is implemented by a
 custom autograd Function, and every autograd gradient is cross-checked against the literal
-formula of ALGORITHM.md sec. 2 (dL_l/dw_r = s a_r m_r sum_i (f_l(x_i) - y_i) x_i sigma'(z_ir)).
+formula of docs/masked/mathematics.md sec. 2 (dL_l/dw_r = s a_r m_r sum_i (f_l(x_i) - y_i) x_i sigma'(z_ir)).
 """
 
 from __future__ import annotations
@@ -108,7 +108,7 @@ def reference_train(
 
     ``spec`` supplies m, p, tau, eta, rounds, the mask kind and xi, and (through
     ``init_params``) the initialisation, including ``init='fan_in_m'``.  The conventions of
-    ALGORITHM.md sec. 6 are explicit options of this function; each defaults to the value in
+    docs/masked/mathematics.md sec. 6 are explicit options of this function; each defaults to the value in
     ``spec``:
 
     surrogate : 'paper' (f_l = s sum_r a_r m_r relu, tracked u = xi f) or 'inverse_xi'

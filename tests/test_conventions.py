@@ -1,4 +1,4 @@
-"""The map between the paper's convention and the authors' 1/xi convention (ALGORITHM.md sec. 6)."""
+"""The map between the paper's convention and the authors' 1/xi convention (docs/masked/mathematics.md sec. 6)."""
 
 import numpy as np
 import pytest

@@ -37,7 +37,9 @@ def test_config_yaml_defaults_are_the_dataclass_defaults():
                 wrong.append(f"defaults.{block}.{key} = {value!r} in config/config.yaml, {want!r} in {cls.__name__}")
     for key, value in cfg["data"].items():
         if value != DATA_DEFAULTS[key]:
-            wrong.append(f"defaults.data.{key} = {value!r} in config/config.yaml, {DATA_DEFAULTS[key]!r} in DATA_DEFAULTS")
+            wrong.append(
+                f"defaults.data.{key} = {value!r} in config/config.yaml, {DATA_DEFAULTS[key]!r} in DATA_DEFAULTS"
+            )
     if cfg["seeds"] != DEFAULT_SEEDS:
         wrong.append(f"defaults.seeds = {cfg['seeds']!r}, DEFAULT_SEEDS = {DEFAULT_SEEDS!r}")
     if cfg["delta"] != DEFAULT_DELTA:

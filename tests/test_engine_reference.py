@@ -394,7 +394,7 @@ def test_divergence_flags_only_the_seeds_that_diverge(data):
 
 
 # ---------------------------------------------------------------------------------------------
-# the authors'-code conventions (ALGORITHM.md sec. 6), one at a time and all together
+# the authors'-code conventions (docs/masked/mathematics.md sec. 6), one at a time and all together
 # ---------------------------------------------------------------------------------------------
 
 CONV_BASE = dict(m=10, p=3, tau=2, xi=0.5, eta=0.3, rounds=6, trace=True)
@@ -449,7 +449,7 @@ def test_relu_grad_at_zero_intermediate_value(data):
 
 
 # ---------------------------------------------------------------------------------------------
-# ALGORITHM.md sec. 6: authors' convention (y, eta) == paper's convention (xi y, eta / xi^2)
+# docs/masked/mathematics.md sec. 6: authors' convention (y, eta) == paper's convention (xi y, eta / xi^2)
 # ---------------------------------------------------------------------------------------------
 
 

@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from maskedntk.studies.masked.cellconfig import load_data, parse_cell
 from maskedntk.core import figures as style
+from maskedntk.studies.masked.cellconfig import load_data, parse_cell
 from maskedntk.studies.masked.figures import bound_anatomy, common, dynamics, width
 from maskedntk.studies.masked.runner import run_cell
 

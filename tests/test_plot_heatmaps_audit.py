@@ -61,7 +61,7 @@ def _row(exp, mask, p, xi, tau, seed, *, aggregation="paper", plateau=None, dive
         rate_thm3=1 - 0.01 * theta * tau,
         rate_empirical=math.nan if diverged else 0.8 - 0.02 * p,
         thm7_error=tau * (p - 1) ** 2 * 1e6,
-        cor6_order=(1 - xi) ** 2 / 1000 + (theta - xi) / p + (tau - 1) ** 2 * theta**2 * (1 - xi) / tau**2,
+        cor6_order=(1 - xi) ** 2 / 1000 + (theta - xi**2) / p + (tau - 1) ** 2 * theta**2 * (1 - xi) / tau**2,
     )
 
 

@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from maskedntk.studies.masked import theory
 from maskedntk.cli import ALL_OPTS, build_parser, cell_from_args, main, option_default
+from maskedntk.studies.masked import theory
 from maskedntk.studies.masked.cellconfig import load_data, parse_cell
 from maskedntk.studies.masked.data import make_synthetic
 from maskedntk.studies.masked.engine import init_params

@@ -1,6 +1,6 @@
 """Tests of maskedntk.studies.masked.theory against Monte-Carlo estimates, autodiff NTKs and hand-written formulas.
 
-Reference: ALGORITHM.md sections 1 and 3 (Liao & Kyrillidis, arXiv 2112.02668v1).
+Reference: docs/masked/mathematics.md sections 1 and 3 (Liao & Kyrillidis, arXiv 2112.02668v1).
 """
 
 from __future__ import annotations
@@ -333,10 +333,17 @@ def test_error_orders_of_corollaries():
     theta = 0.9375
     cor5 = 0.25 / (100 * 200) + (0.9375 - 0.25) / 4
     assert theory.error_order_cor5(xi, p, n, K) == pytest.approx(cor5, rel=1e-14)
-    cor6 = 0.25 / (100 * 200) + (0.9375 - 0.5) / 4 + 4 * theta**2 * 0.5 / 9
+    # Corollary 6, derived form: (theta - xi^2)/p, as Corollary 5 and Theorem 3's mask-variance term
+    cor6 = 0.25 / (100 * 200) + (0.9375 - 0.25) / 4 + 4 * theta**2 * 0.5 / 9
     assert theory.error_order_cor6(xi, p, tau, n, K) == pytest.approx(cor6, rel=1e-14)
-    # at tau = 1 the third term of Cor. 6 vanishes
-    assert theory.error_order_cor6(xi, p, 1, n, K) == pytest.approx(0.25 / 20000 + 0.4375 / 4, rel=1e-14)
+    # the printed form (misprint): (theta - xi)/p
+    printed = 0.25 / (100 * 200) + (0.9375 - 0.5) / 4 + 4 * theta**2 * 0.5 / 9
+    assert theory.error_order_cor6(xi, p, tau, n, K, printed=True) == pytest.approx(printed, rel=1e-14)
+    # at tau = 1 the third term vanishes, and Cor. 6 must agree with Cor. 5 (same setting)
+    assert theory.error_order_cor6(xi, p, 1, n, K) == pytest.approx(theory.error_order_cor5(xi, p, n, K), rel=1e-14)
+    # the erratum's worked number: xi = 0.5, p = 1, tau = 1, n = 100, K = 200
+    assert theory.error_order_cor6(0.5, 1, 1, 100, 200) == pytest.approx(0.25 + 0.25 / 20000, rel=1e-14)
+    assert theory.error_order_cor6(0.5, 1, 1, 100, 200, printed=True) == pytest.approx(1.25e-5, rel=1e-12)
     # at xi = 1 everything is zero
     assert theory.error_order_cor5(1.0, 3, n, K) == 0.0
     assert theory.error_order_cor6(1.0, 3, 5, n, K) == 0.0

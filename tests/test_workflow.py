@@ -21,17 +21,11 @@ import pandas as pd
 import pytest
 import yaml
 
+from maskedntk.studies.masked.figures import FIGURES as MASKED_FIGURES
+
 ROOT = Path(__file__).resolve().parents[1]
 GOLDEN = ROOT / "tests" / "golden" / "test_runs.csv"
-FIGURES = [
-    "fig_dynamics",
-    "fig_heatmap_bernoulli",
-    "fig_heatmap_categorical",
-    "fig_local_steps",
-    "fig_width",
-    "fig_bound_anatomy",
-    "fig_audit",
-]
+FIGURES = list(MASKED_FIGURES)
 RUNS_COLUMNS = [
     "experiment",
     "mask",
@@ -232,6 +226,19 @@ def test_config_overrides(tmp_path):
     plan = output(snakemake(wd, "-n", "--configfile", str(extra), "--config", "threads=2"))
     assert "fig_local_steps" in plan and "fig_heatmap_bernoulli" not in plan
     assert "threads: 2" in plan
+
+
+def test_figure_of_an_absent_experiment_says_why(tmp_path):
+    """A figure target whose experiment the configuration leaves out explains itself."""
+    wd = tmp_path / "wd"
+    shutil.copytree(ROOT / ".test" / "config", wd / "config")
+    extra = tmp_path / "more.yaml"
+    extra.write_text(yaml.safe_dump({"active_experiments": ["local_steps"]}))
+    proc = snakemake(wd, "fig_width", "--cores", "1", "--configfile", str(extra), check=False, timeout=300)
+    text = output(proc)
+    assert proc.returncode != 0
+    assert "fig_width draws the 'width' experiment, which this configuration does not include" in text, text[-3000:]
+    assert "experiments run: local_steps" in text
 
 
 def test_results_and_logs_dirs_move_every_output(tmp_path):

@@ -5,19 +5,20 @@
 
 from snakemake.exceptions import WorkflowError
 
-from maskedntk.studies.masked.cellconfig import dataset_id
-from maskedntk.studies.masked.experiments import ConfigError, expand_config, validate_config
 from maskedntk.studies.masked.figures import FIGURES
+from maskedntk.studies.masked.workflow import ConfigError, MaskedWorkflow
 
 try:
-    validate_config(config, Path(workflow.basedir) / "workflow" / "schemas" / "config.schema.yaml")
+    MASKED = MaskedWorkflow(
+        config,
+        RESULTS,
+        Path(workflow.basedir) / "workflow" / "schemas" / "config.schema.yaml",
+        other_studies=STUDIES,
+    )
 except ConfigError as err:
     raise WorkflowError(f"invalid configuration: {err}")
 
-#: {experiment: {cell id: cell dict}}
-CELLS = expand_config(config)
-#: {dataset id: data block}
-DATASETS = {dataset_id(c["data"]): c["data"] for cells in CELLS.values() for c in cells.values()}
+CELLS = MASKED.cells
 MASKED_JOB = "../scripts/masked_job.py"
 
 
@@ -25,43 +26,6 @@ wildcard_constraints:
     experiment=r"[A-Za-z][A-Za-z0-9_]*",
     cell=r"[A-Za-z_]+~[^/]+(/[A-Za-z_]+~[^/]+)*",
     dataset=r"[A-Za-z0-9_.\-]+",
-
-
-def cell_of(wildcards):
-    return CELLS[wildcards.experiment][wildcards.cell]
-
-
-def training_params(wildcards):
-    """Only what changes the training results: a change elsewhere never retrains."""
-    cell = cell_of(wildcards)
-    return {k: cell[k] for k in ("experiment", "data", "train", "eta", "seeds") if k in cell}
-
-
-def data_file(wildcards):
-    return f"{RESULTS}/data/{dataset_id(cell_of(wildcards)['data'])}.npz"
-
-
-def cell_files(experiment, name):
-    return [f"{RESULTS}/train/{experiment}/{cell}/{name}" for cell in CELLS[experiment]]
-
-
-def train_mem_mb(wildcards):
-    """Memory estimate of one training job (the engine's work buffers dominate)."""
-    from maskedntk.studies.masked.jobs import train_memory_mb
-
-    return train_memory_mb(cell_of(wildcards), DATASETS[dataset_id(cell_of(wildcards)["data"])])
-
-
-def experiment_tables(experiment):
-    return {t: f"{RESULTS}/tables/{experiment}/{t}.{'csv' if t == 'runs' else 'parquet'}" for t in ("runs", "trajectories", "trace")}
-
-
-def figure_outputs(name):
-    return [f"{RESULTS}/figures/{name}.pdf", f"{RESULTS}/figures/{name}.png"]
-
-
-#: the figures this configuration can draw (their experiment is configured)
-ACTIVE_FIGURES = [f for f, spec in FIGURES.items() if spec.experiment in CELLS]
 
 
 rule make_data:
@@ -76,14 +40,14 @@ rule make_data:
         mem_mb=1000,
         runtime=10,
     params:
-        data=lambda wildcards: DATASETS[wildcards.dataset],
+        data=lambda wildcards: MASKED.datasets[wildcards.dataset],
     script:
         MASKED_JOB
 
 
 rule train:
     input:
-        data=data_file,
+        data=MASKED.data_file,
     output:
         trajectories=f"{RESULTS}/train/{{experiment}}/{{cell}}/trajectories.parquet",
         trace=f"{RESULTS}/train/{{experiment}}/{{cell}}/trace.parquet",
@@ -94,10 +58,10 @@ rule train:
         "../../environment.yml"
     threads: config["threads"]
     resources:
-        mem_mb=train_mem_mb,
+        mem_mb=MASKED.train_mem_mb,
         runtime=60,
     params:
-        cell=training_params,
+        cell=MASKED.training_params,
     script:
         MASKED_JOB
 
@@ -106,9 +70,9 @@ rule train:
 # experiment, then the joined tables.  Cheap; changing metrics or delta reruns only this.
 rule aggregate_experiment:
     input:
-        records=lambda wildcards: cell_files(wildcards.experiment, "record.json"),
-        trajectories=lambda wildcards: cell_files(wildcards.experiment, "trajectories.parquet"),
-        traces=lambda wildcards: cell_files(wildcards.experiment, "trace.parquet"),
+        records=lambda wildcards: MASKED.cell_files(wildcards.experiment, "record.json"),
+        trajectories=lambda wildcards: MASKED.cell_files(wildcards.experiment, "trajectories.parquet"),
+        traces=lambda wildcards: MASKED.cell_files(wildcards.experiment, "trace.parquet"),
     output:
         runs=f"{RESULTS}/tables/{{experiment}}/runs.csv",
         trajectories=f"{RESULTS}/tables/{{experiment}}/trajectories.parquet",
@@ -163,13 +127,13 @@ rule config_used:
 # A figure reads only the aggregated tables (restyling never retrains) and depends on its
 # module and the shared style, so editing either re-renders that figure alone.
 for _name, _spec in FIGURES.items():
-    if _name in ACTIVE_FIGURES:
+    if _name in MASKED.active_figures:
 
         rule:
             name:
                 _name
             input:
-                **{t: experiment_tables(_spec.experiment)[t] for t in _spec.tables},
+                **{t: MASKED.experiment_tables(_spec.experiment)[t] for t in _spec.tables},
                 style=str(PACKAGE / "core" / "paper.mplstyle"),
                 code=[
                     str(PACKAGE / "studies" / "masked" / "figures" / f"{m}.py")
@@ -203,18 +167,14 @@ for _name, _spec in FIGURES.items():
             name:
                 _name
             params:
-                why=(
-                    f"{_name} draws the '{_spec.experiment}' experiment, which this configuration does "
-                    f"not include (experiments run: {', '.join(CELLS) or 'none'}); add it to "
-                    "`experiments` (and to `active_experiments` if that is set) in the config file"
-                ),
+                why=MASKED.why_not(_name),
             run:
                 raise WorkflowError(params.why)
 
 
 rule claims:
     input:
-        **{f"{e}_{k}": v for e in CELLS for k, v in experiment_tables(e).items()},
+        **MASKED.all_tables(),
         code=[str(p) for p in sorted((PACKAGE / "studies" / "masked" / "claims").glob("*.py"))],
     output:
         csv=f"{RESULTS}/tables/claims.csv",
@@ -243,7 +203,7 @@ rule tables:
 
 rule masked_all:
     input:
-        [figure_outputs(f) for f in ACTIVE_FIGURES],
+        [MASKED.figure_outputs(f) for f in MASKED.active_figures],
         f"{RESULTS}/tables/runs.csv",
         f"{RESULTS}/tables/trajectories.parquet",
         f"{RESULTS}/tables/claims.csv",

@@ -10,7 +10,9 @@ configfile: "config/quadratic.yaml"
 # claims -> {RESULTS}/quadratic/tables/claims.*; one figure rule per entry of QUADRATIC_FIGURES.
 
 import json
+from pathlib import Path
 
+import maskedntk.studies.quadratic as quad_pkg
 from maskedntk.studies.quadratic.experiments import REGIMES as QUAD_REGIMES
 from maskedntk.studies.quadratic.experiments import validate as quad_validate
 
@@ -18,7 +20,7 @@ QUAD = quad_validate(config["quadratic"])
 QUAD_JSON = json.dumps(QUAD, sort_keys=True)
 QUAD_DIR = f"{RESULTS}/quadratic"
 QUAD_LOGS = f"{LOGS}/quadratic"
-QUAD_CODE = Path(workflow.basedir) / "src" / "maskedntk" / "studies" / "quadratic"
+QUAD_CODE = Path(quad_pkg.__file__).parent
 QUAD_ENGINE = [str(QUAD_CODE / f) for f in ("problems.py", "engine.py", "jobs.py", "experiments.py")]
 QUAD_RUN = "python -m maskedntk.studies.quadratic"
 

@@ -2,7 +2,7 @@
 
 Paper (arXiv 2112.02668v1, sec. 3.1): subnetwork l minimises 1/2 ||y - f_l||^2 with
 f_l = (1/sqrt(m)) sum_r a_r m^l_r relu(<w_r, x>), and the tracked output is u = xi f(W, X).
-Authors' code (ALGORITHM.md sec. 6): the surrogate is f_l / xi, the tracked output is the
+Authors' code (docs/masked/mathematics.md sec. 6): the surrogate is f_l / xi, the tracked output is the
 unscaled f(W, X).
 
 With labels y' and step eta' in the authors' convention,

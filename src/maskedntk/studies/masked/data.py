@@ -1,4 +1,4 @@
-"""Regression data that meets the assumptions of the theory (ALGORITHM.md sec. 1).
+"""Regression data that meets the assumptions of the theory (docs/masked/mathematics.md sec. 1).
 
 The theorems need ||x_i||_2 = 1, |y_i| <= C - 1 and no two x_i parallel (so lambda0 > 0).
 Synthetic sets draw x_i uniformly on the unit sphere of R^d; user data and the built-in real

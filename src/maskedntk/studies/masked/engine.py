@@ -11,7 +11,7 @@ Model (sec. 3.1): f(W, x) = s * sum_r a_r relu(<w_r, x>) with s = 1/sqrt(m), a_r
 
 Tracked: L_k = ||y - xi f(W_k, X)||^2 for k = 0..K (xi = 1/p for categorical masks).
 
-How it is computed (exact; ALGORITHM.md sec. 8).  A GD step of subnetwork l changes W by
+How it is computed (exact; docs/masked/mathematics.md sec. 8).  A GD step of subnetwork l changes W by
 -eta G^T X with G[i, r] = 1{z_ir >= 0} (f_l(x_i) - y_i) s a_r m^l_r, so the pre-activations
 Z = X W^T change by -eta (X X^T) G.  The engine never forms a subnetwork's weights: the tau
 local steps of all p subnetworks run together on a (p, n, M') tensor of pre-activations

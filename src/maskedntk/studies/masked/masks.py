@@ -1,4 +1,4 @@
-"""Subnetwork masks M_k in {0,1}^{p x m} (Algorithm 1, line 3; ALGORITHM.md sec. 2.1).
+"""Subnetwork masks M_k in {0,1}^{p x m} (Algorithm 1, line 3; docs/masked/mathematics.md sec. 2.1).
 
 Row l of a mask is subnetwork l's neuron selection m_k^l.  Masks are drawn from the
 generator of (seed, round) (see :mod:`maskedntk.studies.masked.rng`), so they do not depend on batching,

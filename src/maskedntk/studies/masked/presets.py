@@ -1,4 +1,4 @@
-"""Named special cases of Algorithm 1 (ALGORITHM.md sec. 2) and the authors'-code conventions.
+"""Named special cases of Algorithm 1 (docs/masked/mathematics.md sec. 2) and the authors'-code conventions.
 
 A preset fixes some fields of :class:`~maskedntk.studies.masked.spec.TrainSpec`; the others stay free.
 Asking for a preset together with a conflicting value (``dropout`` with ``p=4``) is an error
@@ -43,7 +43,7 @@ PRESETS: dict[str, tuple[dict, str]] = {
             "relu_grad_at_zero": 0.0,
         },
         "the authors' TMLR-era code: surrogate / xi, loss 1/2 sum / n, output 1/sqrt(d_out), "
-        "init N(0, 1/m), unheld neurons zeroed (ALGORITHM.md sec. 6)",
+        "init N(0, 1/m), unheld neurons zeroed (docs/masked/mathematics.md sec. 6)",
     ),
 }
 

@@ -7,7 +7,7 @@ Two steps, so that the expensive one never reruns for a cheap change:
   lambda0 and lambda_max of H_inf(xi), the round at which each seed diverged);
 * :func:`summarize_cell` turns a record and its trajectories into one row per seed:
   plateau, contraction factor, convergence flags (:mod:`maskedntk.studies.masked.metrics`) and every theory
-  quantity of ALGORITHM.md sec. 3 (:mod:`maskedntk.studies.masked.theory`).
+  quantity of docs/masked/mathematics.md sec. 3 (:mod:`maskedntk.studies.masked.theory`).
 
 :func:`run_cell` does both; the Snakemake workflow runs them as separate rules.
 """

@@ -1,8 +1,8 @@
 """The hyper-parameters of one run of Algorithm 1 (Liao & Kyrillidis, arXiv 2112.02668v1, sec. 3.1).
 
 ``TrainSpec`` is a frozen, validated record.  The defaults are the paper's conventions
-(ALGORITHM.md sections 1-2); the fields under "conventions" switch on, one at a time, the
-departures of the authors' TMLR-era code (ALGORITHM.md section 6), so that the effect of
+(docs/masked/mathematics.md sections 1-2); the fields under "conventions" switch on, one at a time, the
+departures of the authors' TMLR-era code (docs/masked/mathematics.md section 6), so that the effect of
 each can be isolated.
 
 Notation: m hidden neurons, kappa the init scale (w_r ~ N(0, kappa^2 I)), p subnetworks,
@@ -47,7 +47,7 @@ class TrainSpec:
     eta : local step size (> 0).
     rounds : number of global rounds K (>= 1); L_k is tracked for k = 0..K.
 
-    Conventions (defaults = the paper; alternatives = the authors' code, ALGORITHM.md sec. 6)
+    Conventions (defaults = the paper; alternatives = the authors' code, docs/masked/mathematics.md sec. 6)
     ------------------------------------------------------------------------------------------
     surrogate : ``'paper'``: f_l = (1/sqrt(m)) sum_r a_r m_r sigma(<w_r,x>) and the tracked
         output is u = xi * f(W, X).  ``'inverse_xi'``: the surrogate is divided by xi and the

@@ -3,7 +3,7 @@
 :func:`summarize_cell` turns a trained cell's record (see :func:`maskedntk.studies.masked.runner.train_cell`)
 and its trajectories into one row per seed: the cell's settings, the plateau, contraction
 factor and convergence flags (:mod:`maskedntk.studies.masked.metrics`) and every theory quantity of
-ALGORITHM.md sec. 3 (:mod:`maskedntk.studies.masked.theory`).
+docs/masked/mathematics.md sec. 3 (:mod:`maskedntk.studies.masked.theory`).
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ SPEC_COLUMNS = (
 
 
 def cell_theory(record: dict, delta: float) -> dict:
-    """Every theory quantity of ALGORITHM.md sec. 3 for a trained cell's record.
+    """Every theory quantity of docs/masked/mathematics.md sec. 3 for a trained cell's record.
 
     lambda0 is lambda_min(H_inf(xi)) with xi = xi_eff (1/p for categorical masks).  B1, its
     terms and the corollary orders belong to Theorem 3 (Bernoulli masks) and are NaN for

@@ -1,4 +1,4 @@
-"""Theory quantities of Liao & Kyrillidis (arXiv 2112.02668v1); ALGORITHM.md section 3.
+"""Theory quantities of Liao & Kyrillidis (arXiv 2112.02668v1); docs/masked/mathematics.md section 3.
 
 All functions are pure and take the paper's symbols: n samples, d input dimension, m hidden
 neurons, kappa init scale, xi selection probability, p subnetworks, tau local steps, eta step
@@ -141,11 +141,18 @@ def error_order_cor5(xi: float, p: int, n: int, K: int) -> float:
     return (1 - xi) ** 2 / (n * K) + (theta - xi**2) / p
 
 
-def error_order_cor6(xi: float, p: int, tau: int, n: int, K: int) -> float:
-    """Corollary 6 (multi-worker IST, Bernoulli masks):
-    O((1-xi)^2/(n K) + (theta - xi)/p + (tau-1)^2 theta^2 (1-xi)/tau^2)."""
+def error_order_cor6(xi: float, p: int, tau: int, n: int, K: int, *, printed: bool = False) -> float:
+    """Corollary 6 (multi-worker IST, Bernoulli masks), in the derived form
+    O((1-xi)^2/(n K) + (theta - xi^2)/p + (tau-1)^2 theta^2 (1-xi)/tau^2).
+
+    The paper prints (theta - xi)/p for the middle term; it comes from Theorem 3's
+    mask-variance term (theta - xi^2) n kappa^2 / (6 tau^2 p) with kappa^2 = 1/n, the same
+    term that Corollary 5 prints as (theta - xi^2)/p, so the printed form is a misprint
+    (docs/masked/mathematics.md sec. 3.5).  ``printed=True`` evaluates the printed form, for
+    comparison only: at xi = 0.5, p = 1, tau = 1 its middle term is 0 where the derived one is 0.25."""
     theta = coverage_probability(xi, p)
-    return (1 - xi) ** 2 / (n * K) + (theta - xi) / p + (tau - 1) ** 2 * theta**2 * (1 - xi) / tau**2
+    variance = (theta - xi) if printed else (theta - xi**2)
+    return (1 - xi) ** 2 / (n * K) + variance / p + (tau - 1) ** 2 * theta**2 * (1 - xi) / tau**2
 
 
 def rate_factor_thm7(eta: float, lambda0: float, tau: int) -> float:

@@ -1,4 +1,4 @@
-"""Statistical checks of the paper's qualitative claims (ALGORITHM.md sec. 4).
+"""Statistical checks of the paper's qualitative claims (docs/masked/mathematics.md sec. 4).
 
 Each function here tests one kind of claim on the per-experiment tables (``runs``,
 ``trajectories``, ``trace``; see :mod:`maskedntk.studies.masked.runner`) and returns the test,

@@ -1,4 +1,4 @@
-r"""Figure: the paper's aggregation against the authors' code's, over p x xi (ALGORITHM.md sec. 6).
+r"""Figure: the paper's aggregation against the authors' code's, over p x xi (docs/masked/mathematics.md sec. 6).
 
 Notation (Liao & Kyrillidis, arXiv 2112.02668v1, Algorithm 1): in round k each of p
 subnetworks holds neuron r with probability xi and runs tau local GD steps from W_k; with
@@ -173,7 +173,7 @@ def _note(runs: pd.DataFrame) -> str:
         rf"Bernoulli masks, $\tau$ = {v('tau')}, $n$ = {v('n')}, $d$ = {v('d')}, $m$ = {v('m')}, "
         rf"$K$ = {v('rounds')} rounds, $\sigma'(0)$ = {v('relu_grad_at_zero')}; mean over {grids.seed_count(runs)} "
         f"seeds; {grids.eta_text(runs)}.\n"
-        "Zeroing (the authors' TensorFlow code, ALGORITHM.md sec. 6) kills every neuron that no subnetwork held "
+        "Zeroing (the authors' TensorFlow code) kills every neuron that no subnetwork held "
         r"(probability $(1-\xi)^p$ per round);"
         "\n"
         r"dead neurons never revive, so $u_k \to 0$ and $L_k \to \|y\|_2^2$.  "

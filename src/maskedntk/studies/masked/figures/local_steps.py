@@ -8,9 +8,10 @@ n kappa^2 / p, L_k = ||y - u_k||_2^2.  B1 (Theorem 3, eq. (7)) depends on tau th
     68 eta tau (theta - xi^2) n^3 kappa^2 / (p lambda0) + (theta - xi^2) n kappa^2 / (6 tau^2 p)
     + (tau-1)^2 p C1 / (24 tau^2) + 8 eta^2 (tau-1)^2 n^4 p C1 / lambda0^2 + 4 eta (tau-1) p n C1
 
-(the local-drift terms vanish at tau = 1), and Corollary 6 gives the order
+(the local-drift terms vanish at tau = 1), and Corollary 6 gives the order (derived form; the
+paper prints (theta - xi)/p for the middle term, a misprint: docs/masked/mathematics.md sec. 3.5)
 
-    O( (1-xi)^2 / (n K) + (theta - xi)/p + (tau-1)^2 theta^2 (1-xi) / tau^2 ).
+    O( (1-xi)^2 / (n K) + (theta - xi^2)/p + (tau-1)^2 theta^2 (1-xi) / tau^2 ).
 
 Panels:
 
