@@ -64,7 +64,7 @@ def _runs(experiment, cells, plateau_fn, rate_fn, rng, seeds=SEEDS, rate_theory_
                     **c,
                     "seed": s,
                     "plateau": plateau_fn(c, rng),
-                    "converged": True,
+                    "stationary": True,
                     "diverged": False,
                     "rate_empirical": rate,
                     "rate_theory": rate_theory_fn(c) if rate_theory_fn else 1 - 1e-3 * _theta(c["xi"], c["p"]),
@@ -144,7 +144,7 @@ def dynamics_tables(rng, mode="phases", K=30, tau=5, seeds=SEEDS):
                     "m": 100,
                     "seed": s,
                     "plateau": 0.1,
-                    "converged": True,
+                    "stationary": True,
                     "diverged": False,
                     "rate_empirical": 0.5,
                     "rate_theory": 0.99,
@@ -298,12 +298,20 @@ def test_diverged_runs_and_incomplete_blocks_are_dropped():
     runs = tables["heatmap_bernoulli"]["runs"]
     # seed 0 at p = 1, xi = 0.2 diverged; seed 1 at p = 2, xi = 0.4 has a NaN plateau
     runs.loc[(runs["seed"] == 0) & (runs["p"] == 1) & (runs["xi"] == 0.2), "diverged"] = True
-    runs.loc[(runs["seed"] == 1) & (runs["p"] == 2) & (runs["xi"] == 0.4), "plateau"] = np.nan
-    runs.loc[(runs["seed"] == 1) & (runs["p"] == 2) & (runs["xi"] == 0.4), "rate_empirical"] = np.nan
+    # seed 1 at p = 2, xi = 0.4 never became stationary and has no fitted rate
+    moving = (runs["seed"] == 1) & (runs["p"] == 2) & (runs["xi"] == 0.4)
+    runs.loc[moving, ["plateau", "rate_empirical"]] = np.nan
+    runs.loc[moving, "stationary"] = False
+    runs.loc[moving, "rate_reason"] = "too few rounds above the floor noise (3 < 5)"
     df = evaluate_claims(tables, n_boot=N_BOOT).set_index("claim")
     r = df.loc["xi_lowers_error"]
     assert r["verdict"] == "reproduced"
-    assert "2 of 128 runs diverged" in r["note"]
+    assert "1 of 128 runs diverged" in r["note"]
+    assert "1 of 127 runs were not stationary" in r["note"]
+    assert (
+        "1 runs had no finite rate_empirical and were dropped (1: too few rounds above the floor noise)"
+        in (df.loc["p_speeds_rate", "note"])
+    )
     assert "2 of 32 blocks lost a xi level" in r["note"]
     assert "30 (p; seed) blocks" in r["note"]
     assert "2 of 32 blocks lost a p level" in df.loc["p_speeds_rate", "note"]
@@ -336,13 +344,24 @@ def test_level_missing_from_most_blocks_is_dropped():
     assert f"{4 * len(SEEDS)} (p; seed) blocks" in r["note"]
 
 
-def test_unconverged_runs_are_counted():
+def test_runs_that_are_not_stationary_are_left_out_and_counted():
     tables = make_tables(trend_plateau, trend_rate, seed=9)
     runs = tables["width"]["runs"]
-    runs.loc[runs["m"] == 250, "converged"] = False
+    runs.loc[runs["m"] == 250, "stationary"] = False
     r = evaluate_claims(tables, n_boot=N_BOOT).set_index("claim").loc["width_lowers_error_bernoulli"]
     n_bern = int((runs["mask"] == "bernoulli").sum())
-    assert f"{len(SEEDS)} of {n_bern} runs used were flagged not converged" in r["note"]
+    assert f"{len(SEEDS)} of {n_bern} runs were not stationary" in r["note"]
+    assert "250" not in r["test"]  # the level left the test
+
+
+def test_a_grid_that_never_became_stationary_is_inconclusive():
+    """A claim about error neighbourhoods on runs that are still transients says so."""
+    tables = make_tables(trend_plateau, trend_rate, seed=9)
+    runs = tables["heatmap_bernoulli"]["runs"]
+    runs.loc[runs["xi"] < 0.8, "stationary"] = False
+    r = evaluate_claims(tables, n_boot=N_BOOT).set_index("claim").loc["p_lowers_error"]
+    assert r["verdict"] == "inconclusive"
+    assert "never became stationary" in r["note"]
 
 
 def test_two_levels_fall_back_to_wilcoxon():
@@ -387,7 +406,7 @@ def test_seed_level_test_is_calibrated_under_shared_seed_effects():
             for xi in xi_levels
             for s in seeds
         ]
-        runs = pd.DataFrame(rows).assign(mask="bernoulli", tau=5, m=100, diverged=False, converged=True)
+        runs = pd.DataFrame(rows).assign(mask="bernoulli", tau=5, m=100, diverged=False, stationary=True)
         r = trend_claim(
             runs,
             treatment="xi",

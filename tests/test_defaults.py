@@ -17,7 +17,7 @@ from maskedntk.studies.masked.stepsize import EtaRule
 
 ROOT = Path(__file__).resolve().parents[1]
 #: (block, key) the workflow sets differently from the library default, on purpose
-DELIBERATE = {("train", "xi"), ("train", "preset")}
+DELIBERATE = {("train", "xi"), ("train", "preset"), ("train", "max_rounds")}
 
 
 def _config_defaults():

@@ -491,3 +491,26 @@ def test_float32_agrees_with_float64(data, selection):
     np.testing.assert_allclose(r32.losses, r64.losses, rtol=1e-3)
     np.testing.assert_allclose(r32.weights, r64.weights, rtol=0, atol=1e-4)
     assert not np.array_equal(r32.losses, r64.losses)  # it really ran in single precision
+
+
+def test_extension_past_rounds_is_deterministic_and_stops_when_stationary():
+    """max_rounds: the first `rounds` rounds are bit-identical to a run without it; a seed
+    that is not stationary after K rounds trains on (K at a time) and each seed stops at the
+    first multiple of K where its L_k passes the stationarity test (or at max_rounds)."""
+    from maskedntk.studies.masked.stationarity import stationarity_test
+
+    ds = make_synthetic("teacher", 20, 8, seed=0)
+    base = dict(m=60, mask="bernoulli", xi=0.5, p=2, tau=1, eta=0.2, rounds=20, dtype="float64")
+    short = train(ds.X, ds.y, TrainSpec(**base), [0, 1])
+    long = train(ds.X, ds.y, TrainSpec(**base, max_rounds=200), [0, 1])
+    for i in range(2):
+        K = int(long.rounds_run[i])
+        assert K % 20 == 0 and 20 <= K <= 200
+        np.testing.assert_array_equal(long.losses[i, :21], short.losses[i])
+        L = long.losses[i, : K + 1]
+        assert np.all(np.isfinite(L)) and np.all(np.isnan(long.losses[i, K + 1 :]))
+        # stopped at the first K' in 20, 40, ... whose L_0..L_K' is stationary (or at the cap)
+        passed = [stationarity_test(L[: k + 1]).stationary for k in range(20, K + 1, 20)]
+        assert not any(passed[:-1])
+        assert passed[-1] or K == 200
+    assert short.rounds_run.tolist() == [20, 20]

@@ -113,13 +113,13 @@ def test_cell_summary_and_band():
             "xi": [0.5] * 5,
             "plateau": [1.0, 3.0, np.nan, 2.0, 2.0],
             "diverged": [False, False, True, "False", "False"],
-            "converged": [True, False, False, True, True],
+            "stationary": [True, False, False, True, True],
         }
     )
     s = common.cell_summary(runs).set_index("cell")
     assert s.loc["a", "plateau_mean"] == 2.0
     assert s.loc["a", "plateau_se"] == pytest.approx(math.sqrt(2.0) / math.sqrt(2))
-    assert s.loc["a", "plateau_count"] == 2 and s.loc["a", "n_diverged"] == 1 and s.loc["a", "n_converged"] == 1
+    assert s.loc["a", "plateau_count"] == 2 and s.loc["a", "n_diverged"] == 1 and s.loc["a", "n_stationary"] == 1
     assert s.loc["b", "n_diverged"] == 0 and s.loc["b", "plateau_min"] == 2.0
     traj = pd.DataFrame({"round": [0, 0, 1, 1], "L": [1.0, 3.0, np.nan, 4.0]})
     b = common.round_band(traj).set_index("round")
@@ -184,7 +184,7 @@ def test_bound_anatomy_selection_and_ratios(tmp_path, heatmap_runs, captured):
     # the first automatic candidate not yet chosen, (p_mid, xi_mid) = (2, 0.5) (2 is the
     # geometric mean of p_min = 1 and p_max = 4); never xi = 1 (B1 = 0)
     assert list(zip(table["p"], table["xi"], strict=True)) == [(1, 0.5), (2, 0.5), (4, 0.5), (4, 0.9)]
-    expect = heatmap_runs.groupby("cell").agg(B1=("B1", "first"), plateau=("plateau", "mean"))
+    expect = common.shown_level(heatmap_runs).groupby("cell").agg(B1=("B1", "first"), plateau=("plateau", "mean"))
     for _, r in table.iterrows():
         want = expect.loc[r["cell"], "B1"] / expect.loc[r["cell"], "plateau"]
         assert r["ratio"] == pytest.approx(want, rel=1e-12)

@@ -33,7 +33,7 @@ RULE_SCRIPTS = ROOT / "workflow" / "scripts"
 # ----------------------------------------------------------------------------------------------
 
 
-def _row(exp, mask, p, xi, tau, seed, *, aggregation="paper", plateau=None, diverged=False, converged=True):
+def _row(exp, mask, p, xi, tau, seed, *, aggregation="paper", plateau=None, diverged=False, stationary=True):
     theta = 1 - (1 - xi) ** p
     b1 = 0.0 if xi == 1.0 else 1e9 * (1 - xi) * tau**2 / p
     pl = (0.3 * (1 - xi) / p + 1e-3 * seed if xi < 1 else 1e-20) if plateau is None else plateau
@@ -55,7 +55,7 @@ def _row(exp, mask, p, xi, tau, seed, *, aggregation="paper", plateau=None, dive
         eta_rule="eta = 0.5 / lambda_max(H_inf(xi)) per cell",
         seed=seed,
         plateau=pl,
-        converged=converged and not diverged,
+        stationary=stationary and not diverged,
         diverged=diverged,
         B1=b1 if mask == "bernoulli" else math.nan,
         rate_thm3=1 - 0.01 * theta * tau,
@@ -76,11 +76,11 @@ def bernoulli_runs():
     # (p=1, xi=0.25) did not settle; the grid point (p=4, xi=0.5) was never run
     sel = (df.p == 2) & (df.xi == 0.25) & (df.seed == 1)
     df.loc[sel, ["plateau", "rate_empirical"]] = math.nan
-    df.loc[sel, ["diverged", "converged"]] = [True, False]
+    df.loc[sel, ["diverged", "stationary"]] = [True, False]
     sel = (df.p == 4) & (df.xi == 0.25)
     df.loc[sel, ["plateau", "rate_empirical"]] = math.nan
-    df.loc[sel, ["diverged", "converged"]] = [True, False]
-    df.loc[(df.p == 1) & (df.xi == 0.25) & (df.seed == 2), "converged"] = False
+    df.loc[sel, ["diverged", "stationary"]] = [True, False]
+    df.loc[(df.p == 1) & (df.xi == 0.25) & (df.seed == 2), "stationary"] = False
     return df.loc[~((df.p == 4) & (df.xi == 0.5))].reset_index(drop=True)
 
 
@@ -91,7 +91,7 @@ def categorical_runs():
         for p, tau, s in itertools.product([1, 2, 3], [1, 2, 4], range(2))
     ]
     df = pd.DataFrame(rows)
-    df.loc[(df.p == 3) & (df.tau == 4), ["plateau", "diverged", "converged"]] = [math.nan, True, False]
+    df.loc[(df.p == 3) & (df.tau == 4), ["plateau", "diverged", "stationary"]] = [math.nan, True, False]
     return df
 
 
@@ -102,9 +102,13 @@ def local_steps_runs():
         for p, tau, s in itertools.product([1, 4, 10], [1, 2, 3, 5], range(3))
     ]
     df = pd.DataFrame(rows)
-    df.loc[(df.p == 4) & (df.tau == 3) & (df.seed == 0), ["plateau", "diverged", "converged"]] = [math.nan, True, False]
-    df.loc[(df.p == 10) & (df.tau == 5), ["plateau", "diverged", "converged"]] = [math.nan, True, False]
-    df.loc[(df.p == 1) & (df.tau == 2) & (df.seed == 1), "converged"] = False
+    df.loc[(df.p == 4) & (df.tau == 3) & (df.seed == 0), ["plateau", "diverged", "stationary"]] = [
+        math.nan,
+        True,
+        False,
+    ]
+    df.loc[(df.p == 10) & (df.tau == 5), ["plateau", "diverged", "stationary"]] = [math.nan, True, False]
+    df.loc[(df.p == 1) & (df.tau == 2) & (df.seed == 1), "stationary"] = False
     return df
 
 
@@ -181,7 +185,7 @@ def test_render_from_run_cell(tmp_path):
         runs.append(res.runs.assign(cell=cid))
         trajs.append(res.trajectories.assign(cell=cid, experiment="audit"))
     runs, trajs = pd.concat(runs, ignore_index=True), pd.concat(trajs, ignore_index=True)
-    assert {"plateau", "converged", "diverged", "B1", "rate_thm3", "rate_empirical"} <= set(runs.columns)
+    assert {"plateau", "stationary", "diverged", "B1", "rate_thm3", "rate_empirical"} <= set(runs.columns)
     audit.draw(runs, trajs, tmp_path / "a.pdf", tmp_path / "a.png")
     _assert_written(tmp_path, "a")
     paper = runs.loc[runs.aggregation == "paper"]
@@ -286,7 +290,7 @@ def test_cell_flags_reads_csv_booleans_and_nan_plateau():
             "p": [1, 1, 2],
             "xi": [0.5, 0.5, 0.5],
             "plateau": [0.1, np.nan, 0.2],
-            "converged": ["True", "False", "False"],
+            "stationary": ["True", "False", "False"],
             "diverged": ["False", "False", "False"],
         }
     )

@@ -51,6 +51,9 @@ RUNS_COLUMNS = [
 ]
 #: numeric columns compared with the golden values, and the tolerance (float64 on one machine type)
 GOLDEN_FLOATS = [
+    "cor6_order",
+    "error_after_K",
+    "window_mean",
     "eta",
     "lambda0",
     "theta",
@@ -62,10 +65,14 @@ GOLDEN_FLOATS = [
     "rate_empirical",
     "authors_estimate",
 ]
-GOLDEN_EXACT = ["experiment", "cell", "seed", "diverged", "diverged_round"]
+GOLDEN_EXACT = ["experiment", "cell", "seed", "diverged", "diverged_round", "stationary", "rounds_run"]
 GOLDEN_RTOL = 1e-8
 #: loss columns, also allowed an absolute difference of GOLDEN_LOSS_ATOL * L_0 (rounding level)
-GOLDEN_LOSSES = ["L0", "plateau", "final", "authors_estimate"]
+GOLDEN_LOSSES = ["L0", "plateau", "final", "authors_estimate", "error_after_K", "window_mean"]
+GOLDEN_CLAIMS = ROOT / "tests" / "golden" / "test_claims.csv"
+#: claim columns compared exactly, and numerically (the bootstrap is seeded by the claim id)
+GOLDEN_CLAIM_EXACT = ["claim", "verdict", "n_units"]
+GOLDEN_CLAIM_FLOATS = ["effect", "ci_low", "ci_high", "p_value", "power"]
 GOLDEN_LOSS_ATOL = 1e-14
 
 pytestmark = pytest.mark.workflow
@@ -164,10 +171,19 @@ def test_golden_values(test_run, update_golden):
     runs = pd.read_csv(test_run / "results" / "tables" / "runs.csv")
     cols = GOLDEN_EXACT + GOLDEN_FLOATS
     current = runs[cols].sort_values(["experiment", "cell", "seed"]).reset_index(drop=True)
+    claims = pd.read_csv(test_run / "results" / "tables" / "claims.csv")[GOLDEN_CLAIM_EXACT + GOLDEN_CLAIM_FLOATS]
     if update_golden:
         GOLDEN.parent.mkdir(parents=True, exist_ok=True)
         current.to_csv(GOLDEN, index=False, float_format="%.17g")
-        pytest.skip(f"golden values rewritten: {GOLDEN}")
+        claims.to_csv(GOLDEN_CLAIMS, index=False, float_format="%.17g")
+        pytest.skip(f"golden values rewritten: {GOLDEN}, {GOLDEN_CLAIMS}")
+    # the claims: every verdict, and every number to within the runs' tolerance
+    golden_claims = pd.read_csv(GOLDEN_CLAIMS)
+    for c in GOLDEN_CLAIM_EXACT:
+        assert claims[c].astype(str).tolist() == golden_claims[c].astype(str).tolist(), c
+    for c in GOLDEN_CLAIM_FLOATS:
+        got, want = claims[c].to_numpy(float), golden_claims[c].to_numpy(float)
+        assert np.allclose(got, want, rtol=1e-6, atol=1e-12, equal_nan=True), (c, got, want)
     assert GOLDEN.exists(), "no golden values: run pytest tests/test_workflow.py --update-golden"
     golden = pd.read_csv(GOLDEN)
     assert len(current) == len(golden)

@@ -66,6 +66,14 @@ TRAIN_OPTS = [
     ("--m", "train", "m", int, "integer >= 1", "hidden neurons m"),
     ("--kappa", "train", "kappa", float, "> 0", "init scale: w_r ~ N(0, kappa^2 I)"),
     ("--rounds", "train", "rounds", int, "integer >= 1", "global rounds K"),
+    (
+        "--max-rounds",
+        "train",
+        "max_rounds",
+        int,
+        "integer >= rounds",
+        "train a seed that is not stationary after K rounds on, K at a time, up to this",
+    ),
     ("--surrogate", "train", "surrogate", str, SURROGATES, "surrogate scaling convention"),
     ("--aggregation", "train", "aggregation", str, AGGREGATIONS, "unheld neurons: keep (paper) or zero"),
     ("--loss", "train", "loss", str, LOSSES, "local loss 1/2 sum, or 1/2 sum / n"),
@@ -91,23 +99,7 @@ ETA_OPTS = [
     ("--eta-scale", "eta", "scale", float, "> 0", "the constant of the lambda_max or theory rule"),
 ]
 METRIC_OPTS = [
-    ("--plateau-fraction", "metrics", "fraction", float, "(0, 1]", "last fraction of rounds averaged"),
-    (
-        "--stationarity-tol",
-        "metrics",
-        "stationarity_tol",
-        float,
-        "> 0",
-        "|slope of log L_k| x window above which a run is flagged unconverged",
-    ),
-    (
-        "--transient-fraction",
-        "metrics",
-        "transient_fraction",
-        float,
-        "(0, 1)",
-        "the contraction factor is fitted until the excess falls below this fraction",
-    ),
+    ("--plateau-fraction", "metrics", "fraction", float, "(0, 1]", "last fraction of the K rounds in error_after_K"),
     ("--authors-window", "metrics", "authors_window", int, "integer >= 1", "window of the authors' estimator"),
 ]
 ALL_OPTS = DATA_OPTS + TRAIN_OPTS + ETA_OPTS + METRIC_OPTS
@@ -277,7 +269,7 @@ def cmd_run(args) -> int:
     every = 0 if args.quiet else max(1, cell.spec.rounds // 4)
     res = run_cell(cell, ds, cell_id="cli", progress=progress, progress_every=every)
     runs = res.runs
-    cols = ["seed", "L0", "plateau", "final", "authors_estimate", "rate_empirical", "converged", "diverged"]
+    cols = ["seed", "L0", "rounds_run", "plateau", "error_after_K", "rate_empirical", "stationary", "diverged"]
     print()
     print("  ".join(f"{c:>16}" for c in cols))
     for _, r in runs.iterrows():
@@ -285,12 +277,12 @@ def cmd_run(args) -> int:
     st = seed_stats(runs["plateau"])
     rt = seed_stats(runs["rate_empirical"])
     print(
-        f"\nplateau (mean over last {cell.metrics.fraction:g} of rounds): {st['mean']:.4g} +- {st['se']:.2g} "
-        f"(s.e., {st['count']} of {len(runs)} seeds)"
+        f"\nplateau (mean of the stationary window): {st['mean']:.4g} +- {st['se']:.2g} "
+        f"(s.e., {st['count']} of {len(runs)} seeds stationary)"
     )
     print(f"contraction per round: measured {rt['mean']:.4f} +- {rt['se']:.2g}, theory {res.theory['rate_theory']:.6f}")
     print(
-        f"diverged: {int(runs['diverged'].sum())}; not converged: {int((~runs['converged']).sum())}; "
+        f"diverged: {int(runs['diverged'].sum())}; not stationary: {int((~runs['stationary']).sum())}; "
         f"engine path {res.result.path}, selection {res.result.selection}; {time.perf_counter() - t0:.1f} s"
     )
     _print_theory(res.theory, cell.spec)

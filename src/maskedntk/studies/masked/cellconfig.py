@@ -7,7 +7,7 @@ Snakemake workflow::
     train:   {preset: null, mask: bernoulli, xi: 0.5, p: 4, tau: 1, m: 1000, kappa: 1.0, rounds: 300}
     eta:     {rule: lambda_max, scale: 0.5}
     seeds:   [0, 1, 2, 3, 4]
-    metrics: {fraction: 0.25, stationarity_tol: 0.3, transient_fraction: 0.05, authors_window: 10}
+    metrics: {fraction: 0.25, authors_window: 10}
     delta:   0.1
 
 Unknown keys are errors that name the key and list the allowed ones.

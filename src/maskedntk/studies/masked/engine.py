@@ -32,6 +32,7 @@ cost the batch invariance.
 
 from __future__ import annotations
 
+import itertools
 import math
 import time
 from collections.abc import Callable, Sequence
@@ -45,6 +46,7 @@ from maskedntk.core.validate import check_int
 from .masks import sample_masks
 from .rng import init_generator
 from .spec import TrainSpec
+from .stationarity import next_rounds, stationarity_test
 
 #: ``selection='auto'`` gathers the held neurons when a subnetwork holds, in expectation, at
 #: most this fraction of the m neurons; above it the masked multiply is as fast (measured
@@ -56,7 +58,10 @@ GATHER_MAX_FRACTION = 0.85
 class TrainResult:
     """Outcome of :func:`train` for S seeds.
 
-    losses : (S, K+1) float64, L_k = ||y - xi f(W_k, X)||^2 (NaN after divergence).
+    losses : (S, K_max+1) float64, L_k = ||y - xi f(W_k, X)||^2 (NaN after divergence, and
+        after a seed's last round when seeds ran different numbers of rounds).
+    rounds_run : (S,) int, the rounds K each seed ran: ``spec.rounds``, or more when
+        ``spec.max_rounds`` extended it until its L_k passed the stationarity test.
     diverged_round : (S,) int, the first round k flagged as diverged, -1 if none.
     trace : (S, K, tau+1) mean over subnetworks of ||y - f_l(W^l_{k,t}, X)||^2 for
         t = 0..tau (t = 0: right after M_k is sampled), or None.
@@ -69,6 +74,7 @@ class TrainResult:
 
     seeds: list[int]
     losses: np.ndarray
+    rounds_run: np.ndarray
     diverged_round: np.ndarray
     trace: np.ndarray | None
     dead: np.ndarray
@@ -320,24 +326,47 @@ def train(
     op = _GramOperator(X_t, path)
     ws = _Workspace(dtype, device)
     runs = [_run_seed(X_t, Y_t, op, ws, spec, sd, return_weights, progress, progress_every, t_start) for sd in seeds]
-    stack = lambda i: None if runs[0][i] is None else np.stack([r[i] for r in runs])  # noqa: E731
+    K_max = max(r.rounds_run for r in runs)
     return TrainResult(
         seeds=seeds,
-        losses=stack(0),
-        diverged_round=np.array([r[1] for r in runs], dtype=np.int64),
-        trace=stack(2),
-        dead=stack(6),
-        weights=stack(3),
-        second_layer=stack(4),
+        losses=np.stack([_pad(r.losses, K_max + 1) for r in runs]),
+        rounds_run=np.array([r.rounds_run for r in runs], dtype=np.int64),
+        diverged_round=np.array([r.diverged_round for r in runs], dtype=np.int64),
+        trace=None if runs[0].trace is None else np.stack([_pad(r.trace, K_max) for r in runs]),
+        dead=np.stack([_pad(r.dead, K_max + 1) for r in runs]),
+        weights=None if runs[0].weights is None else np.stack([r.weights for r in runs]),
+        second_layer=None if runs[0].second_layer is None else np.stack([r.second_layer for r in runs]),
         path=path,
         selection=choose_selection(spec),
         seconds=time.perf_counter() - t_start,
-        flops=sum(r[5] for r in runs) + (2.0 * n * n * d if path == "gram" else 0.0),
+        flops=sum(r.flops for r in runs) + (2.0 * n * n * d if path == "gram" else 0.0),
     )
 
 
+def _pad(a: np.ndarray, length: int) -> np.ndarray:
+    """``a`` with NaN rows appended up to ``length`` rows (seeds that stopped earlier)."""
+    if a.shape[0] >= length:
+        return a[:length]
+    return np.concatenate([a, np.full((length - a.shape[0], *a.shape[1:]), np.nan)])
+
+
+@dataclass
+class SeedRun:
+    """One seed's run of Algorithm 1 (see :class:`TrainResult` for the fields)."""
+
+    losses: np.ndarray
+    rounds_run: int
+    diverged_round: int
+    trace: np.ndarray | None
+    weights: np.ndarray | None
+    second_layer: np.ndarray | None
+    flops: float
+    dead: np.ndarray
+
+
 def _run_seed(X, Y, op, ws, spec, seed, return_weights, progress, progress_every, t_start):
-    """One run of Algorithm 1; returns (losses, diverged_round, trace, W_K, a, flops, dead).
+    """One run of Algorithm 1 (a :class:`SeedRun`), extended past ``spec.rounds`` while its L_k
+    is not stationary when ``spec.max_rounds`` allows (:func:`stationarity.next_rounds`).
 
     State, neuron-major: ZT = (X W^T)^T = W X^T (m, n), and W = W_anchor + CT X with CT (m, n)
     the accumulated aggregated coefficients."""
@@ -345,6 +374,7 @@ def _run_seed(X, Y, op, ws, spec, seed, return_weights, progress, progress_every
     n, d = X.shape
     d_out = Y.shape[1]
     K_rounds, p, tau, eta = spec.rounds, spec.p, spec.tau, spec.eta
+    K_cap = spec.max_rounds or spec.rounds  # arrays hold the most rounds the run may take
     xi = spec.xi_eff
 
     # the conventions (TrainSpec docstring): output scale s, surrogate scale, tracked xi, loss
@@ -364,16 +394,16 @@ def _run_seed(X, Y, op, ws, spec, seed, return_weights, progress, progress_every
     CT = torch.zeros_like(ZT)
     flops = 2.0 * n * spec.m * d
 
-    losses = np.full(K_rounds + 1, np.nan)
-    dead = np.full(K_rounds + 1, np.nan)
-    trace = np.full((K_rounds, tau + 1), np.nan) if spec.trace else None
+    losses = np.full(K_cap + 1, np.nan)
+    dead = np.full(K_cap + 1, np.nan)
+    trace = np.full((K_cap, tau + 1), np.nan) if spec.trace else None
     limit = None
 
     def tracked_loss() -> float:
         return float(_sq_norms((YT - track_scale * (aT @ torch.relu(ZT)))[None])[0])
 
     diverged_round = -1
-    for k in range(K_rounds + 1):
+    for k in itertools.count():  # up to K_rounds, which may grow (max_rounds)
         L = tracked_loss()
         flops += 2.0 * n * spec.m * d_out
         if limit is None:
@@ -388,7 +418,12 @@ def _run_seed(X, Y, op, ws, spec, seed, return_weights, progress, progress_every
         if progress is not None and progress_every and k > 0 and (k % progress_every == 0 or k == K_rounds):
             progress(seed, k, L, time.perf_counter() - t_start)
         if k == K_rounds:
-            break
+            more = None
+            if spec.max_rounds is not None:
+                more = next_rounds(k, stationarity_test(losses[: k + 1]), spec.rounds, spec.max_rounds, spec.rounds)
+            if more is None:
+                break
+            K_rounds = more
         masks = sample_masks(spec.mask, seed, k, p, spec.m, spec.xi)
         counts = masks.sum(axis=0)  # X_{k,r}
         # subnetworks with identical masks follow identical local trajectories (always so at
@@ -415,8 +450,19 @@ def _run_seed(X, Y, op, ws, spec, seed, return_weights, progress, progress_every
             CT.masked_fill_(unheld, 0.0)
             W_anchor.masked_fill_(unheld, 0.0)
 
+    K_run = K_rounds if diverged_round < 0 else K_rounds
     weights = second = None
     if return_weights:
         weights = (W_anchor + CT @ X).to("cpu", torch.float64).numpy()
         second = a0
-    return losses, diverged_round, trace, weights, second, flops, dead
+    K_run = K_rounds  # the rounds this seed ran (after divergence its L_k stay NaN)
+    return SeedRun(
+        losses=losses[: K_run + 1],
+        rounds_run=K_run,
+        diverged_round=diverged_round,
+        trace=None if trace is None else trace[:K_run],
+        weights=weights,
+        second_layer=second,
+        flops=flops,
+        dead=dead[: K_run + 1],
+    )

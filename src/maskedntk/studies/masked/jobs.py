@@ -98,11 +98,11 @@ def aggregate_job(cells: list[dict], records, trajectories, traces, out_runs, ou
     trace_df = pd.concat(trs, ignore_index=True) if trs else pd.read_parquet(traces[0]).iloc[0:0]
     write_frame(out_trace, trace_df)
     log.info(
-        "%d cells, %d runs (%d diverged, %d not converged)",
+        "%d cells, %d runs (%d diverged, %d not stationary)",
         len(cells),
         len(runs_df),
         int(runs_df["diverged"].sum()),
-        int((~runs_df["converged"].astype(bool)).sum()),
+        int((~runs_df["stationary"].astype(bool)).sum()),
     )
 
 

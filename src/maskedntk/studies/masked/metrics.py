@@ -1,12 +1,16 @@
 """Measured quantities of a trajectory L_0..L_K (L_k = ||y - u_k||^2), and their seed statistics.
 
-* plateau: the error neighbourhood the run settles in, i.e. the mean of L_k over the last
-  ``fraction`` of the rounds, with a stationarity check (the fitted slope of log L_k over
-  that window, times the window length, must be small);
-* the authors' estimator: the best running mean over a window of rounds (their
-  ``heatmap_exp.py`` uses 10 rounds);
-* the empirical contraction factor per round, fitted on the transient, to set beside
-  Theorem 3's 1 - eta theta tau lambda0 / 4.
+* plateau: the error neighbourhood the run settles in -- the mean of L_k over the window of
+  :func:`maskedntk.studies.masked.stationarity.stationarity_test` when the run passes that
+  test, NaN ("not stationary after K rounds") when it does not, so that a slow transient is
+  never counted as a neighbourhood;
+* error_after_K: the paper's own number (its heatmaps): the mean of L_k over the last
+  ``fraction`` of the first ``rounds`` rounds, stationary or not;
+* the authors' estimator: the best running mean over a window of rounds (their heatmap
+  script uses 10 rounds), on the first ``rounds`` rounds;
+* the empirical contraction factor per round (:func:`stationarity.contraction_factor`), to
+  set beside Theorem 3's 1 - eta theta tau lambda0 / 4, with its standard error and, when
+  it cannot be fitted, the reason.
 """
 
 from __future__ import annotations
@@ -18,29 +22,28 @@ import numpy as np
 
 from maskedntk.core.validate import check_float, check_int
 
+from .stationarity import contraction_factor, stationarity_test
+
 
 @dataclass(frozen=True)
 class PlateauOptions:
     """How the plateau and the contraction factor are measured.
 
-    fraction : the last fraction of rounds averaged for the plateau, in (0, 1].
-    stationarity_tol : |slope of log L_k| * window length above which the run is flagged as
-        not converged (0.3 = the fit changes by about 35% across the window).
-    transient_fraction : the transient ends at the first round whose excess L_k - plateau
-        falls below this fraction of L_0 - plateau.
+    fraction : the last fraction of the first ``rounds`` rounds averaged for the paper's
+        "error after K rounds" (``error_after_K``), in (0, 1].
     authors_window : the window (rounds) of the authors' best-running-mean estimator.
+
+    The stationarity test and the rate fit have fixed, documented settings (the defaults of
+    :mod:`maskedntk.studies.masked.stationarity`): training uses the same test to decide
+    whether to extend a run, so the two must not differ.
     """
 
     fraction: float = 0.25
-    stationarity_tol: float = 0.3
-    transient_fraction: float = 0.05
     authors_window: int = 10
 
     def __post_init__(self):
-        check_float("plateau.fraction", self.fraction, 0.0, 1.0, lo_open=True)
-        check_float("plateau.stationarity_tol", self.stationarity_tol, 0.0, lo_open=True)
-        check_float("plateau.transient_fraction", self.transient_fraction, 0.0, 1.0, lo_open=True, hi_open=True)
-        check_int("plateau.authors_window", self.authors_window, 1)
+        check_float("metrics.fraction", self.fraction, 0.0, 1.0, lo_open=True)
+        check_int("metrics.authors_window", self.authors_window, 1)
 
 
 def plateau_window(K: int, fraction: float) -> slice:
@@ -55,16 +58,6 @@ def plateau(L, fraction: float = 0.25) -> float:
     return float(np.mean(L[plateau_window(len(L) - 1, fraction)]))
 
 
-def log_slope(L) -> float:
-    """Least-squares slope of log L_k against k (per round); NaN with < 2 positive points."""
-    L = np.asarray(L, dtype=np.float64)
-    k = np.arange(len(L), dtype=np.float64)
-    ok = np.isfinite(L) & (L > 0)
-    if ok.sum() < 2:
-        return math.nan
-    return float(np.polyfit(k[ok], np.log(L[ok]), 1)[0])
-
-
 def authors_estimate(L, window: int = 10) -> float:
     """The authors' estimator: min over k >= 1 of the mean of L_{max(0, k - window)} .. L_k."""
     L = np.asarray(L, dtype=np.float64)
@@ -74,57 +67,47 @@ def authors_estimate(L, window: int = 10) -> float:
     return float(np.min((c[k + 1] - c[lo]) / (k + 1 - lo)))
 
 
-def contraction_factor(L, floor: float, transient_fraction: float = 0.05) -> float:
-    """Empirical contraction factor per round on the transient: exp(slope) of a least-squares
-    fit of log(L_k - floor) over k = 0..k_end, where k_end is the first round whose excess
-    falls below ``transient_fraction`` * (L_0 - floor) (or the last round with a positive
-    excess).  NaN when fewer than 2 rounds qualify or L_0 <= floor."""
-    L = np.asarray(L, dtype=np.float64)
-    excess = L - floor
-    if not np.isfinite(excess[0]) or excess[0] <= 0:
-        return math.nan
-    below = np.flatnonzero(~(excess > transient_fraction * excess[0]))
-    k_end = int(below[0]) if below.size else len(L) - 1
-    seg = excess[: k_end + 1]
-    pos = np.flatnonzero(~(seg > 0))  # stop before the first non-positive excess
-    if pos.size:
-        seg = seg[: pos[0]]
-    if seg.size < 2:
-        return math.nan
-    k = np.arange(seg.size, dtype=np.float64)
-    return float(np.exp(np.polyfit(k, np.log(seg), 1)[0]))
-
-
-def summarize_trajectory(L, options: PlateauOptions = PlateauOptions()) -> dict:
+def summarize_trajectory(L, options: PlateauOptions = PlateauOptions(), rounds: int | None = None) -> dict:
     """Per-run measurements of a trajectory L_0..L_K (NaN entries mean the run diverged).
 
-    Keys: L0, final, plateau, plateau_slope (per round, log scale), plateau_drift
-    (slope * window), converged (bool), authors_estimate, rate_empirical, window_start.
+    ``rounds``: the configured K (the run may have been extended past it until stationary);
+    default len(L) - 1.  Keys: L0, final, rounds_run, error_after_K, stationary, plateau (NaN
+    when not stationary), window_mean, window_start, plateau_drift, stationarity_p,
+    stationarity_reason, authors_estimate, rate_empirical, rate_se, rate_reason.
     """
     L = np.asarray(L, dtype=np.float64)
     K = len(L) - 1
-    win = plateau_window(K, options.fraction)
-    out = {"L0": float(L[0]), "final": float(L[-1]), "window_start": int(win.start)}
+    K0 = K if rounds is None else min(int(rounds), K)
+    out = {"L0": float(L[0]), "final": float(L[-1]), "rounds_run": K}
+    st = stationarity_test(L)
+    out.update(
+        stationary=bool(st.stationary),
+        window_start=int(st.window[0]),
+        plateau_drift=float(st.drift),
+        stationarity_p=float(st.p_value),
+        stationarity_reason=st.reason,
+    )
     if not np.all(np.isfinite(L)):
         out.update(
+            error_after_K=math.nan,
             plateau=math.nan,
-            plateau_slope=math.nan,
-            plateau_drift=math.nan,
-            converged=False,
+            window_mean=math.nan,
             authors_estimate=math.nan,
             rate_empirical=math.nan,
+            rate_se=math.nan,
+            rate_reason="non-finite loss (diverged)",
         )
         return out
-    P = float(np.mean(L[win]))
-    slope = log_slope(L[win])
-    drift = slope * (win.stop - win.start) if math.isfinite(slope) else 0.0
+    first = L[: K0 + 1]
+    fit = contraction_factor(L)
     out.update(
-        plateau=P,
-        plateau_slope=slope,
-        plateau_drift=drift,
-        converged=bool(abs(drift) <= options.stationarity_tol),
-        authors_estimate=authors_estimate(L, options.authors_window),
-        rate_empirical=contraction_factor(L, P, options.transient_fraction),
+        error_after_K=plateau(first, options.fraction),
+        plateau=float(st.plateau) if st.stationary else math.nan,
+        window_mean=float(np.mean(L[st.window[0] : st.window[1] + 1])),
+        authors_estimate=authors_estimate(first, options.authors_window),
+        rate_empirical=float(fit.rate),
+        rate_se=float(fit.stderr),
+        rate_reason=fit.reason,
     )
     return out
 

@@ -73,28 +73,40 @@ def train_cell(
     spec, lambda0, lam_max = resolve_cell_eta(cell.spec, ds, cell.eta)
     res = train(ds.X, ds.y, spec, cell.seeds, progress=progress, progress_every=progress_every)
     seeds = np.asarray(res.seeds, dtype=np.int64)
-    S, K1 = res.losses.shape
-    traj = pd.DataFrame(
-        {
-            "experiment": cell.experiment,
-            "cell": cell_id,
-            "seed": np.repeat(seeds, K1),
-            "round": np.tile(np.arange(K1, dtype=np.int64), S),
-            "L": res.losses.reshape(-1),
-            "dead": res.dead.reshape(-1),
-        }
+    # one row per (seed, round k = 0..K_seed): seeds extended past `rounds` have more rows
+    traj = pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "experiment": cell.experiment,
+                    "cell": cell_id,
+                    "seed": sd,
+                    "round": np.arange(K + 1, dtype=np.int64),
+                    "L": res.losses[i, : K + 1],
+                    "dead": res.dead[i, : K + 1],
+                }
+            )
+            for i, (sd, K) in enumerate(zip(seeds, res.rounds_run, strict=True))
+        ],
+        ignore_index=True,
     )
     if res.trace is not None:
-        _, Kt, T1 = res.trace.shape
-        trace = pd.DataFrame(
-            {
-                "experiment": cell.experiment,
-                "cell": cell_id,
-                "seed": np.repeat(seeds, Kt * T1),
-                "round": np.tile(np.repeat(np.arange(Kt, dtype=np.int64), T1), S),
-                "step": np.tile(np.arange(T1, dtype=np.int64), S * Kt),
-                "L_surrogate": res.trace.reshape(-1),
-            }
+        T1 = res.trace.shape[2]
+        trace = pd.concat(
+            [
+                pd.DataFrame(
+                    {
+                        "experiment": cell.experiment,
+                        "cell": cell_id,
+                        "seed": sd,
+                        "round": np.repeat(np.arange(K, dtype=np.int64), T1),
+                        "step": np.tile(np.arange(T1, dtype=np.int64), K),
+                        "L_surrogate": res.trace[i, :K].reshape(-1),
+                    }
+                )
+                for i, (sd, K) in enumerate(zip(seeds, res.rounds_run, strict=True))
+            ],
+            ignore_index=True,
         )
     else:
         trace = pd.DataFrame(
@@ -120,6 +132,7 @@ def train_cell(
         "lambda_max": lam_max,
         "seeds": [int(s) for s in res.seeds],
         "diverged_round": [int(r) for r in res.diverged_round],
+        "rounds_run": [int(r) for r in res.rounds_run],
         "path": res.path,
         "selection": res.selection,
         "provenance": provenance({"cell": cell.to_dict(), "cell_id": cell_id, "dataset_meta": ds.meta}),

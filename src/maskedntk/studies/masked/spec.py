@@ -46,6 +46,11 @@ class TrainSpec:
     tau : local gradient-descent steps per global round (>= 1).
     eta : local step size (> 0).
     rounds : number of global rounds K (>= 1); L_k is tracked for k = 0..K.
+    max_rounds : ``None`` (train exactly ``rounds``) or an integer >= ``rounds``: after
+        ``rounds`` rounds a seed whose L_k fails the stationarity test
+        (:func:`maskedntk.studies.masked.stationarity.stationarity_test`) is trained on, in
+        chunks of ``rounds``, until it passes or reaches ``max_rounds`` (deterministic; the
+        first ``rounds`` rounds are the same either way).
 
     Conventions (defaults = the paper; alternatives = the authors' code, docs/masked/mathematics.md sec. 6)
     ------------------------------------------------------------------------------------------
@@ -85,6 +90,7 @@ class TrainSpec:
     tau: int = 1
     eta: float = 0.1
     rounds: int = 200
+    max_rounds: int | None = None
     surrogate: str = "paper"
     aggregation: str = "paper"
     loss: str = "sum"
@@ -114,6 +120,8 @@ class TrainSpec:
         s(self, "tau", check_int("tau", self.tau, 1))
         s(self, "eta", check_float("eta", self.eta, 0.0, lo_open=True))
         s(self, "rounds", check_int("rounds", self.rounds, 1))
+        if self.max_rounds is not None:
+            s(self, "max_rounds", check_int("max_rounds", self.max_rounds, self.rounds))
         check_choice("surrogate", self.surrogate, SURROGATES)
         check_choice("aggregation", self.aggregation, AGGREGATIONS)
         check_choice("loss", self.loss, LOSSES)

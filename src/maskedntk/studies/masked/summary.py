@@ -102,7 +102,7 @@ def summarize_cell(record: dict, trajectories: pd.DataFrame, options: PlateauOpt
     by_seed = {s: g.sort_values("round")["L"].to_numpy() for s, g in trajectories.groupby("seed")}
     for seed, div in zip(record["seeds"], record["diverged_round"], strict=True):
         row = dict(base, seed=seed)
-        row.update(summarize_trajectory(by_seed[seed], options))
+        row.update(summarize_trajectory(by_seed[seed], options, rounds=spec["rounds"]))
         row["diverged"] = div >= 0
         row["diverged_round"] = div
         rows.append(row)

@@ -121,35 +121,48 @@ def _as_bool(s: pd.Series) -> pd.Series:
     return s.map(lambda v: str(v).strip().lower() in ("true", "1", "1.0", "yes")).astype(bool)
 
 
-def _clean_runs(runs: pd.DataFrame, response: str) -> tuple[pd.DataFrame, list[str]]:
-    """Drop diverged runs (diverged True or NaN plateau) and runs without a finite response;
-    return the kept runs and the notes."""
+#: a claim on the error neighbourhood is "inconclusive" when more than this fraction of its
+#: runs never became stationary (their plateau is not a neighbourhood but a transient)
+MAX_NOT_STATIONARY = 0.5
+
+
+def _clean_runs(runs: pd.DataFrame, response: str | None) -> tuple[pd.DataFrame, list[str], str]:
+    """Drop diverged runs, runs that are not stationary when ``response`` is the plateau, and
+    runs without a finite response; return the kept runs, the notes, and a reason to call
+    the claim inconclusive ('' when there is none)."""
     runs = runs.copy()
     notes = []
     div = _as_bool(runs["diverged"]) if "diverged" in runs else pd.Series(False, index=runs.index)
-    div = div | ~np.isfinite(runs["plateau"].astype(float))
     if div.any():
-        notes.append(f"{int(div.sum())} of {len(runs)} runs diverged (diverged or NaN plateau) and were dropped")
+        notes.append(f"{int(div.sum())} of {len(runs)} runs diverged and were dropped")
     runs = runs[~div]
-    bad = ~np.isfinite(runs[response].astype(float))
-    if response != "plateau" and bad.any():
-        notes.append(f"{int(bad.sum())} non-diverged runs had no finite {response} and were dropped")
+    why = ""
+    if response == "plateau" and "stationary" in runs and len(runs):
+        moving = ~_as_bool(runs["stationary"])
+        if moving.any():
+            K = runs.loc[moving, "rounds_run"] if "rounds_run" in runs else pd.Series(dtype=float)
+            after = f" after {int(K.min())}-{int(K.max())} rounds" if len(K) else ""
+            notes.append(
+                f"{int(moving.sum())} of {len(runs)} runs were not stationary{after} (no error neighbourhood "
+                "measured) and were left out"
+            )
+            if moving.mean() > MAX_NOT_STATIONARY:
+                why = (
+                    f"{100 * moving.mean():.0f}% of the runs never became stationary (more than "
+                    f"{100 * MAX_NOT_STATIONARY:.0f}%): the grid does not measure error neighbourhoods"
+                )
+        runs = runs[~moving]
+    bad = ~np.isfinite(runs[response].astype(float)) if response else pd.Series(False, index=runs.index)
+    if bad.any():
+        reasons = ""
+        if response == "rate_empirical" and "rate_reason" in runs:
+            counts = runs.loc[bad, "rate_reason"].astype(str).str.split(" [(]").str[0].value_counts()
+            reasons = " (" + "; ".join(f"{n}: {r}" for r, n in counts.items()) + ")"
+        notes.append(f"{int(bad.sum())} runs had no finite {response} and were dropped{reasons}")
     runs = runs[~bad]
     if "xi" in runs:
         runs["xi"] = runs["xi"].astype(float).round(12)
-    return runs, notes
-
-
-def _unconverged_note(runs: pd.DataFrame) -> list[str]:
-    if "converged" not in runs or runs.empty:
-        return []
-    nc = ~_as_bool(runs["converged"])
-    if not nc.any():
-        return []
-    return [
-        f"{int(nc.sum())} of {len(runs)} runs used were flagged not converged (plateau still drifting); "
-        "their plateau is the last-quarter mean as measured"
-    ]
+    return runs, notes, why
 
 
 def _strata(runs: pd.DataFrame, treatment: str) -> list[str]:
@@ -205,7 +218,7 @@ def trend_claim(
     """A monotone-trend claim: ``response`` moves with ``treatment`` in direction ``sign``
     (+1 increasing, -1 decreasing), within blocks (stratum, seed); see the module docstring."""
     row = _base_row()
-    runs, notes = _clean_runs(runs, response)
+    runs, notes, why = _clean_runs(runs, response)
     strata = _strata(runs, treatment)
     keys = [*strata, "seed"]
     dup = runs.duplicated([*keys, treatment])
@@ -239,9 +252,6 @@ def trend_claim(
         notes.append(f"fewer than 2 {treatment} levels or no complete block: no test")
         row.update(verdict="inconclusive", note="; ".join(notes))
         return row
-    used = runs.set_index(keys).index.isin(wide.index)
-    notes += _unconverged_note(runs[used])
-
     values = wide.to_numpy(dtype=np.float64)
     seeds = wide.index.get_level_values("seed").to_numpy()
     taus = np.array([kendall(levels, v) for v in values])
@@ -272,8 +282,8 @@ def trend_claim(
         ci_high=hi,
         p_value=p_claim,
         power=power,
-        verdict=verdict(p_claim, p_opp, effect, 0.0, sign, alpha),
-        note="; ".join(notes),
+        verdict="inconclusive" if why else verdict(p_claim, p_opp, effect, 0.0, sign, alpha),
+        note="; ".join([why, *notes] if why else notes),
     )
     return row
 
@@ -282,7 +292,14 @@ def xi_one_claim(runs: pd.DataFrame, *, alpha: float, n_boot: int, rng: np.rando
     """``xi_one_vanishes``: plateau(xi = 1) < VANISH_RATIO * plateau(largest xi < 1), paired
     within (stratum, seed)."""
     row = _base_row()
-    runs, notes = _clean_runs(runs, "plateau")
+    # at xi = 1 (plain GD) the loss decays to the floating-point floor and may still be falling
+    # at max_rounds: its window mean is then an upper bound of its neighbourhood, used as such
+    runs = runs.copy()
+    one = runs["xi"].astype(float) == 1.0
+    if "window_mean" in runs:
+        runs.loc[one, "plateau"] = runs.loc[one, "window_mean"]
+        runs.loc[one, "stationary"] = True
+    runs, notes, why = _clean_runs(runs, "plateau")
     row["effect_label"] = "median ratio plateau(xi = 1) / plateau(largest xi < 1) over paired runs"
     below = runs.loc[runs["xi"] < 1, "xi"]
     if not (runs["xi"] == 1).any() or below.empty:
@@ -309,11 +326,10 @@ def xi_one_claim(runs: pd.DataFrame, *, alpha: float, n_boot: int, rng: np.rando
     ratio = np.exp(logr)
     effect = float(np.median(ratio)) if ratio.size else math.nan
     lo, hi = cluster_bootstrap(ratio, seeds, np.median, n_boot, rng, alpha)
-    used = runs.set_index(keys).index.isin(wide.index)
-    notes += _unconverged_note(runs[used])
     notes.append(
         f"{len(wide)} {pair_txt} pairs from {len(seed_ids)} seeds; Wilcoxon over the "
-        f"pairs as if independent: {p_eq(p_pairs)}; largest ratio {ratio.max():.3g}"
+        f"pairs as if independent: {p_eq(p_pairs)}; largest ratio {ratio.max():.3g}; the xi = 1 runs "
+        f"reached L = {np.median(wide[1.0]):.3g} (median)"
         if ratio.size
         else "no complete pair"
     )
@@ -328,8 +344,8 @@ def xi_one_claim(runs: pd.DataFrame, *, alpha: float, n_boot: int, rng: np.rando
         ci_high=hi,
         p_value=p_claim,
         power=min_p_wilcoxon(len(seed_ids)),
-        verdict=verdict(p_claim, p_opp, effect, VANISH_RATIO, -1, alpha),
-        note="; ".join(notes),
+        verdict="inconclusive" if why else verdict(p_claim, p_opp, effect, VANISH_RATIO, -1, alpha),
+        note="; ".join([why, *notes] if why else notes),
     )
     return row
 
@@ -374,7 +390,7 @@ def three_phases_claim(
         "at aggregation, (iii) rise at resampling; each tested > 1/2 by a one-sided Wilcoxon signed-rank over seeds "
         "(seed = mean over its cells); intersection-union test: p = max of the three"
     )
-    runs, notes = _clean_runs(runs, "plateau")
+    runs, notes, _ = _clean_runs(runs, None)  # diverged runs only: the phases need no plateau
     runs = runs[runs["xi"] < 1]
     if runs.empty or trace is None or trace.empty:
         row.update(verdict="inconclusive", note="; ".join([*notes, "no trace of a cell with xi < 1: no test"]))
@@ -415,7 +431,6 @@ def three_phases_claim(
     p_opp = min((p for p in p_opps if math.isfinite(p)), default=math.nan)
     vals = fr[phases].to_numpy(dtype=np.float64)
     lo, hi = cluster_bootstrap(vals, fr["seed"].to_numpy(), lambda v: float(v.mean(axis=0).min()), n_boot, rng, alpha)
-    notes += _unconverged_note(runs)
     notes.append(
         f"rounds k = {k0}..{K - 1} of K = {K} (the first {k0} skipped as transient); "
         f"{len(fr)} (cell, seed) runs, cells xi = {_levels_text(sorted(runs['xi'].unique()))}, {len(seed_ids)} seeds"
@@ -452,7 +467,7 @@ def rate_claim(runs_by_experiment: Mapping[str, pd.DataFrame], *, alpha: float, 
     notes = []
     cells = []
     for e in exps:
-        r, n = _clean_runs(runs_by_experiment[e], "rate_empirical")
+        r, n, _ = _clean_runs(runs_by_experiment[e], "rate_empirical")
         notes += [f"{e}: {x}" for x in n]
         if r.empty:
             continue

@@ -36,7 +36,7 @@ from matplotlib.lines import Line2D
 from maskedntk.core import figures as style
 from maskedntk.core.figures import plt
 
-from . import grids
+from . import common, grids
 
 AGGREGATIONS = ("paper", "zero_unheld")
 LABELS = {"paper": r"paper (unheld keep $w_{k,r}$)", "zero_unheld": r"authors' code (unheld $\to 0$)"}
@@ -45,6 +45,7 @@ LINESTYLES = {"paper": "-", "zero_unheld": "--"}
 CURVE_CELLS = ((1, 0.5), (4, 0.5), (10, 0.1))
 
 
+@common.draws_shown_level
 def draw(runs: pd.DataFrame, trajectories: pd.DataFrame, pdf, png) -> None:
     """Draw the figure from the audit experiment's ``runs.csv`` and ``trajectories.parquet``."""
     style.apply_style()

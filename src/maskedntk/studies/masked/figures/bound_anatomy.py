@@ -108,6 +108,7 @@ def _tick_label(row, varying) -> str:
     return "\n".join(parts)
 
 
+@common.draws_shown_level
 def draw(runs: pd.DataFrame, pdf, png) -> pd.DataFrame:
     """Draw ``fig_bound_anatomy`` from the heatmap_bernoulli runs; save PDF and PNG.
 

@@ -9,6 +9,7 @@ mean, standard error s.e. = std(ddof = 1) / sqrt(count), min and max
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -38,8 +39,8 @@ def cell_summary(runs: pd.DataFrame, values=("plateau",), constants=()) -> pd.Da
     """One row per cell: its configuration, and for each column v in ``values`` the seed
     statistics ``v_mean``, ``v_se``, ``v_min``, ``v_max`` and ``v_count`` (finite values only).
 
-    Also ``n_seeds``, ``n_diverged`` and ``n_converged`` (from the ``diverged`` and
-    ``converged`` flags when present).  ``constants`` are further per-cell columns to carry
+    Also ``n_seeds``, ``n_diverged`` and ``n_stationary`` (from the ``diverged`` and
+    ``stationary`` flags when present).  ``constants`` are further per-cell columns to carry
     (the first seed's value; e.g. theory columns, identical over seeds).  Rows keep the order
     of first appearance of the cells.
     """
@@ -62,7 +63,7 @@ def cell_summary(runs: pd.DataFrame, values=("plateau",), constants=()) -> pd.Da
             )
         row["n_seeds"] = len(g)
         row["n_diverged"] = int(as_bool(g["diverged"]).sum()) if "diverged" in g else 0
-        row["n_converged"] = int(as_bool(g["converged"]).sum()) if "converged" in g else len(g)
+        row["n_stationary"] = int(as_bool(g["stationary"]).sum()) if "stationary" in g else len(g)
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -213,3 +214,26 @@ def break_marks(ax_upper, ax_lower, size: float = 0.012) -> None:
             lw=0.6,
             clip_on=False,
         )
+
+
+def shown_level(runs: pd.DataFrame) -> pd.DataFrame:
+    """The level each run's marker shows: its plateau when it is stationary, else the mean of
+    its stationarity window (``window_mean``), which the figures draw as "not stationary"
+    (open markers, dots): the level reached, not an error neighbourhood."""
+    if "window_mean" not in runs or "plateau" not in runs:
+        return runs
+    level = runs["plateau"].astype(float).fillna(runs["window_mean"].astype(float))
+    if "diverged" in runs:
+        level = level.where(~as_bool(runs["diverged"]))
+    return runs.assign(plateau=level)
+
+
+def draws_shown_level(draw):
+    """Decorator of a figure's ``draw(runs, ...)``: the runs' plateau column becomes
+    :func:`shown_level` before drawing."""
+
+    @functools.wraps(draw)
+    def wrapped(runs, *args, **kwargs):
+        return draw(shown_level(runs), *args, **kwargs)
+
+    return wrapped

@@ -265,6 +265,7 @@ def _phase_labels(ax, x, y, points, xmax) -> None:
     ax.text(0.98, 0.97, key, transform=ax.transAxes, ha="right", va="top", fontsize=6.5, linespacing=1.35)
 
 
+@common.draws_shown_level
 def draw(runs: pd.DataFrame, trajectories: pd.DataFrame, trace: pd.DataFrame, pdf, png) -> None:
     """Draw ``fig_dynamics`` from the dynamics experiment's tables and save it as PDF and PNG."""
     import matplotlib.pyplot as plt

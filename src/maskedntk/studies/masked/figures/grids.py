@@ -6,7 +6,7 @@ values:
 * :func:`cell_grid` pivots a column to a rows x columns grid of the mean over seeds (finite
   values only, so a diverged seed, whose plateau is NaN, never poisons the mean);
 * :func:`cell_flags` marks each grid cell as *diverged* (some seed diverged) or *unconverged*
-  (some non-diverged seed failed the stationarity check, ``converged`` False);
+  (some non-diverged seed failed the stationarity test, ``stationary`` False);
 * :func:`zero_log_norm` and :func:`ratio_norm` are log colour scales that ignore exact zeros
   (B1 at xi = 1, the Theorem 7 error at p = 1), which :func:`cell_colors` paints in their own
   colour, so a zero never reaches a logarithm;
@@ -128,7 +128,7 @@ def cell_flags(
     c = _axis_values(runs, cols, col_values)
     v = pd.to_numeric(runs[value], errors="coerce").astype(float)
     div = (as_bool(runs["diverged"]) if "diverged" in runs else pd.Series(False, index=runs.index)) | ~np.isfinite(v)
-    conv = as_bool(runs["converged"]) if "converged" in runs else pd.Series(True, index=runs.index)
+    conv = as_bool(runs["stationary"]) if "stationary" in runs else pd.Series(True, index=runs.index)
     df = pd.DataFrame({"r": _key(runs, rows), "c": _key(runs, cols), "div": div, "unconv": ~conv & ~div, "one": 1})
     g = df.groupby(["r", "c"])
 
@@ -154,7 +154,7 @@ def seed_summary(runs: pd.DataFrame, value: str, by: Sequence[str]) -> pd.DataFr
         key = key if isinstance(key, tuple) else (key,)
         st = seed_stats(pd.to_numeric(g[value], errors="coerce").to_numpy(dtype=float))
         div = as_bool(g["diverged"]) if "diverged" in g else pd.Series(False, index=g.index)
-        conv = as_bool(g["converged"]) if "converged" in g else pd.Series(True, index=g.index)
+        conv = as_bool(g["stationary"]) if "stationary" in g else pd.Series(True, index=g.index)
         rows.append(
             dict(
                 zip(by, key, strict=True),
@@ -504,7 +504,14 @@ def mark_handles(*, zero: bool = False, diverged: bool = True, unconverged: bool
     if unconverged:
         h.append(
             Line2D(
-                [], [], ls="", marker="o", ms=2.5, mew=0, color="black", label="a seed not stationary (last quarter)"
+                [],
+                [],
+                ls="",
+                marker="o",
+                ms=2.5,
+                mew=0,
+                color="black",
+                label="a seed not stationary after max_rounds (level reached shown)",
             )
         )
     if missing:

@@ -37,12 +37,13 @@ import pandas as pd
 from maskedntk.core import figures as style
 from maskedntk.core.figures import plt
 
-from . import grids
+from . import common, grids
 
 #: the reference cell of the normalised panels (p, xi); the nearest valid cell is used if absent
 REFERENCE = (1, 0.5)
 
 
+@common.draws_shown_level
 def draw(runs: pd.DataFrame, pdf, png) -> None:
     """Draw the figure from the experiment's ``runs.csv`` table and save it as PDF and PNG."""
     style.apply_style()

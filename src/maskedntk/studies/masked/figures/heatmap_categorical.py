@@ -31,12 +31,13 @@ import pandas as pd
 from maskedntk.core import figures as style
 from maskedntk.core.figures import plt
 
-from . import grids
+from . import common, grids
 
 #: the reference cell of the normalised panels (p, tau)
 REFERENCE = (2, 1)
 
 
+@common.draws_shown_level
 def draw(runs: pd.DataFrame, pdf, png) -> None:
     """Draw the figure from the experiment's ``runs.csv`` table and save it as PDF and PNG."""
     style.apply_style()

@@ -34,9 +34,10 @@ from matplotlib.lines import Line2D
 from maskedntk.core import figures as style
 from maskedntk.core.figures import plt
 
-from . import grids
+from . import common, grids
 
 
+@common.draws_shown_level
 def draw(runs: pd.DataFrame, pdf, png) -> None:
     """Draw the figure from the experiment's ``runs.csv`` table and save it as PDF and PNG."""
     style.apply_style()

@@ -65,13 +65,14 @@ def _measured(ax, g, col, scale=1.0, line=True):
     se = g["plateau_se"].fillna(0).to_numpy(float) / scale
     ls = "-" if line else "none"
     ax.errorbar(m, y, yerr=se, color=col, ls=ls, lw=1.1, elinewidth=0.8, capsize=2, zorder=3)
-    conv = (g["n_converged"] == g["n_seeds"]).to_numpy()
+    conv = (g["n_stationary"] == g["n_seeds"]).to_numpy()
     ax.plot(m[conv], y[conv], "o", color=col, ms=4, zorder=4)
     ax.plot(m[~conv], y[~conv], "o", mfc="white", mec=col, mew=1.0, ms=4, zorder=4)
     div = (g["n_diverged"] > 0).to_numpy() & np.isfinite(y)
     ax.plot(m[div], y[div], "x", color="k", ms=5, mew=1.0, zorder=5)
 
 
+@common.draws_shown_level
 def draw(runs: pd.DataFrame, pdf, png) -> pd.DataFrame:
     """Draw ``fig_width`` from the width experiment's runs; save PDF and PNG.  Returns the
     per-cell table (:func:`series_table`) with the fitted slope per series in ``slope``."""
@@ -106,7 +107,7 @@ def draw(runs: pd.DataFrame, pdf, png) -> pd.DataFrame:
         g = cells[cells["series"] == s]
         col = colors[s]
         _measured(ax, g, col)
-        any_open |= bool((g["n_converged"] < g["n_seeds"]).any())
+        any_open |= bool((g["n_stationary"] < g["n_seeds"]).any())
         any_div |= bool((g["n_diverged"] > 0).any())
         m = g["m"].to_numpy(float)
         mask = g["mask"].iloc[0]
