@@ -9,6 +9,7 @@ import pytest
 
 from maskedntk.studies.masked.metrics import (
     PlateauOptions,
+    authors_early_stop,
     authors_estimate,
     plateau,
     plateau_window,
@@ -124,3 +125,15 @@ def test_seed_stats():
     assert one["count"] == 1 and one["mean"] == 2.0 and math.isnan(one["se"])
     none = seed_stats([np.nan])
     assert none["count"] == 0 and math.isnan(none["mean"]) and math.isnan(none["se"])
+
+
+def test_authors_early_stop_stops_at_the_first_non_improvement():
+    # running means over 2 rounds: k=1: 4.5, k=2: 3.5, k=3: 3.5 (no improvement: stop)
+    L = np.array([5.0, 4.0, 3.0, 4.0, 0.1, 0.1])
+    assert authors_early_stop(L, 2) == pytest.approx(3.5)
+    # the whole-run estimator would have found the later dip
+    assert authors_estimate(L, 1) == pytest.approx(0.1)
+    # a monotone decrease is followed to the end
+    k = np.arange(50)
+    assert authors_early_stop(0.9**k, 10) == pytest.approx(np.mean(0.9 ** k[-10:]), rel=1e-12)
+    assert math.isnan(authors_early_stop(np.array([1.0, np.nan]), 10))

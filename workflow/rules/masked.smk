@@ -133,7 +133,7 @@ for _name, _spec in FIGURES.items():
             name:
                 _name
             input:
-                **{t: MASKED.experiment_tables(_spec.experiment)[t] for t in _spec.tables},
+                **MASKED.figure_inputs(_name),
                 style=str(PACKAGE / "core" / "paper.mplstyle"),
                 code=[
                     str(PACKAGE / "studies" / "masked" / "figures" / f"{m}.py")
@@ -158,6 +158,8 @@ for _name, _spec in FIGURES.items():
                 runtime=10,
             params:
                 figure=_name,
+                tables=list(MASKED.figure_inputs(_name)),
+                protocols=config.get("protocols"),
             script:
                 MASKED_JOB
 
@@ -195,6 +197,36 @@ rule claims:
         MASKED_JOB
 
 
+if MASKED.has_protocols:
+
+    rule claims_robustness:
+        input:
+            **MASKED.all_tables(),
+            code=[str(p) for p in sorted((PACKAGE / "studies" / "masked" / "claims").glob("*.py"))]
+            + [str(PACKAGE / "studies" / "masked" / "protocols.py")],
+        output:
+            csv=f"{RESULTS}/tables/claims_robustness.csv",
+            md=report(
+                f"{RESULTS}/tables/claims_robustness.md",
+                caption="../report/claims_robustness.rst",
+                category="Claims",
+            ),
+        log:
+            f"{LOGS}/claims_robustness.log",
+        conda:
+            "../../environment.yml"
+        threads: 1
+        resources:
+            mem_mb=2000,
+            runtime=10,
+        params:
+            experiments=list(CELLS),
+            settings=config["claims"],
+            protocols=config.get("protocols"),
+        script:
+            MASKED_JOB
+
+
 rule tables:
     input:
         f"{RESULTS}/tables/runs.csv",
@@ -207,6 +239,7 @@ rule masked_all:
         f"{RESULTS}/tables/runs.csv",
         f"{RESULTS}/tables/trajectories.parquet",
         f"{RESULTS}/tables/claims.csv",
+        [f"{RESULTS}/tables/claims_robustness.csv"] if MASKED.has_protocols else [],
         f"{RESULTS}/config_used.yaml",
 
 

@@ -155,3 +155,24 @@ def write_claims(df: pd.DataFrame, out_csv, out_md, out_html, *, title: str, alp
     write_frame(out_csv, df)
     write_text(out_md, md)
     write_text(out_html, page)
+
+
+def render_robustness(df: pd.DataFrame, *, title: str, protocols: dict[str, str], alpha: float) -> str:
+    """Markdown of a claim x protocol table: each entry "verdict (effect; p)"; ``protocols``
+    = {protocol: description}, in column order."""
+    names = list(protocols)
+    md = [f"# {title}", "", "| claim | " + " | ".join(f"`{p}`" for p in names) + " |", "|---|" + "---|" * len(names)]
+    for claim, g in df.groupby("claim", sort=False):
+        by = g.set_index("protocol")
+        cells = []
+        for p in names:
+            if p not in by.index:
+                cells.append("-")
+                continue
+            r = by.loc[p]
+            eff = "n/a" if not math.isfinite(r["effect"]) else f"{r['effect']:.3g}"
+            cells.append(f"**{r['verdict']}** ({eff}; p {fmt_p(r['p_value'])})")
+        md.append(f"| `{claim}` | " + " | ".join(cells) + " |")
+    md += ["", f"Each entry: verdict (effect; one-sided p) at alpha = {alpha:g}. Protocols:", ""]
+    md += [f"* `{p}`: {d}" for p, d in protocols.items()]
+    return "\n".join(md) + "\n"

@@ -76,7 +76,7 @@ class CellConfig:
             "experiment": self.experiment,
             "data": dict(self.data),
             "train": dict(self.train),
-            "eta": {"rule": self.eta.rule, "value": self.eta.value, "scale": self.eta.scale},
+            "eta": {"rule": self.eta.rule, "value": self.eta.value, "scale": self.eta.scale, "grid": self.eta.grid},
             "seeds": list(self.seeds),
             "metrics": {k: getattr(self.metrics, k) for k in PlateauOptions.__dataclass_fields__},
             "delta": self.delta,
@@ -171,7 +171,7 @@ def parse_cell(cell: dict) -> CellConfig:
     check_keys("cell", cell, CELL_KEYS)
     train, spec = parse_train(cell.get("train", {}))
     eta = cell.get("eta", {})
-    check_keys("eta", eta, {"rule", "value", "scale"})
+    check_keys("eta", eta, {"rule", "value", "scale", "grid"})
     rule = EtaRule(**eta)
     metrics = cell.get("metrics", {})
     check_keys("metrics", metrics, set(PlateauOptions.__dataclass_fields__))

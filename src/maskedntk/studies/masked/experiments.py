@@ -15,7 +15,9 @@ from pathlib import Path
 
 import yaml
 
-from .cellconfig import parse_cell
+from .cellconfig import parse_cell, parse_train
+from .protocols import ProtocolError, protocol_experiments
+from .stepsize import GRID_FIELDS
 
 #: keys a grid may vary, in the order they appear in cell ids
 GRID_KEYS = ("mask", "aggregation", "surrogate", "p", "xi", "tau", "m", "kappa")
@@ -100,29 +102,52 @@ def expand_experiment(name: str, config: dict) -> dict[str, dict]:
     base = _merge(config.get("defaults", {}), {k: v for k, v in block.items() if k not in ("grid", "description")})
     grids = block["grid"] if isinstance(block["grid"], list) else [block["grid"]]
     varied = sorted({k for g in grids for k in g}, key=GRID_KEYS.index)
+    points = [
+        (g, dict(zip(grid, values, strict=True)))
+        for g, grid in enumerate(grids)
+        for values in itertools.product(*(grid[k] for k in grid))
+    ]
+    if (base.get("eta") or {}).get("rule") == "grid_lambda_max":
+        base["eta"]["grid"] = _step_grid(name, base, points, len(grids))
     cells: dict[str, dict] = {}
-    for g, grid in enumerate(grids):
-        keys = list(grid)
-        for values in itertools.product(*(grid[k] for k in keys)):
-            cell = copy.deepcopy(base)
-            cell["experiment"] = name
-            cell.setdefault("train", {})
-            point = dict(zip(keys, values, strict=True))
-            cell["train"].update(point)
-            if cell["train"].get("mask") == "categorical":
-                cell["train"].pop("xi", None)
-            where = f"experiments.{name}.grid{f'[{g}]' if len(grids) > 1 else ''} at {point}"
-            try:
-                parsed = parse_cell(cell)
-            except ValueError as err:
-                raise ConfigError(f"config key {where}: {err}") from None
-            cell["data"] = parsed.data  # only the keys of its source, defaults filled in
-            train = dict(parsed.spec.to_dict(), xi=parsed.spec.xi)
-            cid = cell_id(train, [k for k in varied if not (k == "xi" and train["mask"] == "categorical")])
-            if cid in cells:
-                raise ConfigError(f"config key experiments.{name}.grid: two grid points give the same cell {cid!r}")
-            cells[cid] = cell
+    for g, point in points:
+        cell = copy.deepcopy(base)
+        cell["experiment"] = name
+        cell.setdefault("train", {})
+        cell["train"].update(point)
+        if cell["train"].get("mask") == "categorical":
+            cell["train"].pop("xi", None)
+        where = f"experiments.{name}.grid{f'[{g}]' if len(grids) > 1 else ''} at {point}"
+        try:
+            parsed = parse_cell(cell)
+        except ValueError as err:
+            raise ConfigError(f"config key {where}: {err}") from None
+        cell["data"] = parsed.data  # only the keys of its source, defaults filled in
+        train = dict(parsed.spec.to_dict(), xi=parsed.spec.xi)
+        cid = cell_id(train, [k for k in varied if not (k == "xi" and train["mask"] == "categorical")])
+        if cid in cells:
+            raise ConfigError(f"config key experiments.{name}.grid: two grid points give the same cell {cid!r}")
+        cells[cid] = cell
     return cells
+
+
+def _step_grid(name: str, base: dict, points, n_grids: int) -> list[dict]:
+    """The distinct (mask, p, xi, m, conventions) of an experiment's cells: what rule
+    ``grid_lambda_max`` needs to choose one step for the whole grid."""
+    out = []
+    for g, point in points:
+        train = dict(base.get("train", {}), **point)
+        if train.get("mask") == "categorical":
+            train.pop("xi", None)
+        try:
+            _, spec = parse_train(train)
+        except ValueError as err:
+            where = f"experiments.{name}.grid{f'[{g}]' if n_grids > 1 else ''} at {point}"
+            raise ConfigError(f"config key {where}: {err}") from None
+        entry = {k: getattr(spec, k) for k in GRID_FIELDS}
+        if entry not in out:
+            out.append(entry)
+    return out
 
 
 def active_experiments(config: dict) -> list[str]:
@@ -143,5 +168,13 @@ def active_experiments(config: dict) -> list[str]:
 
 
 def expand_config(config: dict) -> dict[str, dict[str, dict]]:
-    """{experiment: {cell id: cell dict}} for every active experiment of the config."""
-    return {name: expand_experiment(name, config) for name in active_experiments(config)}
+    """{experiment: {cell id: cell dict}} for every active experiment of the config, and for
+    the experiments the compared protocols re-run (``<experiment>__<protocol>``, see
+    :mod:`maskedntk.studies.masked.protocols`)."""
+    active = active_experiments(config)
+    try:
+        extra = protocol_experiments(config, active)
+    except ProtocolError as err:
+        raise ConfigError(str(err)) from None
+    full = dict(config, experiments={**config["experiments"], **extra})
+    return {name: expand_experiment(name, full) for name in [*active, *extra]}

@@ -152,11 +152,12 @@ def _loaded_size(data_json: str) -> int:
 
 def rule_job(sm) -> None:
     """Run the job of Snakemake rule ``sm.rule`` with the rule's inputs, outputs and params."""
-    from .claims import claims_job
+    from .claims import claims_job, robustness_job
     from .figures import FIGURES, render
 
     if sm.rule in FIGURES:
-        render(sm.params.figure, {t: sm.input[t] for t in FIGURES[sm.rule].tables}, sm.output.pdf, sm.output.png)
+        inputs = {t: sm.input[t] for t in sm.params.tables}
+        render(sm.params.figure, inputs, sm.output.pdf, sm.output.png, {"protocols": sm.params.protocols})
     elif sm.rule == "make_data":
         make_data_job(sm.params.data, sm.output[0])
     elif sm.rule == "train":
@@ -174,5 +175,9 @@ def rule_job(sm) -> None:
             e: {k: sm.input[f"{e}_{k}"] for k in ("runs", "trajectories", "trace")} for e in sm.params.experiments
         }
         claims_job(tables, sm.params.settings, sm.output.csv, sm.output.md, sm.output.html)
+    elif sm.rule == "claims_robustness":
+        names = ("runs", "trajectories", "trace")
+        tables = {e: {k: sm.input[f"{e}_{k}"] for k in names} for e in sm.params.experiments}
+        robustness_job(tables, sm.params.settings, {"protocols": sm.params.protocols}, sm.output.csv, sm.output.md)
     else:
         raise ValueError(f"rule {sm.rule!r} has no job in {__name__}")

@@ -67,13 +67,33 @@ def authors_estimate(L, window: int = 10) -> float:
     return float(np.min((c[k + 1] - c[lo]) / (k + 1 - lo)))
 
 
+def authors_early_stop(L, window: int = 10) -> float:
+    """The authors' heatmap estimator: follow the running mean of the last ``window`` losses,
+    m_k = mean(L_{max(0, k - window + 1)} .. L_k), from k = 1 on, and stop at the first round
+    where it fails to improve on the best so far; return that best.  Unlike
+    :func:`authors_estimate` (the best running mean over the whole run) it stops early, so a
+    noisy run stops near its first local dip."""
+    L = np.asarray(L, dtype=np.float64)
+    if L.size < 2 or not np.isfinite(L[1]):
+        return math.nan
+    c = np.concatenate([[0.0], np.cumsum(L)])
+    best = math.inf
+    for k in range(1, len(L)):
+        lo = max(0, k - window + 1)
+        m = (c[k + 1] - c[lo]) / (k + 1 - lo)
+        if not m < best:
+            break
+        best = m
+    return float(best)
+
+
 def summarize_trajectory(L, options: PlateauOptions = PlateauOptions(), rounds: int | None = None) -> dict:
     """Per-run measurements of a trajectory L_0..L_K (NaN entries mean the run diverged).
 
     ``rounds``: the configured K (the run may have been extended past it until stationary);
     default len(L) - 1.  Keys: L0, final, rounds_run, error_after_K, stationary, plateau (NaN
     when not stationary), window_mean, window_start, plateau_drift, stationarity_p,
-    stationarity_reason, authors_estimate, rate_empirical, rate_se, rate_reason.
+    stationarity_reason, authors_estimate, authors_early_stop, rate_empirical, rate_se, rate_reason.
     """
     L = np.asarray(L, dtype=np.float64)
     K = len(L) - 1
@@ -93,6 +113,7 @@ def summarize_trajectory(L, options: PlateauOptions = PlateauOptions(), rounds: 
             plateau=math.nan,
             window_mean=math.nan,
             authors_estimate=math.nan,
+            authors_early_stop=math.nan,
             rate_empirical=math.nan,
             rate_se=math.nan,
             rate_reason="non-finite loss (diverged)",
@@ -105,6 +126,7 @@ def summarize_trajectory(L, options: PlateauOptions = PlateauOptions(), rounds: 
         plateau=float(st.plateau) if st.stationary else math.nan,
         window_mean=float(np.mean(L[st.window[0] : st.window[1] + 1])),
         authors_estimate=authors_estimate(first, options.authors_window),
+        authors_early_stop=authors_early_stop(first, options.authors_window),
         rate_empirical=float(fit.rate),
         rate_se=float(fit.stderr),
         rate_reason=fit.reason,

@@ -27,7 +27,7 @@ from .cellconfig import CellConfig, dataset_id, parse_cell
 from .data import Dataset
 from .engine import TrainResult, train
 from .spec import TrainSpec
-from .stepsize import EtaRule, resolve_eta
+from .stepsize import EtaRule, grid_eta, resolve_eta
 from .summary import cell_theory, summarize_cell
 
 
@@ -57,7 +57,10 @@ def resolve_cell_eta(spec: TrainSpec, ds: Dataset, eta_rule: EtaRule) -> tuple[T
     lambda0, lam_max = theory.ntk_spectrum(ds.X, spec.xi_eff)
     if not lambda0 > 0:
         raise ValueError(f"lambda0 = {lambda0:.3g}: H_inf is singular for this data set (the theory needs lambda0 > 0)")
-    eta = resolve_eta(eta_rule, spec, n=ds.n, d_out=ds.n_outputs, lambda0=lambda0, lambda_max=lam_max)
+    if eta_rule.rule == "grid_lambda_max":
+        eta = grid_eta(eta_rule, ds.X, n=ds.n, d_out=ds.n_outputs)
+    else:
+        eta = resolve_eta(eta_rule, spec, n=ds.n, d_out=ds.n_outputs, lambda0=lambda0, lambda_max=lam_max)
     return spec.replace(eta=eta), lambda0, lam_max
 
 

@@ -10,8 +10,17 @@ that keeps every cell stable and states it.  Rules:
   H_inf(xi) (sec. 3.1), so eta = scale / lambda_max(H_inf(xi)): the local GD steps are
   stable for scale < 2 whatever xi and p.  With the authors' conventions H_surr carries the
   surrogate's output scale squared times m, and the 1/n of a mean loss.
+* ``grid_lambda_max``: ONE constant step for the whole grid of an experiment, as in the
+  paper: eta = scale / max over the grid's cells of lambda_max(H_surr), i.e. the largest step
+  that keeps the local GD of every cell stable (scale < 2).  The grid (``grid``: the cells'
+  mask, p, xi, m and conventions) is filled in by the experiment's expansion
+  (:func:`maskedntk.studies.masked.experiments.expand_experiment`), so changing the grid
+  changes the step of every cell.
 * ``theory``: eta = scale * lambda0 / (max{n, p} n tau) for Bernoulli masks (Theorem 3) and
   scale * lambda0 / n^2 for categorical masks (Theorem 7), lambda0 = lambda_min(H_inf(xi)).
+
+The paper uses one constant step across its grid: ``grid_lambda_max`` (or ``fixed``) is that
+protocol; ``lambda_max`` (eta proportional to 1/xi) and ``theory`` are documented deviations.
 """
 
 from __future__ import annotations
@@ -24,7 +33,9 @@ from maskedntk.core.validate import check_choice, check_float
 from .spec import TrainSpec
 from .theory import eta_theory_thm3, eta_theory_thm7
 
-RULES = ("fixed", "lambda_max", "theory")
+RULES = ("fixed", "lambda_max", "grid_lambda_max", "theory")
+#: the TrainSpec fields a grid cell contributes to ``grid_lambda_max``
+GRID_FIELDS = ("mask", "p", "xi", "m", "surrogate", "loss", "output_scale")
 
 
 @dataclass(frozen=True)
@@ -34,6 +45,7 @@ class EtaRule:
     rule: str = "lambda_max"
     value: float | None = None
     scale: float | None = 0.5
+    grid: tuple | list | None = None
 
     def __post_init__(self):
         check_choice("eta.rule", self.rule, RULES)
@@ -45,12 +57,23 @@ class EtaRule:
             if self.scale is None:
                 raise ValueError(f"eta.scale = None: rule {self.rule!r} needs eta.scale, a number > 0")
             check_float("eta.scale", self.scale, 0.0, lo_open=True)
+        if self.rule == "grid_lambda_max":
+            if not self.grid:
+                raise ValueError(
+                    "eta.grid is empty: rule 'grid_lambda_max' needs the grid's cells (the workflow's "
+                    "experiment expansion fills it in; on the command line use rule 'lambda_max' or 'fixed')"
+                )
+            for g in self.grid:
+                if not isinstance(g, dict) or set(g) != set(GRID_FIELDS):
+                    raise ValueError(f"eta.grid entry {g!r}: must be a mapping with the keys {list(GRID_FIELDS)}")
 
     def describe(self) -> str:
         if self.rule == "fixed":
             return f"eta = {self.value:g} in every cell"
         if self.rule == "lambda_max":
             return f"eta = {self.scale:g} / lambda_max(H_inf(xi)) per cell"
+        if self.rule == "grid_lambda_max":
+            return f"one eta for the grid: {self.scale:g} / max over its {len(self.grid)} cells of lambda_max"
         return f"eta = {self.scale:g} x the theorem's step (lambda0/(max(n,p) n tau), or lambda0/n^2)"
 
 
@@ -72,6 +95,24 @@ def resolve_eta(rule: EtaRule, spec: TrainSpec, *, n: int, d_out: int, lambda0: 
         return float(rule.value)
     if rule.rule == "lambda_max":
         return rule.scale / (surrogate_ntk_factor(spec, n, d_out) * lambda_max)
+    if rule.rule == "grid_lambda_max":
+        raise ValueError("rule 'grid_lambda_max' needs the data: use grid_eta(rule, X, n, d_out)")
     if spec.mask == "categorical":
         return rule.scale * eta_theory_thm7(lambda0, n)
     return rule.scale * eta_theory_thm3(lambda0, n, spec.p, spec.tau)
+
+
+def grid_eta(rule: EtaRule, X, *, n: int, d_out: int) -> float:
+    """The one step of rule ``grid_lambda_max``: scale / max over the grid's cells of
+    surrogate_ntk_factor(cell) * lambda_max(H_inf(xi_cell)) on the data X."""
+    from .theory import ntk_spectrum
+
+    worst = 0.0
+    spectra: dict[float, float] = {}
+    for g in rule.grid:
+        spec = TrainSpec(**{k: v for k, v in g.items()})
+        xi = spec.xi_eff
+        if xi not in spectra:
+            spectra[xi] = ntk_spectrum(X, xi)[1]
+        worst = max(worst, surrogate_ntk_factor(spec, n, d_out) * spectra[xi])
+    return rule.scale / worst

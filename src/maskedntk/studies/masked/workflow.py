@@ -11,6 +11,7 @@ from .cellconfig import dataset_id
 from .experiments import ConfigError, expand_config, validate_config
 from .figures import FIGURES
 from .jobs import train_memory_mb
+from .protocols import SEP, split
 
 TABLES = ("runs", "trajectories", "trace")
 
@@ -25,8 +26,17 @@ class MaskedWorkflow:
         self.results = results
         self.cells = expand_config(config)
         self.datasets = {dataset_id(c["data"]): c["data"] for cs in self.cells.values() for c in cs.values()}
-        #: the figures this configuration can draw (their experiment is configured)
-        self.active_figures = [f for f, spec in FIGURES.items() if spec.experiment in self.cells]
+        #: experiment -> the names of its re-runs under compared protocols
+        self.protocol_experiments = {e: [n for n in self.cells if split(n)[1] and split(n)[0] == e] for e in self.cells}
+        #: the figures this configuration can draw (their experiment is configured; a figure
+        #: drawn under every protocol also needs a compared protocol that ran the experiment)
+        self.active_figures = [
+            f
+            for f, spec in FIGURES.items()
+            if spec.experiment in self.cells and (not spec.protocols or self.protocol_experiments[spec.experiment])
+        ]
+        #: the claims are tested under each protocol when some are compared
+        self.has_protocols = any(split(e)[1] for e in self.cells)
 
     def cell_of(self, wildcards) -> dict:
         return self.cells[wildcards.experiment][wildcards.cell]
@@ -49,6 +59,16 @@ class MaskedWorkflow:
     def experiment_tables(self, experiment: str) -> dict[str, str]:
         return {t: f"{self.results}/tables/{experiment}/{t}.{'csv' if t == 'runs' else 'parquet'}" for t in TABLES}
 
+    def figure_inputs(self, name: str) -> dict[str, str]:
+        """The table files figure ``name`` reads: {table: path}, and for a figure drawn under
+        every protocol also {``runs__<protocol>``: path}."""
+        spec = FIGURES[name]
+        out = {t: self.experiment_tables(spec.experiment)[t] for t in spec.tables}
+        if spec.protocols:
+            for e in self.protocol_experiments[spec.experiment]:
+                out[f"runs{SEP}{split(e)[1]}"] = self.experiment_tables(e)["runs"]
+        return out
+
     def all_tables(self) -> dict[str, str]:
         """Every experiment's tables, named '<experiment>_<table>' (the claims rule's input)."""
         return {f"{e}_{t}": p for e in self.cells for t, p in self.experiment_tables(e).items()}
@@ -58,6 +78,11 @@ class MaskedWorkflow:
 
     def why_not(self, name: str) -> str:
         """Why figure ``name`` cannot be drawn with this configuration."""
+        if FIGURES[name].protocols and FIGURES[name].experiment in self.cells:
+            return (
+                f"{name} compares the '{FIGURES[name].experiment}' experiment across protocols, and no protocol "
+                "under `protocols.compare` re-runs it in this configuration"
+            )
         return (
             f"{name} draws the '{FIGURES[name].experiment}' experiment, which this configuration does not "
             f"include (experiments run: {', '.join(self.cells) or 'none'}); add it to `experiments` (and to "

@@ -12,11 +12,14 @@ from pathlib import Path
 
 import pandas as pd
 
+from maskedntk.core.atomic import write_frame, write_text
 from maskedntk.core.claims.declare import evaluate
-from maskedntk.core.claims.render import effect_text, write_claims
+from maskedntk.core.claims.render import effect_text, render_robustness, write_claims
 from maskedntk.core.claims.stats import fmt_p
 
+from ..protocols import compared, description, headline, tables_under
 from .declared import CLAIMS
+from .tests import rate_sanity
 
 TITLE = "The paper's claims, tested"
 FOOTER = (
@@ -60,13 +63,43 @@ def claims_job(paths, settings: Mapping, out_csv, out_md, out_html) -> pd.DataFr
     """Rule claims: read the tables, test the claims, write the CSV, Markdown and HTML atomically."""
     log = logging.getLogger("maskedntk")
     alpha = float(settings.get("alpha", 0.05))
+    tables = load_tables(paths)
     df = evaluate_claims(
-        load_tables(paths),
+        tables,
         alpha=alpha,
         n_boot=int(settings.get("bootstrap_resamples", 2000)),
         seed=int(settings.get("seed", 0)),
     )
-    write_claims(df, out_csv, out_md, out_html, title=TITLE, alpha=alpha, footer=FOOTER)
+    sanity = rate_sanity({e: t["runs"] for e, t in tables.items() if e != "dynamics"})
+    write_claims(df, out_csv, out_md, out_html, title=TITLE, alpha=alpha, footer=f"{FOOTER} {sanity}".strip())
     for r in df.to_dict("records"):
         log.info("%-30s %-15s effect %s  p %s", r["claim"], r["verdict"], effect_text(r), fmt_p(r["p_value"]))
     return df
+
+
+def robustness_job(paths, settings: Mapping, config: Mapping, out_csv, out_md) -> pd.DataFrame:
+    """Rule claims_robustness: every claim under the headline protocol and under each compared
+    protocol (:mod:`maskedntk.studies.masked.protocols`): one row per (claim, protocol)."""
+    log = logging.getLogger("maskedntk")
+    alpha = float(settings.get("alpha", 0.05))
+    tables = load_tables(paths)
+    names = {None: headline(config), **{p: p for p in compared(config)}}
+    frames = []
+    for prot, name in names.items():
+        df = evaluate_claims(
+            tables_under(tables, prot, config),
+            alpha=alpha,
+            n_boot=int(settings.get("bootstrap_resamples", 2000)),
+            seed=int(settings.get("seed", 0)),
+        )
+        frames.append(df.assign(protocol=name))
+        log.info("protocol %s: %s", name, dict(df["verdict"].value_counts()))
+    out = pd.concat(frames, ignore_index=True)
+    cols = ["claim", "protocol", "verdict", "effect", "ci_low", "ci_high", "p_value", "power", "n_units", "note"]
+    out = out[cols]
+    write_frame(out_csv, out)
+    descriptions = {name: description(config, prot) for prot, name in names.items()}
+    write_text(
+        out_md, render_robustness(out, title="The claims under each protocol", protocols=descriptions, alpha=alpha)
+    )
+    return out

@@ -26,6 +26,9 @@ class Figure:
     module: str
     experiment: str
     tables: tuple[str, ...]
+    #: drawn from the experiment under every protocol (``draw({protocol: (runs, estimator,
+    #: description)}, pdf, png)``; inputs named ``runs`` and ``runs__<protocol>``)
+    protocols: bool = False
 
 
 FIGURES: dict[str, Figure] = {
@@ -36,18 +39,37 @@ FIGURES: dict[str, Figure] = {
     "fig_width": Figure("width", "width", ("runs",)),
     "fig_bound_anatomy": Figure("bound_anatomy", "heatmap_bernoulli", ("runs",)),
     "fig_audit": Figure("audit", "audit", ("runs", "trajectories")),
+    "fig_protocols": Figure("protocols", "heatmap_bernoulli", ("runs",), protocols=True),
 }
 
 _READERS = {"runs": pd.read_csv, "trajectories": pd.read_parquet, "trace": pd.read_parquet}
 
 
-def render(name: str, inputs: Mapping[str, str], pdf, png) -> None:
-    """Draw figure ``name`` from the table files ``inputs`` ({table: path}) to ``pdf`` and ``png``."""
+def render(name: str, inputs: Mapping[str, str], pdf, png, config: Mapping | None = None) -> None:
+    """Draw figure ``name`` from the table files ``inputs`` ({table: path}) to ``pdf`` and ``png``
+    (``config``: the workflow configuration, read by the figures drawn under every protocol)."""
     if name not in FIGURES:
         raise ValueError(f"figure {name!r} is unknown; the figures are {sorted(FIGURES)}")
     fig = FIGURES[name]
     module = importlib.import_module(f"{__name__}.{fig.module}")
-    frames = [_READERS[t](inputs[t]) for t in fig.tables]
+    if fig.protocols:
+        from ..protocols import SEP, compared, description, headline
+
+        config = config or {}
+        protocols = {None: headline(config), **{p: p for p in compared(config)}}
+        frames = [
+            {
+                label: (
+                    pd.read_csv(inputs["runs" if p is None else f"runs{SEP}{p}"]),
+                    "plateau" if p is None else compared(config)[p].get("estimator", "plateau"),
+                    description(config, p),
+                )
+                for p, label in protocols.items()
+                if ("runs" if p is None else f"runs{SEP}{p}") in inputs
+            }
+        ]
+    else:
+        frames = [_READERS[t](inputs[t]) for t in fig.tables]
     summary = module.draw(*frames, pdf, png)
     if isinstance(summary, pd.DataFrame) and not summary.empty:
         with pd.option_context("display.width", 200, "display.max_columns", 30):

@@ -16,7 +16,7 @@ dies within a few rounds when xi is small and p is small, u_k -> 0 and L_k = ||y
 
 Panels:
 
-(a), (b) the measured plateau (mean of L_k over the last quarter of rounds, mean over seeds)
+(a), (b) the measured plateau (mean of L_k over the stationary window, the last half of the rounds run, mean over seeds)
     under each aggregation, rows p (growing upwards) and columns xi, on one log colour scale;
 (c) their ratio zero_unheld / paper per cell (diverging log scale centred at 1);
 (d) the fraction of dead neurons (inactive on every sample) against the round k, mean over
@@ -178,5 +178,6 @@ def _note(runs: pd.DataFrame) -> str:
         r"(probability $(1-\xi)^p$ per round);"
         "\n"
         r"dead neurons never revive, so $u_k \to 0$ and $L_k \to \|y\|_2^2$.  "
-        "Plateau: mean of $L_k$ over the last quarter of rounds."
+        "Plateau: mean of $L_k$ over the stationary window (last half of the rounds run; "
+        "runs extend to max_rounds until stationary)."
     )

@@ -17,7 +17,7 @@ stacks the six terms on a log axis: segment j spans [S_{j-1}, S_j] with S_j the 
 sum, the terms stacked from the smallest to the largest so that each one that matters is
 visible (the top of the bar is B1).  Terms that are exactly 0 (the local-drift terms at
 tau = 1) have no segment and are flagged.  The black marker is the measured plateau (mean of
-L_k over the last quarter of the rounds; mean +- s.e. over seeds); the number above each bar
+L_k over the stationary window, the last half of the rounds run; mean +- s.e. over seeds); the number above each bar
 is the ratio B1 / measured plateau.
 """
 

@@ -15,7 +15,7 @@ error is L_k = ||y - u_k||_2^2 with u_k = xi f(W_k, X).  Theorem 3, eq. (7):
 
 Panels (rows p grow upwards, columns xi grow to the right; every cell is the mean over seeds):
 
-(a) the measured plateau (mean of L_k over the last quarter of the rounds), log colour;
+(a) the measured plateau (mean of L_k over the stationary window, the last half of the rounds run), log colour;
 (b) B1 (log colour; B1 = 0 exactly at xi = 1, painted grey and annotated '0');
 (c) the per-round contraction of Theorem 3, shown as 1 - rho = eta theta tau lambda0 / 4 (log);
 (d), (e) the plateau and B1 each divided by its value at a reference cell (boxed; p = 1,
@@ -131,7 +131,8 @@ def _note(runs: pd.DataFrame, seeds: int) -> str:
     return (
         rf"Bernoulli masks, $\tau$ = {v('tau')}, $n$ = {v('n')}, $d$ = {v('d')}, $m$ = {v('m')}, "
         rf"$K$ = {v('rounds')} rounds; mean over {seeds} seeds; {grids.eta_text(runs)}.  "
-        "Plateau: mean of $L_k$ over the last quarter of rounds."
+        "Plateau: mean of $L_k$ over the stationary window (last half of the rounds run; "
+        "runs extend to max_rounds until stationary)."
         "\n"
         r"$\hat\rho$: contraction of $L_k-$plateau per round, fitted on the transient.  "
         r"Theorem 3 is a worst-case bound: $B_1$ exceeds the measured plateau by orders of magnitude."

@@ -10,7 +10,7 @@ average of the p subnetworks' outputs,
 
 Panels (rows p grow upwards, columns tau grow to the right; cells are means over seeds):
 
-(a) the measured plateau (mean of L_k over the last quarter of the rounds), log colour;
+(a) the measured plateau (mean of L_k over the stationary window, the last half of the rounds run), log colour;
 (b) the order of Theorem 7's error term, tau (p-1)^2 n^3 d / (lambda0^2 m), without its
     unknown constant (log colour; exactly 0 at p = 1, painted grey and annotated '0');
 (c), (d) both divided by their value at a reference cell (boxed; p = 2, tau = 1 or the
@@ -102,7 +102,7 @@ def _note(runs: pd.DataFrame) -> str:
         rf"Categorical masks ($\xi = 1/p$), $n$ = {v('n')}, $d$ = {v('d')}, $m$ = {v('m')}, "
         rf"$K$ = {v('rounds')} rounds; mean over {grids.seed_count(runs)} seeds; {grids.eta_text(runs)}; "
         r"$\lambda_0 = \lambda_{\min}(H^\infty(1/p))$."
-        "\nPlateau: mean of $L_k$ over the last quarter of rounds.  "
+        "\nPlateau: mean of $L_k$ over the stationary window (last half of the rounds run).  "
         "Theorem 7 is a worst-case $O(\\cdot)$ bound without constants: compare directions, not values."
         "\nColours beyond a colour bar's range are clipped (arrow ends); "
         + grids.full_gd_text(runs[runs["p"] == 1], "$p = 1$")

@@ -15,7 +15,8 @@ paper prints (theta - xi)/p for the middle term, a misprint: docs/masked/mathema
 
 Panels:
 
-(a) the measured plateau (mean of L_k over the last quarter of rounds) against tau, one colour
+(a) the measured plateau (mean of L_k over the stationary window, the last half of the rounds
+    run) against tau, one colour
     per p, mean +- standard error over the seeds (diverged seeds left out and marked x, on the
     upper edge when every seed diverged; an open marker means a seed failed the stationarity
     check);
@@ -146,7 +147,8 @@ def _note(runs: pd.DataFrame) -> str:
     return (
         rf"Bernoulli masks, $\xi$ = {v('xi')}, $n$ = {v('n')}, $d$ = {v('d')}, $m$ = {v('m')}, "
         rf"$K$ = {v('rounds')} rounds; mean $\pm$ s.e. over {grids.seed_count(runs)} seeds; {grids.eta_text(runs)}."
-        "\nPlateau: mean of $L_k$ over the last quarter of rounds.  The bounds are worst case and lie orders of "
+        "\nPlateau: mean of $L_k$ over the stationary window (last half of the rounds run).  "
+        "The bounds are worst case and lie orders of "
         "magnitude above it,\n"
         r"so (c) compares how each changes with $\tau$ (Cor. 6 is an $O(\cdot)$ without constants; "
         r"$B_1$ also grows through $\eta\tau$)."

@@ -1,7 +1,7 @@
 """Figure ``fig_width``: the error neighbourhood against the width m (``width`` experiment),
 Bernoulli and categorical masks, beside the m-dependent terms of the bounds.
 
-Measured: the plateau of L_k = ||y - u_k||_2^2 (mean of L_k over the last quarter of the
+Measured: the plateau of L_k = ||y - u_k||_2^2 (mean of L_k over the stationary window (the last half of the
 rounds), mean +- s.e. over seeds per m; a filled marker when every seed passed the
 stationarity check, an open one when some seed was still drifting.
 
