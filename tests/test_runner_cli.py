@@ -395,3 +395,21 @@ def test_parse_cell_ignores_keys_of_another_data_source():
     """A config can switch data.source on top of defaults written for another source."""
     parsed = parse_cell({"data": {"source": "builtin", "family": "teacher", "d": 128}, "seeds": 1})
     assert parsed.data == {"source": "builtin", "C": 2.0, "name": "diabetes", "n": None}
+
+
+def test_cli_claims_reads_a_tables_folder(tmp_path, capsys):
+    """`maskedntk claims DIR` tests the claims on a run's tables and prints the Markdown."""
+    rc = main(["claims", str(tmp_path)])
+    assert rc == 2 and "no experiment folder" in capsys.readouterr().err
+    out = tmp_path / "heatmap_bernoulli"
+    main([*TINY_ARGS, "--out", str(out)])
+    capsys.readouterr()
+    import pandas as pd
+
+    pd.read_parquet(out / "trajectories.parquet").iloc[0:0].assign(step=0, L_surrogate=0.0).to_parquet(
+        out / "trace.parquet"
+    )
+    assert main(["claims", str(tmp_path), "--boot", "100"]) == 0
+    text = capsys.readouterr().out
+    assert text.startswith("# The paper's claims, tested") and "`xi_lowers_error`" in text
+    assert "not run" in text  # the experiments this folder lacks

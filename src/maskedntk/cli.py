@@ -1,4 +1,4 @@
-"""Command line: ``maskedntk run | theory | data``.
+"""Command line: ``maskedntk run | theory | data | claims``.
 
 ``maskedntk run`` trains one configuration (one grid cell) over several seeds, prints a
 summary table beside the theory, and with ``--out DIR`` writes ``runs.csv`` (one row per
@@ -207,6 +207,16 @@ def build_parser() -> argparse.ArgumentParser:
     data.add_argument("out", help="output .npz path")
     data.add_argument("--config", help="YAML cell config (its data block is used)")
     _add(data, DATA_OPTS)
+    cl = sub.add_parser(
+        "claims",
+        help="test the paper's claims on a results/tables folder and print the Markdown table",
+        description="Test the masked-neuron study's claims on the per-experiment tables of a run "
+        "(results/tables/<experiment>/{runs.csv,trajectories.parquet,trace.parquet}).",
+    )
+    cl.add_argument("tables", help="the results/tables folder of a run")
+    cl.add_argument("--alpha", type=float, default=0.05, help="significance level (default: 0.05)")
+    cl.add_argument("--boot", type=int, default=2000, help="bootstrap resamples (default: 2000)")
+    cl.add_argument("--seed", type=int, default=0, help="bootstrap seed (default: 0)")
     for p in (th, data):
         p.set_defaults(seeds=None, trace=False)
         for _flag, block, key, *_ in ALL_OPTS:
@@ -322,11 +332,23 @@ def cmd_data(args) -> int:
     return 0
 
 
+def cmd_claims(args) -> int:
+    from maskedntk.core.claims.render import render_claims
+    from maskedntk.studies.masked.claims import TITLE, evaluate_claims, load_tables, tables_in
+
+    found = tables_in(args.tables)
+    if not found:
+        raise ValueError(f"{args.tables}: no experiment folder with runs.csv, trajectories.parquet and trace.parquet")
+    df = evaluate_claims(load_tables(found), alpha=args.alpha, n_boot=args.boot, seed=args.seed)
+    print(render_claims(df, title=TITLE, alpha=args.alpha)[0])
+    return 0
+
+
 def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return {"run": cmd_run, "theory": cmd_theory, "data": cmd_data}[args.command](args)
+        return {"run": cmd_run, "theory": cmd_theory, "data": cmd_data, "claims": cmd_claims}[args.command](args)
     except ValueError as err:
         print(f"maskedntk {args.command}: error: {err}", file=sys.stderr)
         return 2

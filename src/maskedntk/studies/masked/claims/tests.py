@@ -190,6 +190,23 @@ def _base_row() -> dict:
     return {"test": "", "effect_label": "", "note": "", "n_units": 0}
 
 
+def _finish(row, seed_ids, effect, ci, p, *, null, sign, alpha, notes) -> dict:
+    """Fill ``row`` with the result of a one-sided Wilcoxon test over the seeds ``seed_ids``:
+    effect and its interval ``ci``, ``p`` = (claimed, opposite) p-values, the power (2^-S)
+    and the verdict against ``null`` in direction ``sign``."""
+    row.update(
+        n_units=len(seed_ids),
+        effect=effect,
+        ci_low=ci[0],
+        ci_high=ci[1],
+        p_value=p[0],
+        power=min_p_wilcoxon(len(seed_ids)),
+        verdict=verdict(p[0], p[1], effect, null, sign, alpha),
+        note="; ".join(notes),
+    )
+    return row
+
+
 def _seed_trend_test(ranks: np.ndarray, taus: np.ndarray, seeds: np.ndarray, sign: int) -> tuple[float, float]:
     """(claimed, opposite) one-sided p-values of the seed-level trend test: Page's L over the
     seeds' mean within-block ranks (``ranks`` columns in the order of increasing predicted
@@ -438,17 +455,7 @@ def three_phases_claim(
             for i, ph, m, pc, pu in zip(("i", "ii", "iii"), phases, means, p_claims, p_units, strict=True)
         )
     )
-    row.update(
-        n_units=len(seed_ids),
-        effect=effect,
-        ci_low=lo,
-        ci_high=hi,
-        p_value=p_claim,
-        power=min_p_wilcoxon(len(seed_ids)),
-        verdict=verdict(p_claim, p_opp, effect, 0.5, +1, alpha),
-        note="; ".join(notes),
-    )
-    return row
+    return _finish(row, seed_ids, effect, (lo, hi), (p_claim, p_opp), null=0.5, sign=+1, alpha=alpha, notes=notes)
 
 
 def _rate_cells(runs_by_experiment: Mapping[str, pd.DataFrame]) -> tuple[pd.DataFrame, list[str]]:
@@ -493,17 +500,7 @@ def rate_order_claim(runs_by_experiment: Mapping[str, pd.DataFrame], *, alpha: f
     effect = float(taus.mean()) if taus.size else math.nan
     lo, hi = cluster_bootstrap(taus, seeds, np.mean, n_boot, rng, alpha)
     notes.append(f"{len(blocks)} (experiment; seed) blocks of >= 3 cells from {len(seed_ids)} seeds")
-    row.update(
-        n_units=len(seed_ids),
-        effect=effect,
-        ci_low=lo,
-        ci_high=hi,
-        p_value=p_claim,
-        power=min_p_wilcoxon(len(seed_ids)),
-        verdict=verdict(p_claim, p_opp, effect, 0.0, +1, alpha),
-        note="; ".join(notes),
-    )
-    return row
+    return _finish(row, seed_ids, effect, (lo, hi), (p_claim, p_opp), null=0.0, sign=+1, alpha=alpha, notes=notes)
 
 
 def rate_sanity(runs_by_experiment: Mapping[str, pd.DataFrame]) -> str:

@@ -237,3 +237,12 @@ def draws_shown_level(draw):
         return draw(shown_level(runs), *args, **kwargs)
 
     return wrapped
+
+
+def runs_of_mask(runs: pd.DataFrame, mask: str) -> pd.DataFrame:
+    """The runs with ``mask`` masks (all runs when the table has no mask column); a figure
+    with nothing to draw is an error that says so."""
+    runs = runs.loc[runs["mask"] == mask] if "mask" in runs else runs
+    if runs.empty:
+        raise ValueError(f"no {mask}-mask runs to draw")
+    return runs

@@ -47,9 +47,7 @@ REFERENCE = (1, 0.5)
 def draw(runs: pd.DataFrame, pdf, png) -> None:
     """Draw the figure from the experiment's ``runs.csv`` table and save it as PDF and PNG."""
     style.apply_style()
-    runs = runs.loc[runs["mask"] == "bernoulli"] if "mask" in runs else runs
-    if runs.empty:
-        raise ValueError("no Bernoulli-mask runs to draw")
+    runs = common.runs_of_mask(runs, "bernoulli")
     rows, cols = "p", "xi"
     plateau = grids.cell_grid(runs, "plateau", rows, cols)
     b1 = grids.cell_grid(runs, "B1", rows, cols)

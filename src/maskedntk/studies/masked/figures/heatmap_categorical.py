@@ -41,9 +41,7 @@ REFERENCE = (2, 1)
 def draw(runs: pd.DataFrame, pdf, png) -> None:
     """Draw the figure from the experiment's ``runs.csv`` table and save it as PDF and PNG."""
     style.apply_style()
-    runs = runs.loc[runs["mask"] == "categorical"] if "mask" in runs else runs
-    if runs.empty:
-        raise ValueError("no categorical-mask runs to draw")
+    runs = common.runs_of_mask(runs, "categorical")
     rows, cols = "p", "tau"
     plateau = grids.cell_grid(runs, "plateau", rows, cols)
     error = grids.cell_grid(runs, "thm7_error", rows, cols)

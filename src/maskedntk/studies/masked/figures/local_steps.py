@@ -42,9 +42,7 @@ from . import common, grids
 def draw(runs: pd.DataFrame, pdf, png) -> None:
     """Draw the figure from the experiment's ``runs.csv`` table and save it as PDF and PNG."""
     style.apply_style()
-    runs = runs.loc[runs["mask"] == "bernoulli"] if "mask" in runs else runs
-    if runs.empty:
-        raise ValueError("no Bernoulli-mask runs to draw")
+    runs = common.runs_of_mask(runs, "bernoulli")
     stats = grids.seed_summary(runs, "plateau", ["p", "tau"])
     b1 = grids.cell_grid(runs, "B1", "p", "tau")
     cor6 = grids.cell_grid(runs, "cor6_order", "p", "tau")
