@@ -16,8 +16,11 @@ from maskedntk.studies.masked.spec import TrainSpec
 from maskedntk.studies.masked.stepsize import EtaRule
 
 ROOT = Path(__file__).resolve().parents[1]
-#: (block, key) the workflow sets differently from the library default, on purpose
-DELIBERATE = {("train", "xi"), ("train", "preset"), ("train", "max_rounds")}
+#: (block, key) the workflow sets differently from the library default, on purpose: xi and
+#: preset are per-experiment choices; max_rounds turns on the extension until stationary; a
+#: grid's one constant step (eta.rule grid_lambda_max) needs the grid, which a single cell
+#: of the command line does not have (its default is the per-cell lambda_max rule)
+DELIBERATE = {("train", "xi"), ("train", "preset"), ("train", "max_rounds"), ("eta", "rule")}
 
 
 def _config_defaults():

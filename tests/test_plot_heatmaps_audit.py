@@ -16,6 +16,7 @@ from matplotlib import colors as mcolors
 
 from maskedntk.core import figures as style
 from maskedntk.studies.masked.figures import (
+    FIGURES,
     audit,
     common,
     grids,
@@ -207,7 +208,7 @@ def test_failed_job_log_ends_with_traceback(tmp_path):
     sm = SimpleNamespace(
         input=_Files(runs=str(tmp_path / "missing.csv")),
         output=_Files(pdf=str(tmp_path / "f.pdf"), png=str(tmp_path / "f.png")),
-        params=SimpleNamespace(figure="fig_local_steps"),
+        params=SimpleNamespace(figure="fig_local_steps", tables=["runs"], protocols=None),
         log=[str(tmp_path / "f.log")],
         rule="fig_local_steps",
     )
@@ -237,7 +238,9 @@ def test_rule_scripts(tmp_path, figure, bernoulli_runs, categorical_runs, local_
     sm = SimpleNamespace(
         input=_Files(runs=str(tmp_path / "runs.csv"), trajectories=str(tmp_path / "trajectories.parquet")),
         output=_Files(pdf=str(tmp_path / "f.pdf"), png=str(tmp_path / "f.png")),
-        params=SimpleNamespace(figure=f"fig_{figure}"),
+        params=SimpleNamespace(
+            figure=f"fig_{figure}", tables=list(FIGURES[f"fig_{figure}"].tables), protocols=None
+        ),
         log=[str(tmp_path / "f.log")],
         rule=f"fig_{figure}",
     )

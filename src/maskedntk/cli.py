@@ -94,7 +94,14 @@ TRAIN_OPTS = [
     ),
 ]
 ETA_OPTS = [
-    ("--eta-rule", "eta", "rule", str, RULES, "step-size rule (see maskedntk.studies.masked.stepsize)"),
+    (
+        "--eta-rule",
+        "eta",
+        "rule",
+        str,
+        tuple(r for r in RULES if r != "grid_lambda_max"),  # one cell has no grid
+        "step-size rule (see maskedntk.studies.masked.stepsize)",
+    ),
     ("--eta", "eta", "value", float, "> 0", "a fixed step size (implies --eta-rule fixed)"),
     ("--eta-scale", "eta", "scale", float, "> 0", "the constant of the lambda_max or theory rule"),
 ]
