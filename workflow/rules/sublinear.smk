@@ -5,38 +5,23 @@ configfile: "config/sublinear.yaml"
 # touching only the active neurons, found by exact active-set identifiers.  Settings: the key
 # `sublinear` of config/sublinear.yaml (override with --configfile config/sublinear_paper.yaml);
 # docs/studies/sublinear.md explains them.  A bad configuration stops here, naming the key.
-
-import json
+# Target: sublinear_all.
+#
+# Jobs (python -m maskedntk.studies.sublinear JOB): activity, train (one per target norm M),
+# cost (one per d) -> {RESULTS}/sublinear/runs/*.parquet; cost-table and claims ->
+# {RESULTS}/sublinear/tables/; one figure rule per entry of SUB.figures.  Each job gets as its
+# --config only the settings it reads (maskedntk.studies.sublinear.experiments.job_settings),
+# so a change elsewhere in the config does not rerun it.  The paths, inputs and arguments come
+# from maskedntk.studies.sublinear.workflow.
 
 from snakemake.exceptions import WorkflowError
 
-from maskedntk.studies.sublinear.experiments import cost_labels, m_label, validate
+from maskedntk.studies.sublinear.workflow import SublinearWorkflow, inputs_arg
 
 try:
-    SUBLINEAR = validate(config.get("sublinear", None))
+    SUB = SublinearWorkflow(config, RESULTS, LOGS)
 except ValueError as err:
     raise WorkflowError(f"invalid configuration: {err}")
-
-SUB_R = f"{RESULTS}/sublinear"
-SUB_L = f"{LOGS}/sublinear"
-#: the study config as a JSON string for the jobs (a change in it reruns them)
-SUB_CFG = json.dumps(SUBLINEAR, sort_keys=True)
-SUB_RUN = "python -m maskedntk.studies.sublinear"
-SUB_CODE = PACKAGE / "studies" / "sublinear"
-#: training label -> target norm M; cost label -> d
-SUB_TRAIN = {m_label(M): float(M) for M in SUBLINEAR["training"]["Ms"]}
-SUB_COST = {lab: int(lab[1:]) for lab in cost_labels(SUBLINEAR)}
-SUB_ACT = f"{SUB_R}/runs/activity.parquet"
-SUB_TRAIN_FILES = {f"train_{lab}": f"{SUB_R}/runs/train_{lab}.parquet" for lab in SUB_TRAIN}
-SUB_COST_FILES = {f"cost_{lab}": f"{SUB_R}/runs/cost_{lab}.parquet" for lab in SUB_COST}
-
-#: the figures: {figure name: {input key: input file}}
-SUBLINEAR_FIGURES = {
-    "activity": {"activity": SUB_ACT},
-    "persistence": SUB_TRAIN_FILES,
-    "loss": SUB_TRAIN_FILES,
-    "cost": SUB_COST_FILES,
-}
 
 
 wildcard_constraints:
@@ -46,132 +31,142 @@ wildcard_constraints:
 
 rule sublinear_activity:
     output:
-        table=SUB_ACT,
-        meta=f"{SUB_R}/runs/activity.json",
-    params:
-        cfg=SUB_CFG,
+        **SUB.job_files("activity"),
     log:
-        f"{SUB_L}/activity.log",
+        SUB.log("activity"),
+    conda:
+        "../../environment.yml"
     threads: 1
     resources:
         mem_mb=2000,
         runtime=20,
+    params:
+        command=SUB.command,
+        settings=SUB.settings_json("activity"),
     shell:
-        "{SUB_RUN} activity --config '{params.cfg}' --out {output.table} --meta {output.meta} > {log} 2>&1"
+        "{params.command} activity --config '{params.settings}' --out {output.table} --meta {output.meta} > {log} 2>&1"
 
 
 rule sublinear_train:
     output:
-        table=f"{SUB_R}/runs/train_{{sub_train}}.parquet",
-        meta=f"{SUB_R}/runs/train_{{sub_train}}.json",
-    params:
-        cfg=SUB_CFG,
-        M=lambda wc: SUB_TRAIN[wc.sub_train],
+        **SUB.job_files("train_{sub_train}"),
     log:
-        f"{SUB_L}/train_{{sub_train}}.log",
+        SUB.log("train_{sub_train}"),
+    conda:
+        "../../environment.yml"
     threads: 1
     resources:
         mem_mb=2000,
         runtime=60,
+    params:
+        command=SUB.command,
+        settings=SUB.settings_json("train"),
+        M=SUB.M,
     shell:
-        "{SUB_RUN} train --config '{params.cfg}' --M {params.M} --out {output.table} --meta {output.meta} > {log} 2>&1"
+        "{params.command} train --config '{params.settings}' --M {params.M} --out {output.table} "
+        "--meta {output.meta} > {log} 2>&1"
 
 
 rule sublinear_cost:
     output:
-        table=f"{SUB_R}/runs/cost_{{sub_cost}}.parquet",
-        meta=f"{SUB_R}/runs/cost_{{sub_cost}}.json",
-    params:
-        cfg=SUB_CFG,
-        d=lambda wc: SUB_COST[wc.sub_cost],
+        **SUB.job_files("cost_{sub_cost}"),
     log:
-        f"{SUB_L}/cost_{{sub_cost}}.log",
+        SUB.log("cost_{sub_cost}"),
+    conda:
+        "../../environment.yml"
     threads: 1
     resources:
         mem_mb=4000,
         runtime=60,
+    params:
+        command=SUB.command,
+        settings=SUB.settings_json("cost"),
+        d=SUB.d,
     shell:
-        "{SUB_RUN} cost --config '{params.cfg}' --d {params.d} --out {output.table} --meta {output.meta} > {log} 2>&1"
+        "{params.command} cost --config '{params.settings}' --d {params.d} --out {output.table} "
+        "--meta {output.meta} > {log} 2>&1"
 
 
 rule sublinear_cost_table:
     input:
-        list(SUB_COST_FILES.values()),
+        list(SUB.cost_files.values()),
     output:
-        csv=f"{SUB_R}/tables/cost.csv",
-        md=f"{SUB_R}/tables/cost.md",
-    params:
-        cfg=SUB_CFG,
+        csv=SUB.cost_table_files[0],
+        md=SUB.cost_table_files[1],
     log:
-        f"{SUB_L}/cost_table.log",
+        SUB.log("cost_table"),
+    conda:
+        "../../environment.yml"
     threads: 1
     resources:
         mem_mb=1000,
         runtime=5,
+    params:
+        command=SUB.command,
+        settings=SUB.settings_json("cost-table"),
     shell:
-        "{SUB_RUN} cost-table --config '{params.cfg}' --inputs {input} --csv {output.csv} --md {output.md} > {log} 2>&1"
+        "{params.command} cost-table --config '{params.settings}' --inputs {input} --csv {output.csv} "
+        "--md {output.md} > {log} 2>&1"
 
 
 rule sublinear_claims:
     input:
-        activity=SUB_ACT,
-        training=list(SUB_TRAIN_FILES.values()),
-        cost=list(SUB_COST_FILES.values()),
-        code=[SUB_CODE / "claims.py", SUB_CODE / "metrics.py"],
+        activity=SUB.activity,
+        training=list(SUB.train_files.values()),
+        cost=list(SUB.cost_files.values()),
+        code=SUB.code("claims.py", "metrics.py"),
     output:
-        csv=f"{SUB_R}/tables/claims.csv",
-        md=f"{SUB_R}/tables/claims.md",
-        html=f"{SUB_R}/tables/claims.html",
-    params:
-        cfg=SUB_CFG,
+        csv=SUB.claim_files[0],
+        md=SUB.claim_files[1],
+        html=SUB.claim_files[2],
     log:
-        f"{SUB_L}/claims.log",
+        SUB.log("claims"),
+    conda:
+        "../../environment.yml"
     threads: 1
     resources:
         mem_mb=1000,
         runtime=5,
+    params:
+        command=SUB.command,
+        settings=SUB.settings_json("claims"),
     shell:
-        "{SUB_RUN} claims --config '{params.cfg}' --activity {input.activity} --training {input.training} "
+        "{params.command} claims --config '{params.settings}' --activity {input.activity} --training {input.training} "
         "--cost {input.cost} --csv {output.csv} --md {output.md} --html {output.html} > {log} 2>&1"
 
 
-for _fig, _inputs in SUBLINEAR_FIGURES.items():
+for _fig, _inputs in SUB.figures.items():
 
     rule:
         name:
             f"sublinear_fig_{_fig}"
         input:
             **_inputs,
-            code=SUB_CODE / "figures" / f"{_fig}.py",
+            code=SUB.code(f"figures/{_fig}.py"),
         output:
-            pdf=f"{SUB_R}/figures/{_fig}.pdf",
-            png=f"{SUB_R}/figures/{_fig}.png",
-        params:
-            cfg=SUB_CFG,
-            name=_fig,
-            pairs=" ".join(f"{k}={v}" for k, v in _inputs.items()),
+            pdf=SUB.figure_files(_fig)[0],
+            png=SUB.figure_files(_fig)[1],
         log:
-            f"{SUB_L}/fig_{_fig}.log",
+            SUB.log(f"fig_{_fig}"),
+        conda:
+            "../../environment.yml"
         threads: 1
         resources:
             mem_mb=1000,
             runtime=5,
+        params:
+            command=SUB.command,
+            settings=SUB.settings_json(f"figure-{_fig}"),
+            name=_fig,
+            pairs=inputs_arg(_inputs),
         shell:
-            "{SUB_RUN} figure --config '{params.cfg}' --name {params.name} --inputs {params.pairs} "
+            "{params.command} figure --config '{params.settings}' --name {params.name} --inputs {params.pairs} "
             "--pdf {output.pdf} --png {output.png} > {log} 2>&1"
-
-
-SUBLINEAR_OUTPUTS = [
-    *[f"{SUB_R}/figures/{f}.{ext}" for f in SUBLINEAR_FIGURES for ext in ("pdf", "png")],
-    f"{SUB_R}/tables/claims.csv",
-    f"{SUB_R}/tables/claims.md",
-    f"{SUB_R}/tables/claims.html",
-    f"{SUB_R}/tables/cost.csv",
-    f"{SUB_R}/tables/cost.md",
-]
-STUDY_TARGETS["sublinear"] = SUBLINEAR_OUTPUTS
 
 
 rule sublinear_all:
     input:
-        SUBLINEAR_OUTPUTS,
+        SUB.outputs,
+
+
+STUDY_TARGETS["sublinear"] = SUB.outputs

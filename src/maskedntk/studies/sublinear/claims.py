@@ -1,0 +1,187 @@
+"""The study's falsifiable claims, each tested over seeds as replicates.
+
+Every claim reduces each seed to one number (the effect), states a null value and the claimed
+side, and runs a one-sided Wilcoxon signed-rank test of (effect - null) over seeds; the
+verdict follows :func:`maskedntk.core.claims.stats.verdict`, the interval is a bootstrap over
+seeds of the mean effect and the power column is the smallest p the design can give (2^-n).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from maskedntk.core.claims.declare import Claim, evaluate
+from maskedntk.core.claims.render import write_claims
+from maskedntk.core.claims.stats import cluster_bootstrap, min_p_wilcoxon, p_eq, verdict, wilcoxon_one_sided
+
+from . import metrics
+
+N_BOOT = 2000
+
+
+TEST = "Wilcoxon signed-rank over seeds, one-sided"
+
+
+def _seed_test(per_seed: pd.Series, null: float, label: str, *, alpha: float, n_boot: int, rng, sign: int = -1):
+    """Common tail: Wilcoxon over seeds of per_seed - null on the claimed side."""
+    x = per_seed.to_numpy(dtype=np.float64)
+    x = x[np.isfinite(x)]
+    n = int(x.size)
+    if n < 2:
+        return dict(test=TEST, n_units=n, effect_label=label, verdict="inconclusive", note="fewer than 2 seeds")
+    p_claim, p_opp = wilcoxon_one_sided(x - null, sign)
+    effect = float(np.mean(x))
+    lo, hi = cluster_bootstrap(x, np.arange(n), np.mean, n_boot, rng, alpha)
+    return dict(
+        test=TEST,
+        n_units=n,
+        effect=effect,
+        effect_label=label,
+        ci_low=lo,
+        ci_high=hi,
+        p_value=p_claim,
+        power=min_p_wilcoxon(n),
+        verdict=verdict(p_claim, p_opp, effect, null, sign, alpha),
+        note=f"null {label} {'>=' if sign < 0 else '<='} {null:g}; opposite {p_eq(p_opp)}",
+    )
+
+
+# Each test below takes the tables and the claim's keyword arguments, and passes ``stats``
+# (alpha, n_boot, rng: what :func:`maskedntk.core.claims.declare.evaluate` gives every test) on.
+
+
+def t_active(tables, *, tol, **stats):
+    r = metrics.activity_ratio(tables["activity"])
+    per_seed = r.groupby("seed")["ratio"].apply(lambda s: float(np.max(np.abs(s - 1.0))))
+    out = _seed_test(per_seed, tol, "max_m |k/(mQ(b)) - 1|", **stats)
+    bound_ok = bool((r["mean_active"] <= r["m"] ** 0.8).all())
+    out["note"] += f"; m={int(r['m'].min())}..{int(r['m'].max())}; mean count <= m^(4/5) at every m: {bound_ok}"
+    return out
+
+
+def t_persist(tables, *, ratio, **stats):
+    per_seed = metrics.persistence(tables["training"]).groupby("seed")["ratio_max"].max()
+    return _seed_test(per_seed, ratio, "max over M, checkpoints of k_t/(mQ(b))", **stats)
+
+
+def t_rate_M(tables, *, eps, exponent, **stats):
+    tr = tables["training"]
+    T = metrics.steps_to_eps(tr, eps)
+    per_seed = T.groupby("seed").apply(lambda g: metrics.loglog_slope(g["M"], g["T_eps"]), include_groups=False)
+    missing = int(T["T_eps"].isna().sum())
+    start = tr[tr["step"] == 0].groupby(["seed", "M"])["test_loss"].first()
+    at_start = int((start <= eps).sum())
+    out = _seed_test(per_seed, exponent, "gamma in T_eps ~ M^gamma", **stats)
+    out["note"] += (
+        f"; eps = {eps:g}; (seed, M) cells left out: {missing} "
+        f"({at_start} already below eps at t = 0, the rest never reached it)"
+    )
+    return out
+
+
+def t_rate_T(tables, *, slope, **stats):
+    per_seed = metrics.late_slope(tables["training"]).groupby("seed")["slope"].mean()
+    return _seed_test(per_seed, slope, "late log-log slope of test loss vs t (mean over M)", **stats)
+
+
+def t_sublinear(tables, *, identifier, d, **stats):
+    e = metrics.cost_exponents(tables["cost"], identifier, d)
+    label = f"exponent of {identifier} inner products/step vs m (d={d})"
+    return _seed_test(e.set_index("seed")["exponent"], 1.0, label, **stats)
+
+
+def t_walltime(tables, *, identifier, d, **stats):
+    c = tables["cost"]
+    c = c[c["d"] == d]
+    mmax = c["m"].max()
+    h = c[c["m"] == mmax].pivot_table(index="seed", columns="identifier", values="t_ident")
+    per_seed = np.log(h[identifier] / h["dense"])
+    label = f"log(time {identifier} / time dense) per step at m={int(mmax)}, d={d}"
+    return _seed_test(per_seed, 0.0, label, **stats)
+
+
+def declare(cfg: Mapping) -> list[Claim]:
+    cl, tr = cfg["claims"], cfg["training"]
+    ident, d = cl["sublinear_identifier"], int(cl["sublinear_d"])
+    return [
+        Claim(
+            "active_fraction",
+            f"At initialisation each input activates m Q(b) neurons on average, b = sqrt({cfg['c_threshold']} ln m) "
+            f"(within {100 * cl['active_tolerance']:g}% at every m), which is below m^(4/5)",
+            "2110.04622 abstract (m^{4/5} per input); 2307.06565 abstract; c = 0.4 reconstructed",
+            ("activity",),
+            t_active,
+            {"tol": float(cl["active_tolerance"])},
+        ),
+        Claim(
+            "sparsity_persists",
+            f"Through SGD the mean active count stays below {cl['persist_ratio']:g} x its initial value m Q(b)",
+            "2208.05395 abstract (o(m) active per input per iteration); 2307.06565 abstract",
+            ("training",),
+            t_persist,
+            {"ratio": float(cl["persist_ratio"])},
+        ),
+        Claim(
+            "rate_in_M",
+            f"The steps to reach test loss eps = {tr['eps']:g} grow no faster than M^{cl['rate_exponent']:g}",
+            "2307.06565 abstract: O(M^2 / eps^2)",
+            ("training",),
+            t_rate_M,
+            {"eps": float(tr["eps"]), "exponent": float(cl["rate_exponent"])},
+        ),
+        Claim(
+            "rate_in_T",
+            f"The test loss decays at least as fast as t^({cl['loss_slope']:g}) late in training "
+            "(theory: eps ~ M/sqrt(T))",
+            "2307.06565 abstract, O(M^2/eps^2) solved for eps",
+            ("training",),
+            t_rate_T,
+            {"slope": float(cl["loss_slope"])},
+        ),
+        Claim(
+            "sublinear_identification",
+            f"The {ident} identifier's inner products per SGD step (query + update + rebuilds; "
+            "the one-time initial build apart) grow "
+            f"sublinearly in m at d = {d}",
+            "2307.06565 abstract: activated neurons identified in sublinear time",
+            ("cost",),
+            t_sublinear,
+            {"identifier": ident, "d": d},
+        ),
+        Claim(
+            "faster_than_dense",
+            f"At the largest m and d = {d} the {ident} identifier's wall time per step is below the dense one's",
+            "2307.06565 abstract (o(m) cost per step implies a wall-time gain at large m)",
+            ("cost",),
+            t_walltime,
+            {"identifier": ident, "d": d},
+        ),
+    ]
+
+
+def run(cfg: Mapping, activity: str, training: list[str], cost: list[str], out_csv: str, out_md: str, out_html: str):
+    tables = {
+        "activity": pd.read_parquet(activity),
+        "training": pd.concat([pd.read_parquet(p) for p in training], ignore_index=True),
+        "cost": pd.concat([pd.read_parquet(p) for p in cost], ignore_index=True),
+    }
+    alpha = float(cfg["alpha"])
+    df = evaluate(declare(cfg), tables, alpha=alpha, n_boot=N_BOOT, seed=int(cfg["seeds"][0]))
+    exact = bool(tables["cost"]["identical"].all())
+    footer = (
+        "Exactness: every identifier's iterates were bit-identical to dense SGD in every cost run: "
+        f"{'yes' if exact else 'NO'}."
+    )
+    write_claims(
+        df,
+        out_csv,
+        out_md,
+        out_html,
+        title="Sublinear activated-neuron identification (Qin, Song, Yang 2023): claims",
+        alpha=alpha,
+        footer=footer,
+    )
+    return df

@@ -1,0 +1,207 @@
+"""The functions the Snakemake rules call (through ``python -m maskedntk.studies.sublinear``).
+
+Each experiment job writes a table (parquet) and a JSON sidecar with its provenance and wall
+time.  Experiments:
+
+* ``activity``: the active count |S_fire(x)| at initialisation for every m in activity.ms,
+  every seed and activity.n_inputs unit inputs (dense count; exact).
+* ``train`` (one job per target norm M): online SGD with the dense identifier; at log-spaced
+  checkpoints the test loss and the mean active count on the test inputs, plus the mean active
+  count of the training samples over windows between checkpoints.
+* ``cost`` (one job per d): every identifier runs the same cost.steps SGD steps from the same
+  initialisation on the same stream for every m and seed; the table holds each identifier's
+  inner products and times per step (query, update, rebuilds: the recurring cost), its
+  one-time initial build, and whether its final weights are bit-identical to the dense
+  identifier's.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+import time
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from maskedntk.core.atomic import write_frame, write_json
+from maskedntk.core.provenance import provenance
+
+from . import engine, theory
+from .identifiers import make_identifier
+
+log = logging.getLogger("maskedntk")
+
+
+def _sidecar(path: str, cfg: Mapping, job: str, seconds: float, extra: Mapping | None = None) -> None:
+    meta = {"job": job, "seconds": seconds, "provenance": provenance(dict(cfg))}
+    if extra:
+        meta.update(extra)
+    write_json(path, meta)
+
+
+def test_inputs(n: int, d: int) -> np.ndarray:
+    """The fixed unit test inputs of dimension d: default_rng([0, 5, d])."""
+    return engine.sphere(np.random.default_rng([0, 5, d]), n, d)
+
+
+def activity(cfg: Mapping, out: str, meta: str) -> pd.DataFrame:
+    t0 = time.perf_counter()
+    act = cfg["activity"]
+    d, n = int(act["d"]), int(act["n_inputs"])
+    c = float(cfg["c_threshold"])
+    X = test_inputs(n, d)
+    rows = []
+    for m in act["ms"]:
+        b = theory.threshold(m, c)
+        for seed in cfg["seeds"]:
+            net = engine.init_network(m, d, b, seed)
+            counts = net.active_counts(X)
+            for i, k in enumerate(counts):
+                rows.append((seed, m, d, b, i, int(k)))
+        log.info("activity m=%d done", m)
+    df = pd.DataFrame(rows, columns=["seed", "m", "d", "b", "input", "active"])
+    write_frame(out, df)
+    _sidecar(meta, cfg, "activity", time.perf_counter() - t0)
+    return df
+
+
+def checkpoints(steps: int, n: int) -> list[int]:
+    """0 plus about n log-spaced steps in [1, steps], always including steps."""
+    cps = np.unique(np.round(np.geomspace(1, steps, n)).astype(int))
+    return [0, *[int(c) for c in cps]]
+
+
+def train(cfg: Mapping, M: float, out: str, meta: str) -> pd.DataFrame:
+    t0 = time.perf_counter()
+    tr = cfg["training"]
+    m, d, steps = int(tr["m"]), int(tr["d"]), int(tr["steps"])
+    c = float(cfg["c_threshold"])
+    b = theory.threshold(m, c)
+    p = theory.fire_probability(b)
+    eta = float(cfg["eta0"]) / p
+    X = test_inputs(int(tr["n_test"]), d)
+    cps = checkpoints(steps, int(tr["n_checkpoints"]))
+    rows = []
+    for seed in cfg["seeds"]:
+        target = engine.make_target(d, M, degrees=tr["degrees"], seed=seed)
+        y = target(X)
+        net = engine.init_network(m, d, b, seed)
+        snaps = {}
+
+        def snap(t, net, snaps=snaps, X=X, y=y):
+            f = net.forward(X)
+            snaps[t] = (0.5 * float(np.mean((f - y) ** 2)), float(net.active_counts(X).mean()))
+
+        ident = make_identifier("dense", b)
+        steplog = engine.sgd(net, ident, target, steps=steps, eta=eta, seed=seed, checkpoints=cps, on_checkpoint=snap)
+        act = np.asarray(steplog.active, dtype=np.float64)
+        prev = 0
+        for t in cps:
+            loss, test_active = snaps[t]
+            train_active = float(act[prev:t].mean()) if t > prev else math.nan
+            rows.append((seed, float(M), m, d, b, p, eta, t, loss, test_active, train_active))
+            prev = t
+        log.info("train M=%g seed=%d final loss %.3g", M, seed, snaps[cps[-1]][0])
+    df = pd.DataFrame(
+        rows,
+        columns=["seed", "M", "m", "d", "b", "p", "eta", "step", "test_loss", "test_active", "train_active"],
+    )
+    write_frame(out, df)
+    _sidecar(meta, cfg, f"train M={M:g}", time.perf_counter() - t0)
+    return df
+
+
+#: cost-table column -> (the identifier's counter, whether it is divided by the steps)
+COUNTERS = {
+    "ip_query": ("ip_query", True),
+    "ip_update": ("ip_update", True),
+    "ip_rebuild": ("ip_rebuild", True),
+    "ip_init": ("ip_init", False),
+    "t_query": ("t_query_median", False),
+    "t_update": ("t_update_median", False),
+    "t_query_mean": ("t_query", True),
+    "t_update_mean": ("t_update", True),
+    "t_rebuild": ("t_rebuild", True),
+    "t_init": ("t_init", False),
+}
+
+
+def _hash(W: np.ndarray) -> str:
+    return hashlib.sha256(np.ascontiguousarray(W).tobytes()).hexdigest()[:16]
+
+
+def cost(cfg: Mapping, d: int, out: str, meta: str) -> pd.DataFrame:
+    t0 = time.perf_counter()
+    co = cfg["cost"]
+    c = float(cfg["c_threshold"])
+    steps = int(co["steps"])
+    seeds = list(cfg["seeds"])[: int(co["n_seeds"])]
+    names = ["dense", *[i for i in co["identifiers"] if i != "dense"]]
+    rows = []
+    for m in co["ms"]:
+        b = theory.threshold(m, c)
+        p = theory.fire_probability(b)
+        for seed in seeds:
+            target = engine.make_target(d, 1.0, seed=seed)
+            ref_hash, ref_active = None, None
+            for name in names:
+                net = engine.init_network(m, d, b, seed)
+                ident = make_identifier(
+                    name,
+                    b,
+                    leaf_size=int(co["leaf_size"]),
+                    rebuild_fraction=float(co["rebuild_fraction"]),
+                    n_shells=int(co["n_shells"]),
+                    seed=seed,
+                )
+                t1 = time.perf_counter()
+                steplog = engine.sgd(net, ident, target, steps=steps, eta=float(cfg["eta0"]) / p, seed=seed, stream=1)
+                total = time.perf_counter() - t1
+                h = _hash(net.W)
+                active = np.asarray(steplog.active)
+                if name == "dense":
+                    ref_hash, ref_active = h, active
+                cnt = ident.counters()
+                row = {"seed": seed, "m": m, "d": d, "b": b, "identifier": name, "steps": steps}
+                row["mean_active"] = float(active.mean())
+                row.update({col: cnt[k] / steps if per_step else cnt[k] for col, (k, per_step) in COUNTERS.items()})
+                row["t_step"] = total / steps
+                row["n_rebuilds"] = cnt["n_rebuilds"]
+                row["identical"] = bool(h == ref_hash and np.array_equal(active, ref_active))
+                rows.append(row)
+        log.info("cost d=%d m=%d done", d, m)
+    df = pd.DataFrame(rows)
+    # recurring cost per step: query + update + rebuilds (the initial build is reported apart);
+    # query and update times are medians over the steps (robust to preemption on a shared
+    # machine), rebuilds their mean over the steps (they happen on a few steps only)
+    df["ip_total"] = df["ip_query"] + df["ip_update"] + df["ip_rebuild"]
+    df["t_ident"] = df["t_query"] + df["t_update"] + df["t_rebuild"]
+    write_frame(out, df)
+    _sidecar(meta, cfg, f"cost d={d}", time.perf_counter() - t0, {"all_identical": bool(df["identical"].all())})
+    return df
+
+
+def cost_table(cfg: Mapping, inputs: list[str], out_csv: str, out_md: str) -> pd.DataFrame:
+    """Median over seeds of each identifier's per-step cost, and its ratio to dense."""
+    from .metrics import cost_summary
+
+    df = pd.concat([pd.read_parquet(p) for p in inputs], ignore_index=True)
+    summ = cost_summary(df)
+    write_frame(out_csv, summ)
+    from maskedntk.core.atomic import write_text
+
+    lines = [
+        "| d | m | identifier | inner products / step | ratio to dense | identification time / step (us) "
+        "| ratio to dense | initial build (ms) | identical to dense |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in summ.itertuples():
+        lines.append(
+            f"| {r.d} | {r.m} | {r.identifier} | {r.ip_total:.0f} | {r.ip_ratio:.3f} | {1e6 * r.t_ident:.0f} | "
+            f"{r.t_ratio:.2f} | {1e3 * r.t_init:.1f} | {'yes' if r.identical else 'NO'} |"
+        )
+    write_text(out_md, "\n".join(lines) + "\n")
+    return summ

@@ -1,0 +1,100 @@
+"""The sublinear study's claims: each can come out reproduced and not reproduced, on synthetic
+tables with seeds as replicates."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from maskedntk.core.claims.declare import evaluate
+from maskedntk.studies.sublinear import claims, theory
+
+CFG = {
+    "c_threshold": 0.4,
+    "seeds": [0, 1, 2, 3, 4, 5],
+    "training": {"eps": 0.01},
+    "claims": {
+        "active_tolerance": 0.05,
+        "persist_ratio": 1.5,
+        "rate_exponent": 2.0,
+        "loss_slope": -0.5,
+        "sublinear_d": 4,
+        "sublinear_identifier": "partition_tree",
+    },
+}
+
+
+def activity_table(scale: float) -> pd.DataFrame:
+    rows = []
+    for seed in range(6):
+        rng = np.random.default_rng(seed)
+        for m in (1024, 4096, 16384):
+            b = theory.threshold(m)
+            k = rng.binomial(m, min(1.0, scale * theory.fire_probability(b)), size=100)
+            rows += [(seed, m, 16, b, i, int(v)) for i, v in enumerate(k)]
+    return pd.DataFrame(rows, columns=["seed", "m", "d", "b", "input", "active"])
+
+
+def training_table(gamma: float, drift: float) -> pd.DataFrame:
+    """Loss L = M^gamma-ish scaled power law in t, active count drifting by a factor."""
+    rows = []
+    m, p = 4096, 0.02
+    steps = [0, 1, 10, 100, 1000, 10000]
+    for seed in range(6):
+        jitter = 1 + 0.05 * seed
+        for M in (1.0, 2.0, 4.0):
+            for t in steps:
+                loss = 0.5 * M**gamma * jitter * (max(t, 1) / 10) ** -1.0 if t else 10.0 * M**gamma
+                act = m * p * (1 + drift * t / steps[-1])
+                rows.append((seed, M, m, 16, 2.0, p, 1.0, t, loss, act, act))
+    return pd.DataFrame(
+        rows, columns=["seed", "M", "m", "d", "b", "p", "eta", "step", "test_loss", "test_active", "train_active"]
+    )
+
+
+def cost_table(exponent: float, faster: bool) -> pd.DataFrame:
+    rows = []
+    for seed in range(6):
+        for m in (1024, 4096, 16384):
+            tree_ip = 10 * m**exponent * (1 + 0.01 * seed)
+            tree_t = (0.5 if faster else 3.0) * 1e-6 * m * (1 + 0.01 * seed)
+            rows.append(
+                dict(seed=seed, m=m, d=4, identifier="dense", ip_total=float(m), t_ident=1e-6 * m, identical=True)
+            )
+            rows.append(
+                dict(seed=seed, m=m, d=4, identifier="partition_tree", ip_total=tree_ip, t_ident=tree_t, identical=True)
+            )
+    return pd.DataFrame(rows)
+
+
+def run(tables):
+    return evaluate(claims.declare(CFG), tables, alpha=0.05, n_boot=200, seed=0).set_index("claim")["verdict"]
+
+
+def test_claims_reproduced_on_conforming_data():
+    v = run({"activity": activity_table(1.0), "training": training_table(1.0, 0.1), "cost": cost_table(0.6, True)})
+    assert v["active_fraction"] == "reproduced"
+    assert v["sparsity_persists"] == "reproduced"
+    assert v["rate_in_T"] == "reproduced"
+    assert v["sublinear_identification"] == "reproduced"
+    assert v["faster_than_dense"] == "reproduced"
+
+
+def test_claims_fail_on_contrary_data():
+    v = run({"activity": activity_table(1.3), "training": training_table(1.0, 2.0), "cost": cost_table(1.1, False)})
+    assert v["active_fraction"] == "not reproduced"
+    assert v["sparsity_persists"] == "not reproduced"
+    assert v["sublinear_identification"] == "not reproduced"
+    assert v["faster_than_dense"] == "not reproduced"
+
+
+@pytest.mark.parametrize("gamma, expected", [(1.0, "reproduced"), (3.0, "not reproduced")])
+def test_rate_in_M_can_fail(gamma, expected):
+    # L(t) = c M^gamma (t/10)^-1 gives T_eps proportional to M^gamma
+    v = run({"activity": activity_table(1.0), "training": training_table(gamma, 0.1), "cost": cost_table(0.6, True)})
+    assert v["rate_in_M"] == expected
+
+
+def test_missing_experiment_is_not_run():
+    v = run({"activity": activity_table(1.0)})
+    assert v["sublinear_identification"] == "not run"
+    assert v["active_fraction"] != "not run"
