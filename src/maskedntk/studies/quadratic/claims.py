@@ -1,0 +1,391 @@
+"""The study's falsifiable claims, each tested with seeds as replicates.
+
+Every claim turns a per-seed (or per (regime, seed)) measurement into a one-sided test and the
+shared verdict rule (:func:`maskedntk.core.claims.stats.verdict`):
+
+* tolerance claims ("X is within tol of the paper's value"): per unit x = tol - |deviation|,
+  one-sided Wilcoxon signed-rank test that x > 0; effect = median deviation (null = tol,
+  claimed below); interval: cluster bootstrap over seeds of the median deviation;
+* trend claims ("the distance to the d = infinity limit falls as d grows"): Page's L test over
+  d with (regime, seed) blocks; effect = median ratio of the distance at the largest d to the
+  distance at the smallest (null 1, claimed below).
+
+Thresholds (tol) come from ``claims`` in the configuration and are printed in the table.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from ...core.claims import stats
+from ...core.claims.declare import Claim, evaluate
+from ...core.claims.render import write_claims
+from . import metrics
+from .experiments import REGIMES, validate
+
+
+def _wilcoxon_row(x, values, clusters, null: float, direction: int, *, test, label, alpha, n_boot, rng):
+    """One-sided Wilcoxon signed-rank test that ``x`` > 0 over units; effect = median of ``values``
+    (claimed ``direction`` of ``null``), interval: cluster bootstrap over seeds of that median."""
+    p_c, p_o = stats.wilcoxon_one_sided(x, +1)
+    eff = float(np.median(values)) if values.size else math.nan
+    lo, hi = stats.cluster_bootstrap(values, clusters, np.median, n_boot, rng, alpha)
+    return {
+        "test": test,
+        "n_units": int(values.size),
+        "effect": eff,
+        "effect_label": label,
+        "ci_low": lo,
+        "ci_high": hi,
+        "p_value": p_c,
+        "power": stats.min_p_wilcoxon(values.size),
+        "verdict": stats.verdict(p_c, p_o, eff, null, direction, alpha),
+    }
+
+
+def _tolerance_row(dev: np.ndarray, clusters: np.ndarray, tol: float, *, label, **kw):
+    dev = np.asarray(dev, float)
+    ok = np.isfinite(dev)
+    dev, clusters = dev[ok], np.asarray(clusters)[ok]
+    test = f"one-sided Wilcoxon signed-rank of tol - deviation > 0 over units (tol = {tol:g})"
+    return _wilcoxon_row(tol - dev, dev, clusters, tol, -1, test=test, label=label, **kw)
+
+
+def _series_row(dev: pd.Series, tol: float, label: str, *, level: str | None = None, **kw):
+    """:func:`_tolerance_row` of the deviations ``dev``, clustered by their index (by the index
+    level ``level`` of a multi-index)."""
+    clusters = dev.index if level is None else dev.index.get_level_values(level)
+    return _tolerance_row(dev.to_numpy(), clusters.to_numpy(), tol, label=label, **kw)
+
+
+def _page_row(blocks: np.ndarray, effects: np.ndarray, null: float, *, test, label, alpha, note):
+    """Page's L test that ``blocks`` (units x increasing levels) decrease along the levels;
+    effect = median of the per-unit ``effects`` (claimed below ``null``), interval: their min-max."""
+    p_up, p_down = stats.page_one_sided(blocks)
+    eff = float(np.median(effects)) if effects.size else math.nan
+    return {
+        "test": test,
+        "n_units": int(blocks.shape[0]),
+        "effect": eff,
+        "effect_label": label,
+        "ci_low": float(np.min(effects)) if effects.size else math.nan,
+        "ci_high": float(np.max(effects)) if effects.size else math.nan,
+        "p_value": p_down,
+        "power": stats.min_p_page(blocks.shape[0], blocks.shape[1]),
+        "verdict": stats.verdict(p_down, p_up, eff, null, -1, alpha),
+        "note": note,
+    }
+
+
+def _trend_row(blocks: np.ndarray, dims, *, alpha, label):
+    """blocks (units x d levels, increasing d) of distances; claimed: decreasing in d."""
+    blocks = np.asarray(blocks, float)
+    blocks = blocks[np.all(np.isfinite(blocks), axis=1)]
+    return _page_row(
+        blocks,
+        blocks[:, -1] / blocks[:, 0],
+        1.0,
+        test=f"Page's L test for a decrease over d = {list(dims)} ((regime, seed) blocks)",
+        label=label,
+        alpha=alpha,
+        note="effect interval: min-max over blocks of the ratio",
+    )
+
+
+def _log10_drop_row(log_blocks: np.ndarray, *, test, label, alpha, note):
+    """:func:`_page_row` of natural-log values (seeds x levels); effect: log10 of last / first level."""
+    drop = (log_blocks[:, -1] - log_blocks[:, 0]) / math.log(10.0)
+    return _page_row(log_blocks, drop, 0.0, test=test, label=label, alpha=alpha, note=note)
+
+
+# ---- the tests ---------------------------------------------------------------------------
+
+
+def _phase_final(tables, strong: bool) -> pd.DataFrame:
+    """The final rows of the phase sweep at alpha >= alpha* (``strong``) or alpha < alpha*."""
+    fin = metrics.final_values(tables["phase"], by=("alpha", "seed"))
+    edge = fin["alpha_star"] - 1e-12
+    return fin[fin["alpha"] >= edge] if strong else fin[fin["alpha"] < edge]
+
+
+def t_strong_recovery(tables, *, tol, **kw):
+    fin = _phase_final(tables, strong=True)
+    per_seed = fin.groupby("seed").apply(lambda g: float(np.max(1.0 - g["overlap"])), include_groups=False)
+    row = _series_row(per_seed, tol, "median over seeds of max over alpha >= alpha* of 1 - chi(gamma_max)", **kw)
+    row["note"] = (
+        f"alphas {sorted(float(x) for x in fin['alpha'].unique())}, "
+        f"alpha* = {fin['alpha_star'].iloc[0]:g}, d = {fin['d'].iloc[0]}"
+    )
+    return row
+
+
+def t_partial_recovery(tables, *, tol, **kw):
+    fin = _phase_final(tables, strong=False)
+    fin = fin.assign(dev=np.abs(fin["overlap"] - np.sqrt(fin["alpha"] / fin["alpha_star"])))
+    per_seed = fin.groupby("seed")["dev"].max()
+    label = "median over seeds of max over alpha < alpha* of |chi(gamma_max) - sqrt(alpha/alpha*)|"
+    row = _series_row(per_seed, tol, label, **kw)
+    vals = fin.groupby("alpha")["overlap"].median()
+    row["note"] = "median final overlap: " + ", ".join(
+        f"alpha={a:g}: {v:.4f} (sqrt(a/a*) = {math.sqrt(a / fin['alpha_star'].iloc[0]):.4f})" for a, v in vals.items()
+    )
+    return row
+
+
+def _flow_limits(tables, setup):
+    """(regime, flow runs of ``setup``, d = infinity curve on the flow grid) per regime."""
+    lim = tables["limit"]
+    lim = lim[lim["kind"] == "flow"]
+    return [(r, tables[f"flow_{setup}"][r], lim[lim["regime"] == r]) for r in REGIMES]
+
+
+def _limit_blocks(tables, setup, quantity, gamma_min):
+    rows, dims = [], None
+    for _, run, L in _flow_limits(tables, setup):
+        dims = sorted(int(x) for x in run["d"].unique())
+        dist = {d: metrics.sup_distance(run[run["d"] == d], L, quantity, gamma_min) for d in dims}
+        for seed in dist[dims[0]].index:
+            rows.append([dist[d][seed] for d in dims])
+    return np.array(rows), dims
+
+
+def t_limit_trend(tables, *, alpha, n_boot, rng, quantity, gamma_min):
+    blocks, dims = _limit_blocks(tables, "orthonormal", quantity, gamma_min)
+    sym = "phi" if quantity == "phi" else "chi"
+    row = _trend_row(
+        blocks, dims, alpha=alpha, label=f"median ratio sup|{sym}_d - {sym}_inf| at d = {dims[-1]} over d = {dims[0]}"
+    )
+    med = np.median(blocks, axis=0)
+    row["note"] += "; median sup distance per d: " + ", ".join(
+        f"d={d}: {v:.3g}" for d, v in zip(dims, med, strict=True)
+    )
+    return row
+
+
+def t_gaussian_tracks(tables, *, tol, gamma_min, **kw):
+    devs, clusters, notes = [], [], []
+    for regime, run, L in _flow_limits(tables, "gaussian"):
+        dmax = run["d"].max()
+        span = float(L["phi"].max() - L["phi"].min())
+        dist = metrics.sup_distance(run[run["d"] == dmax], L, "phi", gamma_min) / span
+        devs += list(dist.to_numpy())
+        clusters += list(dist.index)
+        notes.append(f"{regime}: median {np.median(dist):.3f}")
+    label = "median over (regime, seed) of sup|phi_gauss - phi_inf| / range(phi_inf), largest d"
+    row = _tolerance_row(np.array(devs), np.array(clusters), tol, label=label, **kw)
+    row["note"] = "per regime: " + "; ".join(notes)
+    return row
+
+
+def _per_run(run: pd.DataFrame, fit) -> pd.Series:
+    """``fit`` (a function of one run's rows) per (d, seed)."""
+    return run.groupby(["d", "seed"]).apply(fit, include_groups=False)
+
+
+def t_rate_over(tables, *, tol, window, **kw):
+    ex = _per_run(tables["rates"]["over"], lambda g: metrics.loglog_slope(g["t"], g["loss"], window))
+    row = _series_row(np.abs(ex + 2.0), tol, "median over (d, seed) of |fitted exponent + 2|", level="seed", **kw)
+    per_d = ex.groupby(level="d").agg(["mean", "std", "count"])
+    row["note"] = f"L ~ t^p fitted on t in {list(window)}; mean exponent per d (t-interval 95%): " + ", ".join(
+        f"d={d}: {r['mean']:.3f} +/- {2.776 * r['std'] / math.sqrt(r['count']):.3f}" for d, r in per_d.iterrows()
+    )
+    return row
+
+
+def t_rate_equal(tables, *, tol, window, **kw):
+    ratio = _per_run(
+        tables["rates"]["equal"],
+        lambda g: metrics.exp_rate(g["t"], g["loss"], window) / (4.0 * float(g["mu"].iloc[0])),
+    )
+    row = _series_row(
+        np.abs(ratio - 1.0), tol, "median over (d, seed) of |fitted rate / (4 mu) - 1|", level="seed", **kw
+    )
+    per_d = ratio.groupby(level="d").agg(["mean", "min", "max"])
+    row["note"] = f"L ~ exp(-r t) fitted where L in {list(window)}; r/(4 mu) per d (mean [min, max]): " + ", ".join(
+        f"d={d}: {r['mean']:.3f} [{r['min']:.3f}, {r['max']:.3f}]" for d, r in per_d.iterrows()
+    )
+    return row
+
+
+def t_empirical(tables, *, alpha, n_boot, rng):
+    emp = tables["empirical"]
+    fin = metrics.final_values(emp, by=("n_over_d2", "seed"))
+    pop = fin[~np.isfinite(fin["n_over_d2"])].set_index("seed")["loss"]
+    fin = fin[np.isfinite(fin["n_over_d2"])]
+    ratios = sorted(float(x) for x in fin["n_over_d2"].unique())
+    excess = fin.pivot(index="seed", columns="n_over_d2", values="loss")[ratios]
+    to_pop = excess[ratios[-1]] / pop.loc[excess.index]
+    ov = fin.pivot(index="seed", columns="n_over_d2", values="overlap")[ratios]
+    return _log10_drop_row(
+        np.log(excess.to_numpy() / pop.loc[excess.index].to_numpy()[:, None]),
+        test=f"Page's L test: final population risk decreases over n/d^2 = {ratios} (seed blocks)",
+        label=f"median log10(final risk at n = {ratios[-1]:g} d^2 / at n = {ratios[0]:g} d^2)",
+        alpha=alpha,
+        note=f"median final risk / population GD's at n = {ratios[-1]:g} d^2: {float(np.median(to_pop)):.3g}; "
+        "median final overlap per n/d^2: "
+        + ", ".join(f"{r:g}: {ov[r].median():.4f}" for r in ratios)
+        + "; effect interval: min-max over seeds",
+    )
+
+
+def t_masked(tables, *, xi, taus, **kw):
+    mk = tables["masked"]
+    mk = mk[(mk["tau"] == 0) | ((mk["xi"] == xi) & mk["tau"].isin(taus))]
+    full = metrics.final_values(mk[mk["tau"] == 0], by=("seed",), x="round").set_index("seed")["loss"]
+    taus = sorted(t for t in mk["tau"].unique() if t > 0)
+    plats = pd.DataFrame({tau: metrics.plateau(mk[mk["tau"] == tau], "loss") for tau in taus})
+    x = np.log10(plats.min(axis=1).to_numpy() / full.loc[plats.index].to_numpy())
+    row = _wilcoxon_row(
+        x - 1.0,
+        x,
+        plats.index.to_numpy(),
+        1.0,
+        +1,
+        test="one-sided Wilcoxon: log10(min over tau of plateau risk / full-GD final risk) > 1 over seeds",
+        label="median log10(masked plateau risk / full-GD final risk), smallest over tau",
+        **kw,
+    )
+    row["note"] = (
+        "median plateau risk per tau: "
+        + ", ".join(f"tau={t}: {plats[t].median():.3g}" for t in taus)
+        + f"; full GD final risk {full.median():.3g}"
+    )
+    return row
+
+
+def t_masked_xi(tables, *, alpha, n_boot, rng, tau):
+    mk = tables["masked"]
+    sweep = mk[mk["tau"] == tau]
+    xis = sorted(float(x) for x in sweep["xi"].unique())
+    plats = pd.DataFrame({xi: metrics.plateau(sweep[sweep["xi"] == xi], "loss") for xi in xis})
+    return _log10_drop_row(
+        np.log(plats[xis].to_numpy()),
+        test=f"Page's L test: plateau risk decreases over xi = {xis} (seed blocks), tau = {tau}",
+        label=f"median log10(plateau at xi = {xis[-1]:g} / plateau at xi = {xis[0]:g})",
+        alpha=alpha,
+        note="median plateau per xi: "
+        + ", ".join(f"{x:g}: {plats[x].median():.3g}" for x in xis)
+        + "; effect interval: min-max over seeds",
+    )
+
+
+# ---- declaration and job -------------------------------------------------------------------
+
+
+def claim_list(cfg: Mapping) -> list[Claim]:
+    c = cfg["claims"]
+    gmin = cfg["limit"]["gamma_min"]
+    return [
+        Claim(
+            "strong_recovery",
+            "For alpha >= alpha*, gradient descent reaches overlap 1 (strong recovery).",
+            "abstract; Figs. 3a-b, 6",
+            ("phase",),
+            t_strong_recovery,
+            {"tol": c["recovery_tol"]},
+        ),
+        Claim(
+            "partial_recovery",
+            "For alpha < alpha*, the overlap converges to sqrt(alpha/alpha*) < 1 (no strong recovery).",
+            "Figs. 3c, 6",
+            ("phase",),
+            t_partial_recovery,
+            {"tol": c["recovery_tol"]},
+        ),
+        Claim(
+            "limit_phi",
+            "phi_d approaches the d = infinity solution of Prop. 5.1 as d grows (sup distance falls with d).",
+            "Prop. 5.1, Fig. 2",
+            ("limit", "flow_orthonormal"),
+            t_limit_trend,
+            {"quantity": "phi", "gamma_min": gmin},
+        ),
+        Claim(
+            "limit_overlap",
+            "chi_d approaches the d = infinity overlap as d grows (sup distance falls with d).",
+            "Prop. 5.1, Fig. 3",
+            ("limit", "flow_orthonormal"),
+            t_limit_trend,
+            {"quantity": "overlap", "gamma_min": gmin},
+        ),
+        Claim(
+            "gaussian_tracks",
+            "The Gaussian setup follows the orthonormal d = infinity phi.",
+            "Fig. 4",
+            ("limit", "flow_gaussian"),
+            t_gaussian_tracks,
+            {"tol": c["gaussian_tol"], "gamma_min": gmin},
+        ),
+        Claim(
+            "rate_over",
+            "For m > m*, the loss decays like t^-2.",
+            "Fig. 5a",
+            ("rates",),
+            t_rate_over,
+            {"tol": c["exponent_tol"], "window": cfg["rates"]["fit_over"]},
+        ),
+        Claim(
+            "rate_equal",
+            "For m = m*, the loss decays like exp(-4 mu t), mu the smallest eigenvalue of M*.",
+            "Fig. 5b",
+            ("rates",),
+            t_rate_equal,
+            {"tol": c["rate_tol"], "window": cfg["rates"]["fit_equal_loss"]},
+        ),
+        Claim(
+            "empirical_samples",
+            "Beyond the paper: GD on the empirical risk approaches the population flow as n/d^2 grows.",
+            "beyond (Fig. 7)",
+            ("empirical",),
+            t_empirical,
+        ),
+        Claim(
+            "masked_neighbourhood",
+            "Beyond the paper: masked training stalls in a neighbourhood of the population optimum, "
+            "its risk > 10x full GD's.",
+            "beyond (Fig. 8)",
+            ("masked",),
+            t_masked,
+            {"xi": cfg["masked"]["xi"], "taus": cfg["masked"]["taus"]},
+        ),
+        Claim(
+            "masked_xi",
+            "Beyond the paper: the neighbourhood of masked training shrinks as the mask probability xi grows "
+            "(xi = 1 is full GD).",
+            "beyond (Fig. 8c)",
+            ("masked",),
+            t_masked_xi,
+            {"tau": cfg["masked"]["xi_sweep_tau"]},
+        ),
+    ]
+
+
+def job_claims(cfg: Mapping, inputs: Mapping[str, str], out_csv: str, out_md: str, out_html: str) -> None:
+    """Read the runs, test every claim, write the table (CSV, Markdown, HTML)."""
+    cfg = validate(cfg)
+    read = lambda k: pd.read_parquet(inputs[k])  # noqa: E731
+    tables: dict = {}
+    for k in ("limit", "phase", "empirical", "masked"):
+        if k in inputs:
+            tables[k] = read(k)
+    for setup in ("orthonormal", "gaussian"):
+        if all(f"{setup}_{r}" in inputs for r in REGIMES):
+            tables[f"flow_{setup}"] = {r: read(f"{setup}_{r}") for r in REGIMES}
+    if "rates_over" in inputs and "rates_equal" in inputs:
+        tables["rates"] = {r: read(f"rates_{r}") for r in ("over", "equal")}
+    c = cfg["claims"]
+    df = evaluate(claim_list(cfg), tables, alpha=c["alpha"], n_boot=c["n_boot"], seed=c["seed"])
+    write_claims(
+        df,
+        out_csv,
+        out_md,
+        out_html,
+        title="Claims: quadratic networks in high dimensions (Martin, Bach & Biroli 2024)",
+        alpha=c["alpha"],
+    )
+    for _, r in df.iterrows():
+        print(f"{r['claim']}: {r['verdict']} (effect {r['effect']:.4g}, {stats.p_eq(r['p_value'])})", flush=True)

@@ -1,0 +1,29 @@
+"""The study's figures: one module per figure, each with
+``render(inputs: Mapping[str, str], pdf: str, png: str, settings: Mapping) -> None``
+(``settings`` is ``config['quadratic']``; ``inputs`` maps an input name to a file)."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Mapping
+
+#: figure name -> module (the rules file lists the inputs of each)
+MODULES = {
+    "fig1_spectrum": "fig1_spectrum",
+    "fig2_phi": "fig2_phi",
+    "fig3_overlap": "fig3_overlap",
+    "fig4_gaussian": "fig4_gaussian",
+    "fig5_rates": "fig5_rates",
+    "fig6_gap": "fig6_gap",
+    "fig7_empirical": "fig7_empirical",
+    "fig8_masked": "fig8_masked",
+}
+
+
+def render_figure(name: str, inputs: Mapping[str, str], pdf: str, png: str, settings: Mapping) -> None:
+    if name not in MODULES:
+        raise ValueError(f"figure = {name!r}: must be one of {', '.join(MODULES)}")
+    from ..experiments import validate
+
+    mod = importlib.import_module(f".{MODULES[name]}", __name__)
+    mod.render(inputs, pdf, png, validate(settings))

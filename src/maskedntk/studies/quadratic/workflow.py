@@ -1,0 +1,110 @@
+"""What the quadratic study's rules file (workflow/rules/quadratic.smk) needs from its
+configuration: the jobs, their output files, code dependencies and command-line arguments, and
+the figure table (figure name -> its inputs).
+
+Kept in the package (not in the rules file) so that the rules file holds only rules."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+
+from .experiments import REGIMES, validate
+
+#: the command line of every job (``python -m maskedntk.studies.quadratic JOB ...``)
+COMMAND = "python -m maskedntk.studies.quadratic"
+#: the package's folder (the rules depend on their code)
+CODE = Path(__file__).parent
+#: the modules every simulation job runs
+ENGINE = ("problems.py", "engine.py", "jobs.py", "experiments.py")
+#: job run once per configuration -> the modules it needs besides ENGINE
+SINGLE = {
+    "spectrum": ("theory.py",),
+    "limit": ("theory.py",),
+    "phase": (),
+    "empirical": ("empirical.py",),
+    "masked": ("masked.py",),
+}
+#: rough runtime (minutes) of each job at paper scale, for the SLURM profile
+RUNTIME = {"spectrum": 5, "limit": 10, "phase": 20, "empirical": 60, "masked": 30}
+#: the regimes of the rates job (Fig. 5)
+RATE_REGIMES = ("over", "equal")
+#: the modules shared by the figures
+FIGURE_SHARED = ("common.py", "_flowpanels.py")
+#: figure -> the flow setup whose three regimes it draws (beside the limit)
+FLOW_FIGURES = {"fig2_phi": "orthonormal", "fig3_overlap": "orthonormal", "fig4_gaussian": "gaussian"}
+
+
+def inputs_arg(inputs: Mapping[str, str]) -> str:
+    """``--inputs`` of the claims and figure jobs: 'KEY=PATH KEY=PATH ...'."""
+    return " ".join(f"{k}={v}" for k, v in inputs.items())
+
+
+class QuadraticWorkflow:
+    """The study's jobs for one configuration (``config['quadratic']``, validated: a
+    ``ValueError`` names the bad key), written under ``{results}/quadratic``."""
+
+    def __init__(self, config: Mapping, results: str, logs: str):
+        self.settings = validate(config.get("quadratic"))
+        #: the settings as the jobs' ``--settings`` (a change in them reruns the jobs)
+        self.settings_json = json.dumps(self.settings, sort_keys=True)
+        self.dir = f"{results}/quadratic"
+        self.logs = f"{logs}/quadratic"
+        self.command = COMMAND
+        self.engine = self.code(*ENGINE)
+        #: flow input name '<setup>_<regime>' -> file
+        self.flow = {f"{s}_{r}": self.run(f"flow_{s}_{r}") for s in self.settings["flow"]["setups"] for r in REGIMES}
+        #: rates input name 'rates_<regime>' -> file
+        self.rates = {f"rates_{r}": self.run(f"rates_{r}") for r in RATE_REGIMES}
+        #: THE figure table: figure name -> its inputs (name -> file), the figures this
+        #: configuration can draw (Figs. 2-4 need their flow setup)
+        limit = {"limit": self.run("limit")}
+        self.figures = {"fig1_spectrum": {"spectrum": self.run("spectrum")}}
+        for fig, setup in FLOW_FIGURES.items():
+            if setup in self.settings["flow"]["setups"]:
+                self.figures[fig] = {**limit, **{k: v for k, v in self.flow.items() if k.startswith(setup)}}
+        self.figures.update(
+            fig5_rates=self.rates,
+            fig6_gap=limit,
+            fig7_empirical={"empirical": self.run("empirical")},
+            fig8_masked={"masked": self.run("masked")},
+        )
+        #: the claims job's inputs
+        self.claim_inputs = {
+            **limit,
+            "phase": self.run("phase"),
+            **self.flow,
+            **self.rates,
+            "empirical": self.run("empirical"),
+            "masked": self.run("masked"),
+        }
+        self.claim_files = [f"{self.dir}/tables/claims.{ext}" for ext in ("csv", "md", "html")]
+        #: the study's target: every figure and the claims table
+        self.outputs = [f for name in self.figures for f in self.figure_files(name)] + self.claim_files
+
+    def code(self, *names: str) -> list[str]:
+        """Files of the package (relative to its folder)."""
+        return [str(CODE / n) for n in names]
+
+    def run(self, name: str) -> str:
+        """The table of job ``name`` (its JSON sidecar: :meth:`meta`)."""
+        return f"{self.dir}/runs/{name}.parquet"
+
+    def meta(self, name: str) -> str:
+        return f"{self.dir}/runs/{name}.json"
+
+    def log(self, name: str) -> str:
+        return f"{self.logs}/{name}.log"
+
+    def single_code(self, job: str) -> list[str]:
+        return self.engine + self.code(*SINGLE[job])
+
+    def figure_code(self, fig: str) -> list[str]:
+        return self.code(*(f"figures/{f}" for f in (f"{fig}.py", *FIGURE_SHARED)))
+
+    def figure_files(self, name: str) -> list[str]:
+        return [f"{self.dir}/figures/{name}.pdf", f"{self.dir}/figures/{name}.png"]
+
+
+__all__ = ["COMMAND", "RUNTIME", "SINGLE", "QuadraticWorkflow", "inputs_arg"]
