@@ -23,12 +23,16 @@ step and every approximation):
   neuron's own share of nu_l (its "self-noise"): averaged over masks it is the dropout
   penalty xi (1 - xi) sum_r ||c_r||^2, which shrinks the contributions during training;
 * neuron fluctuations: the rest of nu_l, averaged over the subnetworks that hold r, has
-  covariance xi (1 - xi) alpha_d C per neuron (C = sum_r c_r c_r^T, alpha_d = E[1{X>=1}/X]);
-  it is injected into a sample of neurons (Gaussian, seeded) that decay like the mean;
+  covariance xi (1 - xi) alpha_d C per neuron (C = sum_r c_r c_r^T, alpha_d = E[1{X>=1}/X]),
+  of which xi (1 - xi) alpha_o C is shared by all neurons (it is the residual's fluctuation,
+  which the residual feedback removes again); the neuron-specific part
+  xi (1 - xi) (alpha_d - alpha_o) C is injected into a sample of neurons (Gaussian, seeded)
+  that decay like the mean;
 * residual fluctuations: Sigma <- A Sigma A^T + Q_k with A = I - theta P,
-  P = I - (I - eta xi H)^tau, and
-  Q_k = xi (1 - xi) [alpha_o P C_k P + (xi eta)^2 (alpha_d - alpha_o) D(C_k)],
-  D(C) = (1/m^2) sum_r K_r S C S K_r, alpha_o = theta^2 / p (0 for categorical masks);
+  P = I - (I - eta xi H)^tau, and Q_k = xi (1 - xi) alpha_o P C_k P (Bernoulli masks,
+  alpha_o = theta^2 / p), or, for categorical masks (sum_l nu_l = 0: no first-order noise),
+  Q_k = xi^3 (1 - xi) (1/m^2) sum_r dP[K_r] C_k dP[K_r]^T with dP the derivative of
+  P_l = I - (I - eta H_l)^tau (the correlation of each subnetwork's kernel with its own noise);
 * prediction: L_k = ||e_bar_k||^2 + tr Sigma_k, averaged over the window of
   :func:`stationarity.stationarity_test` (the last half of K rounds), the window in which
   the measured plateau is taken.
@@ -52,12 +56,16 @@ from .engine import init_params
 from .masks import sample_masks
 from .rng import generator
 from .spec import TrainSpec
-from .stationarity import contraction_factor, stationarity_window
+from .stationarity import stationarity_window
 
 #: stream id of the predictor's own Gaussian draws (distinct from data/init/mask streams 0..2)
 STREAM_PREDICTION = 7
 #: default number of neurons whose fluctuations are tracked (the rest are represented by them)
 NEURON_SAMPLE = 256
+#: default number of neurons that estimate the kernel-fluctuation term D(C) each round
+KERNEL_SAMPLE = 64
+#: rounds per update of the neurons' expected contributions (the residual recursion runs every round)
+BLOCK = 4
 
 METHODS = ("moment_closure", "first_order_initial")
 
@@ -69,8 +77,6 @@ class Prediction:
     plateau_predicted : mean of the predicted L_k over the stationarity window (last half).
     rate_predicted : predicted per-round contraction factor of L_k - plateau: the slowest
         mode of the mean recursion, rho(A)^2 = (1 - theta (1 - (1 - eta xi lambda_min(H))^tau))^2.
-    rate_fitted : :func:`stationarity.contraction_factor` applied to the predicted L_k
-        (the estimator used on the measured runs), NaN when it cannot fit.
     noise_first_order : window mean of tr Sigma from the first-order mask noise alpha_o P C P.
     noise_kernel : window mean of tr Sigma from the kernel-fluctuation term (alpha_d - alpha_o) D(C).
     mean_term : window mean of ||e_bar_k||^2 (the bias the dropout penalty leaves).
@@ -84,7 +90,6 @@ class Prediction:
 
     plateau_predicted: float
     rate_predicted: float
-    rate_fitted: float
     noise_first_order: float
     noise_kernel: float
     mean_term: float
@@ -100,7 +105,6 @@ class Prediction:
         return {
             "plateau_predicted": self.plateau_predicted,
             "rate_predicted": self.rate_predicted,
-            "rate_fitted": self.rate_fitted,
             "noise_first_order": self.noise_first_order,
             "noise_kernel": self.noise_kernel,
             "mean_term": self.mean_term,
@@ -258,6 +262,9 @@ def predict_plateau(
     evolve: bool = True,
     kernel_term: bool = True,
     neuron_sample: int = NEURON_SAMPLE,
+    kernel_sample: int = KERNEL_SAMPLE,
+    block: int = BLOCK,
+    shared_cancels: bool = True,
     window_fraction: float = 0.5,
     min_window: int = 20,
     noise_seed: int = 0,
@@ -270,7 +277,10 @@ def predict_plateau(
     predicted L_k over the stationarity window of K rounds, as measured).
 
     ``evolve=False`` keeps the contributions at their initial values (the linear recursion of
-    :func:`simulate_linear_recursion`); ``kernel_term=False`` drops D(C).  ``neuron_sample``
+    :func:`simulate_linear_recursion`); ``kernel_term=False`` drops D(C);
+    ``shared_cancels=False`` injects the whole per-neuron noise (alpha_d instead of
+    alpha_d - alpha_o) into the neurons' fluctuations (docs sec. 3, step 2); ``block`` is the
+    number of rounds per update of the neurons' expected contributions.  ``neuron_sample``
     neurons (drawn once from the generator of (seed, STREAM_PREDICTION, noise_seed)) carry the
     neuron fluctuations; all m neurons carry the mean.
     """
@@ -299,18 +309,17 @@ def predict_plateau(
         L[0] = float(e0 @ e0)
         plateau = float(np.trace(Sig))
         return Prediction(
-            plateau,
-            _rho_rate(q, spec),
-            math.nan,
-            plateau,
-            0.0,
-            0.0,
-            float(np.trace(C0)),
-            float(np.trace(C0)),
-            method,
-            (first, last),
-            time.perf_counter() - t0,
-            L,
+            plateau_predicted=plateau,
+            rate_predicted=_rho_rate(q, spec),
+            noise_first_order=plateau,
+            noise_kernel=0.0,
+            mean_term=0.0,
+            trace_C0=float(np.trace(C0)),
+            trace_C_window=float(np.trace(C0)),
+            method=method,
+            window=(first, last),
+            seconds=time.perf_counter() - t0,
+            trajectory=L,
         )
 
     beta = spec.eta / m
@@ -319,15 +328,34 @@ def predict_plateau(
     idx = np.sort(rng.choice(m, size=s, replace=False))
     Ps = q.P0[:, idx]
     scale_s = m / s
-    inj = math.sqrt(xi * (1 - xi) * q.alpha_d)
-    kcoef = (xi * spec.eta) ** 2 * (q.alpha_d - q.alpha_o) if kernel_term else 0.0
+    inj = math.sqrt(xi * (1 - xi) * (q.alpha_d - (q.alpha_o if shared_cancels else 0.0)))
+    # kernel-fluctuation term: categorical masks only (for Bernoulli masks it is O(p / (theta^2 m))
+    # of the first-order noise and its parts cancel; docs/masked/prediction.md, approximation A4)
+    kcoef = xi**3 * (1 - xi) if (kernel_term and spec.mask == "categorical") else 0.0
+    sD = min(int(kernel_sample), m)
+    PD = q.P0[:, np.sort(rng.choice(m, size=sD, replace=False))]
+    A1 = np.eye(n) - spec.eta * xi * q.H
+    j = max(int(block), 1)
+
+    def kernel_D(Lc):
+        """(1/m^2) sum_r dP[K_r] C dP[K_r]^T from sD sampled neurons and v ~ N(0, C), with
+        dP[K] v = eta sum_t A1^t K A1^(tau-1-t) v (the derivative of P_l = I - (I - eta H_l)^tau)."""
+        ws = [Lc @ rng.standard_normal((n, sD))]
+        for _ in range(spec.tau - 1):
+            ws.append(A1 @ ws[-1])
+        Pt = np.tile(PD, (1, spec.tau))
+        Kw = Pt * (q.G @ (Pt * np.concatenate(ws, axis=1)))
+        acc = Kw[:, :sD]
+        for i in range(1, spec.tau):
+            acc = A1 @ acc + Kw[:, i * sD : (i + 1) * sD]
+        acc = spec.eta * acc
+        return (acc @ acc.T) / (m * sD)
 
     cbar = q.c0.copy()
     dc = np.zeros((n, s))
-    # fixed-c mode: the mean residual follows mu <- A mu + b with the constant self-noise bias b
     e_bar = y1 - xi * cbar.sum(axis=1)
-    if not evolve:
-        b_self = xi * beta * theta * (1 - xi) * (q.P0 * (q.G @ (q.P0 * (q.S @ q.c0)))).sum(axis=1)
+    # the self-noise bias of the mean residual, xi beta theta (1 - xi) sum_r K_r S c_r
+    b_self = xi * beta * theta * (1 - xi) * (q.P0 * (q.G @ (q.P0 * (q.S @ q.c0)))).sum(axis=1)
     Sig1 = np.zeros((n, n))
     Sig2 = np.zeros((n, n))
     L = np.empty(K + 1)
@@ -335,13 +363,38 @@ def predict_plateau(
     n1 = np.empty(K + 1)
     n2 = np.empty(K + 1)
     trC = np.empty(K + 1)
-    Cfix = C0
+    C = C0
+    Lc = _chol(C)
+    Q1 = xi * (1 - xi) * q.alpha_o * (q.P @ C @ q.P)
+    Q2 = kcoef * kernel_D(Lc) if kcoef else None
+    E_sum = np.zeros(n)
     for k in range(K + 1):
-        if evolve:
+        if evolve and k > 0 and k % j == 0:
+            # end of a block of j rounds: every neuron's expected update over the block (the
+            # residual part exactly, summed over the block; the self-noise decay and the
+            # injected neuron noise by one step of length j), then the block's C, Q
+            U = np.concatenate(
+                [
+                    theta * (E_sum[:, None] - j * (1 - xi) * cbar),
+                    -j * theta * (1 - xi) * dc,
+                    math.sqrt(j) * inj * (Lc @ rng.standard_normal((n, s))),
+                ],
+                axis=1,
+            )
+            Pw = np.concatenate([q.P0, Ps, Ps], axis=1)
+            V = Pw * (q.G @ (Pw * (q.S @ U)))
+            if xi < 1.0:
+                decay = theta * (m * (q.H @ (q.S @ E_sum))) - V[:, :m].sum(axis=1)  # = j theta (1-xi) sum_r K_r S c_r
+                b_self = xi * beta * decay / j
+            cbar += beta * V[:, :m]
+            dc += beta * (V[:, m : m + s] + V[:, m + s :])
             e_bar = y1 - xi * cbar.sum(axis=1)
             C = cbar @ cbar.T + scale_s * (dc @ dc.T)
-        else:
-            C = Cfix
+            Lc = _chol(C)
+            Q1 = xi * (1 - xi) * q.alpha_o * (q.P @ C @ q.P)
+            if kcoef:
+                Q2 = kcoef * kernel_D(Lc)
+            E_sum = np.zeros(n)
         mean_t[k] = float(e_bar @ e_bar)
         n1[k] = float(np.trace(Sig1))
         n2[k] = float(np.trace(Sig2))
@@ -349,36 +402,18 @@ def predict_plateau(
         L[k] = mean_t[k] + n1[k] + n2[k]
         if k == K:
             break
-        N = None
-        if evolve or kcoef:
-            N = _chol(C) @ rng.standard_normal((n, s))
-        if evolve:
-            U = np.concatenate([theta * (e_bar[:, None] - (1 - xi) * cbar), -theta * (1 - xi) * dc, N], axis=1)
-            U = q.S @ U
-            Pw = np.concatenate([q.P0, Ps, Ps], axis=1)
-            V = Pw * (q.G @ (Pw * U))
-            cbar += beta * V[:, :m]
-            VN = V[:, m + s :]
-            dc += beta * (V[:, m : m + s] + inj * VN)
-        else:
-            if kcoef:
-                VN = Ps * (q.G @ (Ps * (q.S @ N)))
-            e_bar = q.A @ e_bar + b_self
-        Q1 = xi * (1 - xi) * q.alpha_o * (q.P @ C @ q.P)
+        E_sum += e_bar
+        e_bar = q.A @ e_bar + b_self
         Sig1 = q.A @ Sig1 @ q.A.T + Q1
         if kcoef:
-            D = (VN @ VN.T) / (m * s)  # (1/m^2) sum_r K_r S C S K_r, from the sampled neurons
-            Sig2 = q.A @ Sig2 @ q.A.T + xi * (1 - xi) * kcoef * D
+            if not evolve:
+                Q2 = kcoef * kernel_D(Lc)  # a fresh estimate every round (C fixed)
+            Sig2 = q.A @ Sig2 @ q.A.T + Q2
     w = slice(first, last + 1)
     plateau = float(L[w].mean())
-    try:
-        rate_fit = float(contraction_factor(L, plateau=plateau).rate)
-    except Exception:  # noqa: BLE001 - a failed fit is reported as NaN, never raised
-        rate_fit = math.nan
     return Prediction(
         plateau_predicted=plateau,
         rate_predicted=_rho_rate(q, spec),
-        rate_fitted=rate_fit,
         noise_first_order=float(n1[w].mean()),
         noise_kernel=float(n2[w].mean()),
         mean_term=float(mean_t[w].mean()),
@@ -409,16 +444,16 @@ def _round_operators(q: _Init, spec: TrainSpec, masks: np.ndarray):
     nu = (q.c0 @ (M - q.xi).T).T  # (p, n)
     A = np.eye(n)
     b = np.zeros(n)
-    for l in range(M.shape[0]):
-        A1 = np.eye(n) - spec.eta * Hl[l]
+    for sub in range(M.shape[0]):
+        A1 = np.eye(n) - spec.eta * Hl[sub]
         S = np.zeros((n, n))
         T = np.eye(n)
         for _ in range(spec.tau):
             S += T
             T = T @ A1
-        GS = q.xi * spec.eta * Gl[l] @ S
+        GS = q.xi * spec.eta * Gl[sub] @ S
         A -= GS
-        b += GS @ nu[l]
+        b += GS @ nu[sub]
     return A, b
 
 
