@@ -66,10 +66,33 @@ rule train:
         MASKED_JOB
 
 
+# The predicted plateau of every (cell, seed) from the data and the initialisation alone
+# (docs/masked/prediction.md); one job per experiment.  Reads a record only for the cell's
+# eta and each seed's number of rounds; changing the predictor never retrains.
+rule predict:
+    input:
+        records=lambda wildcards: MASKED.cell_files(wildcards.experiment, "record.json"),
+        data=lambda wildcards: MASKED.cell_data_files(wildcards.experiment),
+        code=str(PACKAGE / "studies" / "masked" / "prediction.py"),
+    output:
+        f"{RESULTS}/tables/{{experiment}}/predictions.csv",
+    log:
+        f"{LOGS}/predict/{{experiment}}.log",
+    conda:
+        "../../environment.yml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=60,
+    script:
+        MASKED_JOB
+
+
 # Measurement: plateau, contraction factor and theory columns for every run of an
 # experiment, then the joined tables.  Cheap; changing metrics or delta reruns only this.
 rule aggregate_experiment:
     input:
+        predictions=f"{RESULTS}/tables/{{experiment}}/predictions.csv",
         records=lambda wildcards: MASKED.cell_files(wildcards.experiment, "record.json"),
         trajectories=lambda wildcards: MASKED.cell_files(wildcards.experiment, "trajectories.parquet"),
         traces=lambda wildcards: MASKED.cell_files(wildcards.experiment, "trace.parquet"),

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import math
 import time
 from pathlib import Path
 
@@ -78,10 +79,47 @@ def train_job(cell: dict, cell_id: str, data_path, out_trajectories, out_trace, 
     log.info("done in %.1f s", time.perf_counter() - t0)
 
 
-def aggregate_job(cells: list[dict], records, trajectories, traces, out_runs, out_trajectories, out_trace) -> None:
+#: columns of predictions.csv (maskedntk.studies.masked.prediction)
+PREDICTION_COLUMNS = ("cell", "seed", "plateau_predicted", "rate_predicted", "prediction_seconds", "prediction_note")
+
+
+def predict_job(records, data_paths, out_csv) -> None:
+    """Predict the plateau of every (cell, seed) of one experiment from its data, initialisation
+    and settings (:func:`maskedntk.studies.masked.prediction.predict_plateau`; no training
+    run is read, only each seed's number of rounds so that the window matches the measured one).
+    A cell the predictor does not cover (the authors' conventions) gets NaN and the reason."""
+    from .prediction import predict_plateau
+    from .spec import TrainSpec
+
+    rows = []
+    for rec_path, data_path in zip(records, data_paths, strict=True):
+        rec = json.loads(Path(rec_path).read_text())
+        ds = load_npz(data_path)
+        spec = TrainSpec(**rec["spec"])
+        for seed, K in zip(rec["seeds"], rec.get("rounds_run", [spec.rounds] * len(rec["seeds"])), strict=True):
+            row = {"cell": rec["cell"], "seed": seed, "prediction_note": ""}
+            try:
+                pred = predict_plateau(ds.X, ds.y, spec, seed=seed, rounds=int(K))
+                row.update(
+                    plateau_predicted=pred.plateau_predicted,
+                    rate_predicted=pred.rate_predicted,
+                    prediction_seconds=pred.seconds,
+                )
+            except ValueError as err:
+                row.update(plateau_predicted=math.nan, rate_predicted=math.nan, prediction_seconds=0.0)
+                row["prediction_note"] = str(err)
+            rows.append(row)
+        log.info("predicted %s: %d seeds", rec["cell"], len(rec["seeds"]))
+    write_frame(out_csv, pd.DataFrame(rows, columns=list(PREDICTION_COLUMNS)))
+
+
+def aggregate_job(
+    cells: list[dict], records, trajectories, traces, out_runs, out_trajectories, out_trace, predictions=None
+) -> None:
     """Measure every trained cell of one experiment and write its tables.
 
-    ``cells[i]`` is the cell dict of ``records[i]`` (its metrics and delta are used)."""
+    ``cells[i]`` is the cell dict of ``records[i]`` (its metrics and delta are used);
+    ``predictions``: the experiment's predictions.csv, joined by (cell, seed)."""
     runs, trajs, trs = [], [], []
     for cell, rec_path, traj_path, trace_path in zip(cells, records, trajectories, traces, strict=True):
         parsed = parse_cell(cell)
@@ -93,6 +131,12 @@ def aggregate_job(cells: list[dict], records, trajectories, traces, out_runs, ou
         if len(tr):
             trs.append(tr)
     runs_df = pd.concat(runs, ignore_index=True)
+    if predictions is not None:
+        runs_df = runs_df.merge(
+            pd.read_csv(predictions, keep_default_na=False, na_values=[""]), on=["cell", "seed"], how="left"
+        )
+        runs_df["prediction_note"] = runs_df["prediction_note"].fillna("")
+        runs_df["prediction_error"] = runs_df["plateau_predicted"] / runs_df["plateau"] - 1.0
     write_frame(out_runs, runs_df)
     write_frame(out_trajectories, pd.concat(trajs, ignore_index=True))
     trace_df = pd.concat(trs, ignore_index=True) if trs else pd.read_parquet(traces[0]).iloc[0:0]
@@ -163,9 +207,13 @@ def rule_job(sm) -> None:
     elif sm.rule == "train":
         o = sm.output
         train_job(sm.params.cell, sm.wildcards.cell, sm.input.data, o.trajectories, o.trace, o.record, sm.threads)
+    elif sm.rule == "predict":
+        predict_job(sm.input.records, sm.input.data, sm.output[0])
     elif sm.rule == "aggregate_experiment":
         i, o = sm.input, sm.output
-        aggregate_job(sm.params.cells, i.records, i.trajectories, i.traces, o.runs, o.trajectories, o.trace)
+        aggregate_job(
+            sm.params.cells, i.records, i.trajectories, i.traces, o.runs, o.trajectories, o.trace, i.predictions
+        )
     elif sm.rule == "aggregate_all":
         concat_job(sm.input.runs, sm.input.trajectories, sm.output.runs, sm.output.trajectories)
     elif sm.rule == "config_used":

@@ -33,7 +33,8 @@ class MaskedWorkflow:
         self.active_figures = [
             f
             for f, spec in FIGURES.items()
-            if spec.experiment in self.cells and (not spec.protocols or self.protocol_experiments[spec.experiment])
+            if (spec.experiment is None and self.cells)
+            or (spec.experiment in self.cells and (not spec.protocols or self.protocol_experiments[spec.experiment]))
         ]
         #: the claims are tested under each protocol when some are compared
         self.has_protocols = any(split(e)[1] for e in self.cells)
@@ -52,6 +53,10 @@ class MaskedWorkflow:
     def cell_files(self, experiment: str, name: str) -> list[str]:
         return [f"{self.results}/train/{experiment}/{cell}/{name}" for cell in self.cells[experiment]]
 
+    def cell_data_files(self, experiment: str) -> list[str]:
+        """The data file of each cell of ``experiment``, in the order of :meth:`cell_files`."""
+        return [f"{self.results}/data/{dataset_id(c['data'])}.npz" for c in self.cells[experiment].values()]
+
     def train_mem_mb(self, wildcards) -> int:
         cell = self.cell_of(wildcards)
         return train_memory_mb(cell, cell["data"])
@@ -63,6 +68,8 @@ class MaskedWorkflow:
         """The table files figure ``name`` reads: {table: path}, and for a figure drawn under
         every protocol also {``runs__<protocol>``: path}."""
         spec = FIGURES[name]
+        if spec.experiment is None:
+            return {"runs": f"{self.results}/tables/runs.csv"}
         out = {t: self.experiment_tables(spec.experiment)[t] for t in spec.tables}
         if spec.protocols:
             for e in self.protocol_experiments[spec.experiment]:

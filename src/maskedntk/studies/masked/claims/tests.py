@@ -519,3 +519,52 @@ def rate_sanity(runs_by_experiment: Mapping[str, pd.DataFrame]) -> str:
         f"{ratio.min():.3g}-{ratio.max():.3g}) the theorems' 1 - rate_theory; {faster} of {len(cells)} cells "
         "contract at least as fast as the theorems' factor."
     )
+
+
+def prediction_claim(
+    runs_by_experiment: Mapping[str, pd.DataFrame],
+    *,
+    alpha: float,
+    n_boot: int,
+    rng,
+    max_error: float = 0.25,
+    min_m: int = 1000,
+) -> dict:
+    """``prediction_within_25pct``: per seed, the median over its stationary Bernoulli runs
+    with m >= ``min_m`` of |plateau_predicted / plateau - 1|; one-sided Wilcoxon over seeds
+    that it is below ``max_error``.  A worse predictor (or a regression in it) turns the
+    verdict: the effect is the median over seeds, compared with ``max_error``."""
+    row = _base_row()
+    row["effect_label"] = f"median over seeds of the median |predicted / measured - 1| (Bernoulli, m >= {min_m})"
+    row["test"] = (
+        f"per seed: median |plateau_predicted / plateau - 1| over its stationary Bernoulli runs with m >= {min_m}; "
+        f"one-sided Wilcoxon signed-rank over seeds that it is < {max_error:g}"
+    )
+    notes, kept = [], []
+    for e, runs in runs_by_experiment.items():
+        if "plateau_predicted" not in runs:
+            notes.append(f"{e}: no prediction column")
+            continue
+        r, n, _ = _clean_runs(runs, "plateau")
+        notes += [f"{e}: {x}" for x in n]
+        r = r[(r["mask"] == "bernoulli") & (r["m"] >= min_m) & np.isfinite(r["plateau_predicted"].astype(float))]
+        kept.append(r)
+    runs = pd.concat(kept, ignore_index=True) if kept else pd.DataFrame()
+    if runs.empty:
+        row.update(note="; ".join([*notes, "no stationary Bernoulli run with a prediction: no test"]))
+        return row
+    ratio = (runs["plateau_predicted"] / runs["plateau"]).to_numpy(float)
+    err = pd.Series(np.abs(ratio - 1.0))
+    seeds = runs["seed"].to_numpy()
+    seed_ids = pd.unique(seeds)
+    per_seed = np.array([np.median(err[seeds == s]) for s in seed_ids])
+    err = err.to_numpy()
+    p_claim, p_opp = wilcoxon_one_sided(per_seed - max_error, -1)
+    effect = float(np.median(per_seed))
+    lo, hi = cluster_bootstrap(err, seeds, np.median, n_boot, rng, alpha)
+    within = float(np.mean(np.abs(np.log(ratio)) <= np.log(1.5)))
+    notes.append(
+        f"{len(runs)} runs in {runs['cell'].nunique()} cells; 90th percentile of |error| {np.quantile(err, 0.9):.2f}; "
+        f"{100 * within:.0f}% of runs within a factor 1.5"
+    )
+    return _finish(row, seed_ids, effect, (lo, hi), (p_claim, p_opp), null=max_error, sign=-1, alpha=alpha, notes=notes)

@@ -24,7 +24,8 @@ class Figure:
     """One figure: ``draw(*tables, pdf, png)`` of ``module`` on the tables of ``experiment``."""
 
     module: str
-    experiment: str
+    #: the experiment it draws; None: the joined tables of every experiment (results/tables/)
+    experiment: str | None
     tables: tuple[str, ...]
     #: drawn from the experiment under every protocol (``draw({protocol: (runs, estimator,
     #: description)}, pdf, png)``; inputs named ``runs`` and ``runs__<protocol>``)
@@ -40,6 +41,7 @@ FIGURES: dict[str, Figure] = {
     "fig_bound_anatomy": Figure("bound_anatomy", "heatmap_bernoulli", ("runs",)),
     "fig_audit": Figure("audit", "audit", ("runs", "trajectories")),
     "fig_protocols": Figure("protocols", "heatmap_bernoulli", ("runs",), protocols=True),
+    "fig_prediction": Figure("prediction", None, ("runs",)),
 }
 
 _READERS = {"runs": pd.read_csv, "trajectories": pd.read_parquet, "trace": pd.read_parquet}
