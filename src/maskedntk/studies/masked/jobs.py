@@ -80,7 +80,8 @@ def train_job(cell: dict, cell_id: str, data_path, out_trajectories, out_trace, 
 
 
 #: columns of predictions.csv (maskedntk.studies.masked.prediction)
-PREDICTION_COLUMNS = ("cell", "seed", "plateau_predicted", "rate_predicted", "prediction_seconds", "prediction_note")
+#: (no wall times: a rerun must reproduce every table bit for bit; the log has the times)
+PREDICTION_COLUMNS = ("cell", "seed", "plateau_predicted", "rate_predicted", "prediction_note")
 
 
 def predict_job(records, data_paths, out_csv) -> None:
@@ -100,16 +101,13 @@ def predict_job(records, data_paths, out_csv) -> None:
             row = {"cell": rec["cell"], "seed": seed, "prediction_note": ""}
             try:
                 pred = predict_plateau(ds.X, ds.y, spec, seed=seed, rounds=int(K))
-                row.update(
-                    plateau_predicted=pred.plateau_predicted,
-                    rate_predicted=pred.rate_predicted,
-                    prediction_seconds=pred.seconds,
-                )
+                row.update(plateau_predicted=pred.plateau_predicted, rate_predicted=pred.rate_predicted)
+                seconds = pred.seconds
             except ValueError as err:
-                row.update(plateau_predicted=math.nan, rate_predicted=math.nan, prediction_seconds=0.0)
-                row["prediction_note"] = str(err)
+                row.update(plateau_predicted=math.nan, rate_predicted=math.nan, prediction_note=str(err))
+                seconds = 0.0
             rows.append(row)
-        log.info("predicted %s: %d seeds", rec["cell"], len(rec["seeds"]))
+            log.info("predicted %s seed %d: %.4g (%.2f s)", rec["cell"], seed, row["plateau_predicted"], seconds)
     write_frame(out_csv, pd.DataFrame(rows, columns=list(PREDICTION_COLUMNS)))
 
 
