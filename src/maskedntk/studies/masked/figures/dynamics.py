@@ -139,6 +139,9 @@ def _panel_rounds(fig, spec, cells, trajectories, colors):
         bound = _curve(kk, c["L0_mean"], rate, c["B1"])
         if env is not None and not (np.isfinite(c["B1"]) and c["B1"] == 0):
             ax.plot(kk, env, ":", color=col, lw=1.2, zorder=2)
+        pred = c.get("plateau_predicted_mean", math.nan)
+        if np.isfinite(pred) and pred > 0 and float(c["xi"]) < 1:  # this project's prediction
+            ax.axhline(pred, color=col, ls="-.", lw=0.9, zorder=2)
         if bound is not None:
             if c["B1"] > 0 and ax_top is not None:
                 ax_top.plot(kk, bound, "--", color=col, lw=1.2)
@@ -271,7 +274,8 @@ def draw(runs: pd.DataFrame, trajectories: pd.DataFrame, trace: pd.DataFrame, pd
     import matplotlib.pyplot as plt
 
     style.apply_style()
-    cells = common.cell_summary(runs, values=("plateau", "L0"), constants=("theta", "lambda0", "B1"))
+    values = ("plateau", "L0", "plateau_predicted") if "plateau_predicted" in runs else ("plateau", "L0")
+    cells = common.cell_summary(runs, values=values, constants=("theta", "lambda0", "B1"))
     if "B1" not in cells:
         cells["B1"] = math.nan
     cells = cells.sort_values("xi").reset_index(drop=True)
@@ -295,6 +299,11 @@ def draw(runs: pd.DataFrame, trajectories: pd.DataFrame, trace: pd.DataFrame, pd
         (
             Line2D([], [], color="0.2", ls=":", lw=1.2),
             r"rate only: $(1-\eta\theta\tau\lambda_0/4)^k L_0$ + measured plateau",
+        ),
+        *(
+            [(Line2D([], [], color="0.2", ls="-.", lw=0.9), "plateau predicted from the initialisation")]
+            if "plateau_predicted" in runs
+            else []
         ),
     ]
     rows = max(len(col_xi), len(col_style))

@@ -24,7 +24,7 @@ Panels (rows p grow upwards, columns xi grow to the right; every cell is the mea
 (f) the measured contraction 1 - rho_hat (rho_hat fitted on the transient of L_k - plateau),
     on the colour scale of (c).
 
-The step size differs per cell (eta = scale / lambda_max(H_inf(xi))), so B1 and rho are per cell.
+The step is one constant for the grid by default (grid_lambda_max), so B1 and rho vary with theta and lambda0.
 Cells where a seed diverged are hatched; a dot marks cells where a seed did not settle
 (the stationarity check of :mod:`maskedntk.studies.masked.metrics` failed).
 """
@@ -61,8 +61,11 @@ def draw(runs: pd.DataFrame, pdf, png) -> None:
         ref, plateau_n, b1_n = None, plateau * np.nan, b1 * np.nan
 
     nr, nc = plateau.shape
-    fig = plt.figure(figsize=(style.TWO_COLUMNS, 1.45 + 2 * (0.75 + 0.19 * max(nr, 3))))
-    (ax_a, ax_b, ax_c), (ax_d, ax_e, ax_f) = fig.subplots(2, 3)
+    has_pred = "plateau_predicted" in runs and np.isfinite(runs["plateau_predicted"].astype(float)).any()
+    n_rows = 3 if has_pred else 2
+    fig = plt.figure(figsize=(style.TWO_COLUMNS, 1.45 + n_rows * (0.75 + 0.19 * max(nr, 3))))
+    axes = fig.subplots(n_rows, 3)
+    (ax_a, ax_b, ax_c), (ax_d, ax_e, ax_f) = axes[0], axes[1]
     seq = style.sequential_cmap("viridis")
     div = style.sequential_cmap("vlag")
     kw = dict(xlabel=r"$\xi$", ylabel=r"$p$", fontsize=_annot_size(nc), xtick_size=_tick_size(nc))
@@ -104,6 +107,23 @@ def draw(runs: pd.DataFrame, pdf, png) -> None:
         aspect=45,
     )
 
+    if has_pred:  # this project's prediction from the initialisation (docs/masked/prediction.md)
+        ax_g, ax_h, ax_i = axes[2]
+        predicted = grids.cell_grid(runs, "plateau_predicted", rows, cols)
+        sm = grids.draw_grid(ax_g, predicted, s_plateau, seq, **kw)
+        grids.colorbar(fig, sm, ax_g, "predicted plateau (same scale as (a))", scale=s_plateau, **cb)
+        ax_g.set_title("(g) predicted plateau")
+        measured_only = grids.cell_grid(runs.loc[common.as_bool(runs["stationary"])], "plateau", rows, cols)
+        ratio = (predicted / measured_only).reindex_like(predicted)
+        s_pr = grids.ratio_norm(ratio, max_decades=0.7, min_decades=0.5)
+        sm = grids.draw_grid(ax_h, ratio, s_pr, div, **kw)
+        grids.colorbar(fig, sm, ax_h, "predicted / measured (stationary seeds)", scale=s_pr, **cb)
+        ax_h.set_title("(h) prediction / measurement")
+        pred_rate = 1.0 - grids.cell_grid(runs, "rate_predicted", rows, cols)
+        sm = grids.draw_grid(ax_i, pred_rate, s_rate, seq, **kw)
+        grids.colorbar(fig, sm, ax_i, r"$1-\rho$, predicted (same scale as (c))", scale=s_rate, **cb)
+        ax_i.set_title(r"(i) predicted rate $1-\rho_{pred}$")
+
     seeds = grids.seed_count(runs)
     handles = grids.mark_handles(
         zero=bool((b1.to_numpy() == 0).any() or (plateau.to_numpy() == 0).any()),
@@ -128,12 +148,16 @@ def _note(runs: pd.DataFrame, seeds: int) -> str:
     v = lambda col: grids.values_text(runs, col)  # noqa: E731
     return (
         rf"Bernoulli masks, $\tau$ = {v('tau')}, $n$ = {v('n')}, $d$ = {v('d')}, $m$ = {v('m')}, "
-        rf"$K$ = {v('rounds')} rounds; mean over {seeds} seeds; {grids.eta_text(runs)}.  "
-        "Plateau: mean of $L_k$ over the stationary window (last half of the rounds run; "
-        "runs extend to max_rounds until stationary)."
-        "\n"
-        r"$\hat\rho$: contraction of $L_k-$plateau per round, fitted on the transient.  "
-        r"Theorem 3 is a worst-case bound: $B_1$ exceeds the measured plateau by orders of magnitude."
+        rf"$K$ = {v('rounds')} rounds; mean over {seeds} seeds; {grids.eta_text(runs)}."
+        "\nPlateau: mean of $L_k$ over the stationary window (last half of the rounds run; "
+        "runs extend to max_rounds until stationary).  "
+        r"$\hat\rho$: contraction of $L_k-$plateau per round, fitted on the transient."
+        + (
+            "\n(g)-(i): this project's prediction from the initialisation alone (docs/masked/prediction.md).  "
+            if "plateau_predicted" in runs
+            else "\n"
+        )
+        + r"Theorem 3 is a worst-case bound: $B_1$ exceeds the measured plateau by orders of magnitude."
         "\nColours beyond a colour bar's range are clipped (arrow ends); "
         + grids.full_gd_text(runs[runs["xi"] == 1], r"$\xi = 1$")
     )

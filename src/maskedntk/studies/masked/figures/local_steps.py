@@ -49,6 +49,7 @@ def draw(runs: pd.DataFrame, pdf, png) -> None:
     ps = sorted(stats["p"].unique())
     colors = dict(zip(ps, style.palette(len(ps)), strict=True))
     taus = sorted(stats["tau"].unique())
+    predicted = grids.cell_grid(runs, "plateau_predicted", "p", "tau") if "plateau_predicted" in runs else None
 
     fig = plt.figure(figsize=(style.TWO_COLUMNS, 2.55))
     ax_a, ax_b, ax_c = fig.subplots(1, 3)
@@ -82,6 +83,18 @@ def draw(runs: pd.DataFrame, pdf, png) -> None:
                 in_layout=False,
             )
 
+        if predicted is not None:  # this project's prediction from the initialisation (mean over seeds)
+            ax_a.plot(
+                taus,
+                predicted.loc[p].reindex(taus).to_numpy(dtype=float),
+                "-.",
+                marker="D",
+                mfc="none",
+                color=c,
+                ms=2.6,
+                lw=0.9,
+                zorder=2,
+            )
         b = b1.loc[p].reindex(taus).to_numpy(dtype=float)
         ax_b.plot(taus, _positive(b), "--", marker="s", color=c, ms=2.6, lw=1.1)
 
@@ -112,6 +125,11 @@ def draw(runs: pd.DataFrame, pdf, png) -> None:
     handles = [Line2D([], [], color=colors[p], lw=1.4, label=rf"$p = {p:g}$") for p in ps]
     handles += [
         Line2D([], [], color="0.3", ls="-", marker="o", ms=3, label="measured plateau"),
+        *(
+            [Line2D([], [], color="0.3", ls="-.", marker="D", mfc="none", ms=2.6, label="predicted (initialisation)")]
+            if predicted is not None
+            else []
+        ),
         Line2D([], [], color="0.3", ls="--", marker="s", ms=2.6, label=r"$B_1$ (Thm 3)"),
         Line2D([], [], color="0.3", ls=":", marker="^", ms=2.6, label="Cor. 6 order"),
     ]

@@ -36,7 +36,8 @@ THEORY = ("b1_width", "thm7_error", "B1", "lambda0")
 def series_table(runs: pd.DataFrame) -> pd.DataFrame:
     """One row per cell with the plateau statistics, the theory columns and ``series``, a
     label of the configuration apart from m (mask, xi, p, tau); sorted by series and m."""
-    cells = common.cell_summary(runs, values=("plateau",), constants=[c for c in THEORY if c in runs.columns])
+    values = ("plateau", "plateau_predicted") if "plateau_predicted" in runs else ("plateau",)
+    cells = common.cell_summary(runs, values=values, constants=[c for c in THEORY if c in runs.columns])
     for c in THEORY:
         if c not in cells:
             cells[c] = math.nan
@@ -114,6 +115,10 @@ def draw(runs: pd.DataFrame, pdf, png) -> pd.DataFrame:
         term = g["m_term"].to_numpy(float)
         if ax_top is not None and np.any(np.isfinite(term) & (term > 0)):
             ax_top.plot(m, term, "--", color=col, lw=1.1, marker=".", ms=3)
+        if "plateau_predicted_mean" in g:  # this project's prediction from the initialisation
+            ax.plot(
+                m, g["plateau_predicted_mean"].to_numpy(float), "-.", color=col, lw=0.9, marker="D", mfc="none", ms=2.6
+            )
 
         # (b): every curve of the series divided by its value at the reference m, the smallest
         # m with a finite measured plateau (the smallest m when there is none)
@@ -192,6 +197,9 @@ def draw(runs: pd.DataFrame, pdf, png) -> pd.DataFrame:
 
     handles = [Line2D([], [], color=colors[s], lw=1.4, marker="o", ms=4) for s in series]
     labels = list(series)
+    if "plateau_predicted_mean" in cells:
+        handles.append(Line2D([], [], color="0.3", ls="-.", marker="D", mfc="none", ms=2.6))
+        labels.append("predicted from the initialisation (this project)")
     handles += [
         Line2D([], [], color="0.2", lw=1.1, marker="o", ms=4),
         Line2D([], [], color="0.2", ls="--", lw=1.1),
