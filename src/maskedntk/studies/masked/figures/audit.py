@@ -169,11 +169,9 @@ def _norm_y_squared(traj: pd.DataFrame) -> float | None:
 
 
 def _note(runs: pd.DataFrame) -> str:
-    v = lambda col: grids.values_text(runs, col)  # noqa: E731
+    sigma = rf", $\sigma'(0)$ = {grids.values_text(runs, 'relu_grad_at_zero')}"
     return (
-        rf"Bernoulli masks, $\tau$ = {v('tau')}, $n$ = {v('n')}, $d$ = {v('d')}, $m$ = {v('m')}, "
-        rf"$K$ = {v('rounds')} rounds, $\sigma'(0)$ = {v('relu_grad_at_zero')}; mean over {grids.seed_count(runs)} "
-        f"seeds; {grids.eta_text(runs)}.\n"
+        grids.settings_text(runs, "Bernoulli masks", ("tau", "n", "d", "m"), extra=sigma) + "\n"
         "Zeroing (the authors' TensorFlow code) kills every neuron that no subnetwork held "
         r"(probability $(1-\xi)^p$ per round);"
         "\n"

@@ -576,3 +576,17 @@ def full_gd_text(runs: pd.DataFrame, where: str) -> str:
     if rel.max() < ROUNDING_LEVEL:
         return rf"at {where} (full GD) the plateau falls to rounding level."
     return rf"at {where} (full GD) the plateau is still up to {fmt_compact(rel.max())} $L_0$ after $K$ rounds."
+
+
+#: how :func:`settings_text` writes each setting
+SETTING_SYMBOLS = {"xi": r"$\xi$", "tau": r"$\tau$", "n": "$n$", "d": "$d$", "m": "$m$", "K": "$K$"}
+#: the plateau's definition, as every figure's note states it
+PLATEAU_TEXT = "Plateau: mean of $L_k$ over the stationary window (last half of the rounds run)."
+
+
+def settings_text(runs: pd.DataFrame, lead: str, keys=("n", "d", "m"), *, extra: str = "", spread: str = "") -> str:
+    """The first line of a figure's note: '<lead>, $xi$ = ..., $n$ = ..., $K$ = 60 rounds<extra>;
+    mean<spread> over S seeds; <the step rule>.'"""
+    parts = [f"{SETTING_SYMBOLS[k]} = {values_text(runs, k)}" for k in keys]
+    rounds = f"$K$ = {values_text(runs, 'rounds')} rounds{extra}"
+    return f"{lead}, {', '.join([*parts, rounds])}; mean{spread} over {seed_count(runs)} seeds; {eta_text(runs)}."

@@ -124,7 +124,6 @@ def draw(runs: pd.DataFrame, pdf, png) -> None:
         grids.colorbar(fig, sm, ax_i, r"$1-\rho$, predicted (same scale as (c))", scale=s_rate, **cb)
         ax_i.set_title(r"(i) predicted rate $1-\rho_{pred}$")
 
-    seeds = grids.seed_count(runs)
     handles = grids.mark_handles(
         zero=bool((b1.to_numpy() == 0).any() or (plateau.to_numpy() == 0).any()),
         diverged=flags.any_diverged,
@@ -132,7 +131,7 @@ def draw(runs: pd.DataFrame, pdf, png) -> None:
         missing=flags.any_missing,
         ref=None if ref is None else rf"reference cell $p={ref[0]:g}$, $\xi={ref[1]:g}$",
     )
-    grids.legend_and_note(fig, handles, _note(runs, seeds))
+    grids.legend_and_note(fig, handles, _note(runs))
     style.save(fig, pdf, png, name=__name__)
 
 
@@ -144,12 +143,10 @@ def _tick_size(ncols: int) -> float:
     return float(np.clip(6.0 * 10 / max(ncols, 1), 6.0, 7.0))
 
 
-def _note(runs: pd.DataFrame, seeds: int) -> str:
-    v = lambda col: grids.values_text(runs, col)  # noqa: E731
+def _note(runs: pd.DataFrame) -> str:
     return (
-        rf"Bernoulli masks, $\tau$ = {v('tau')}, $n$ = {v('n')}, $d$ = {v('d')}, $m$ = {v('m')}, "
-        rf"$K$ = {v('rounds')} rounds; mean over {seeds} seeds; {grids.eta_text(runs)}."
-        "\nPlateau: mean of $L_k$ over the stationary window (last half of the rounds run; "
+        grids.settings_text(runs, "Bernoulli masks", ("tau", "n", "d", "m"))
+        + "\nPlateau: mean of $L_k$ over the stationary window (last half of the rounds run; "
         "runs extend to max_rounds until stationary).  "
         r"$\hat\rho$: contraction of $L_k-$plateau per round, fitted on the transient."
         + (

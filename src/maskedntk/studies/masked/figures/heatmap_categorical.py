@@ -95,12 +95,10 @@ def draw(runs: pd.DataFrame, pdf, png) -> None:
 
 
 def _note(runs: pd.DataFrame) -> str:
-    v = lambda col: grids.values_text(runs, col)  # noqa: E731
     return (
-        rf"Categorical masks ($\xi = 1/p$), $n$ = {v('n')}, $d$ = {v('d')}, $m$ = {v('m')}, "
-        rf"$K$ = {v('rounds')} rounds; mean over {grids.seed_count(runs)} seeds; {grids.eta_text(runs)}; "
-        r"$\lambda_0 = \lambda_{\min}(H^\infty(1/p))$."
-        "\nPlateau: mean of $L_k$ over the stationary window (last half of the rounds run).  "
+        grids.settings_text(runs, r"Categorical masks ($\xi = 1/p$)")
+        + r"  $\lambda_0 = \lambda_{\min}(H^\infty(1/p))$."
+        + f"\n{grids.PLATEAU_TEXT}  "
         "Theorem 7 is a worst-case $O(\\cdot)$ bound without constants: compare directions, not values."
         "\nColours beyond a colour bar's range are clipped (arrow ends); "
         + grids.full_gd_text(runs[runs["p"] == 1], "$p = 1$")

@@ -159,11 +159,9 @@ def _xblend(ax):
 
 
 def _note(runs: pd.DataFrame) -> str:
-    v = lambda col: grids.values_text(runs, col)  # noqa: E731
     return (
-        rf"Bernoulli masks, $\xi$ = {v('xi')}, $n$ = {v('n')}, $d$ = {v('d')}, $m$ = {v('m')}, "
-        rf"$K$ = {v('rounds')} rounds; mean $\pm$ s.e. over {grids.seed_count(runs)} seeds; {grids.eta_text(runs)}."
-        "\nPlateau: mean of $L_k$ over the stationary window (last half of the rounds run).  "
+        grids.settings_text(runs, "Bernoulli masks", ("xi", "n", "d", "m"), spread=r" $\pm$ s.e.")
+        + f"\n{grids.PLATEAU_TEXT}  "
         "The bounds are worst case and lie orders of "
         "magnitude above it,\n"
         r"so (c) compares how each changes with $\tau$ (Cor. 6 is an $O(\cdot)$ without constants; "
