@@ -1,7 +1,8 @@
 """A slow, literal reference implementation of Algorithm 1 (Liao & Kyrillidis, arXiv 2112.02668v1).
 
-Written independently of :mod:`maskedntk.studies.masked.engine`: it shares only the initialisation
-(:func:`maskedntk.studies.masked.engine.init_params`) and the masks (:func:`maskedntk.studies.masked.masks.sample_masks`),
+Written independently of :mod:`maskedntk.studies.masked.engine`: it shares only the
+initialisation (:func:`maskedntk.studies.masked.engine.init_params`) and the masks
+(:func:`maskedntk.studies.masked.masks.sample_masks`),
 so that the fast engine and this code see the same random draws.  Everything else follows
 docs/masked/mathematics.md sections 1, 2 and 6 word for word:
 

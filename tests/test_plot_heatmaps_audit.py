@@ -238,9 +238,7 @@ def test_rule_scripts(tmp_path, figure, bernoulli_runs, categorical_runs, local_
     sm = SimpleNamespace(
         input=_Files(runs=str(tmp_path / "runs.csv"), trajectories=str(tmp_path / "trajectories.parquet")),
         output=_Files(pdf=str(tmp_path / "f.pdf"), png=str(tmp_path / "f.png")),
-        params=SimpleNamespace(
-            figure=f"fig_{figure}", tables=list(FIGURES[f"fig_{figure}"].tables), protocols=None
-        ),
+        params=SimpleNamespace(figure=f"fig_{figure}", tables=list(FIGURES[f"fig_{figure}"].tables), protocols=None),
         log=[str(tmp_path / "f.log")],
         rule=f"fig_{figure}",
     )

@@ -10,6 +10,6 @@ line here (see docs/architecture.md for the files a new study brings).
 STUDIES = {
     "masked": "Liao & Kyrillidis (TMLR 2022), shallow ReLU training with randomly masked neurons",
     "quadratic": "Martin, Bach & Biroli (AISTATS 2024), quadratic shallow networks in high dimensions",
-    "local_convergence": "Zhou, Ge & Jin (COLT 2021), local convergence of mildly over-parameterised two-layer networks",
+    "local_convergence": "Zhou, Ge & Jin (COLT 2021), local convergence, mildly over-parameterised two-layer nets",
     "sublinear": "Qin, Song & Yang (arXiv 2307.06565, 2023), SGD with sublinearly many active neurons",
 }
