@@ -2,37 +2,19 @@
 Snakefile, on the CI configuration (all of .test/config/); then which jobs a config edit reruns."""
 
 import re
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
-
-ROOT = Path(__file__).parents[1]
-SNAKEFILE = ROOT / "Snakefile"
+from study_workflow import check_study_outputs, ci_workdir, planned_rules, snakemake
 
 pytestmark = pytest.mark.workflow
 
 FIGURES = ("loss_curves", "alignment", "rate_vs_m", "mstar_contrast", "threshold", "link")
 
 
-def _snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
-    cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(SNAKEFILE), "--directory", str(workdir)]
-    proc = subprocess.run([*cmd, "--cores", "2", *args], capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    return proc
-
-
 def _check_outputs(out: Path) -> None:
-    for fig in FIGURES:
-        for ext in ("pdf", "png"):
-            f = out / "figures" / f"{fig}.{ext}"
-            assert f.exists() and f.stat().st_size > 5000, f
-    claims = pd.read_csv(out / "tables" / "claims.csv")
-    assert len(claims) == 8
-    assert set(claims["verdict"]) <= {"reproduced", "not reproduced", "inconclusive", "not run"}
+    claims = check_study_outputs(out, FIGURES, 8)
     assert claims["p_value"].between(0, 1).all()
     runs = pd.read_parquet(out / "runs" / "curves_r1.parquet")
     assert (runs["L_final"] < 1e-10).all()  # m = m*: linear convergence to round-off
@@ -40,18 +22,17 @@ def _check_outputs(out: Path) -> None:
 
 
 def test_local_convergence_all(tmp_path):
-    shutil.copytree(ROOT / ".test" / "config", tmp_path / "config")
-    _snakemake(tmp_path, "local_convergence_all")
+    ci_workdir(tmp_path)
+    snakemake(tmp_path, "local_convergence_all")
     _check_outputs(tmp_path / "results" / "local_convergence")
     # a new claims threshold reruns the claims and the one figure that draws it, nothing else
     config = tmp_path / "config" / "local_convergence.yaml"
     config.write_text(re.sub(r"rate_band: [0-9.]+", "rate_band: 2.5", config.read_text()))
-    plan = _snakemake(tmp_path, "--dry-run", "local_convergence_all").stdout
-    assert set(re.findall(r"^rule (\w+):", plan, re.M)) == {
+    assert planned_rules(tmp_path, "local_convergence_all") == {
         "local_convergence_claims",
         "local_convergence_fig_rate_vs_m",
         "local_convergence_all",
-    }, plan
+    }
 
 
 def test_job_settings_give_the_same_numbers():

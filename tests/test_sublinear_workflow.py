@@ -2,35 +2,17 @@
 the CI configuration (all of .test/config/); then which jobs a config edit reruns."""
 
 import re
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
-
-ROOT = Path(__file__).parents[1]
-SNAKEFILE = ROOT / "Snakefile"
+from study_workflow import check_study_outputs, ci_workdir, planned_rules, snakemake
 
 pytestmark = pytest.mark.workflow
 
 
-def _snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
-    cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(SNAKEFILE), "--directory", str(workdir)]
-    proc = subprocess.run([*cmd, "--cores", "2", *args], capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    return proc
-
-
 def _check_outputs(out: Path) -> None:
-    for fig in ("activity", "persistence", "loss", "cost"):
-        for ext in ("pdf", "png"):
-            f = out / "figures" / f"{fig}.{ext}"
-            assert f.exists() and f.stat().st_size > 5000, f
-    claims = pd.read_csv(out / "tables" / "claims.csv")
-    assert len(claims) == 6
-    assert set(claims["verdict"]) <= {"reproduced", "not reproduced", "inconclusive", "not run"}
+    claims = check_study_outputs(out, ("activity", "persistence", "loss", "cost"), 6)
     assert "not run" not in set(claims["verdict"])
     cost = pd.read_csv(out / "tables" / "cost.csv")
     assert cost["identical"].all()  # every identifier reproduced dense SGD bit for bit
@@ -39,15 +21,14 @@ def _check_outputs(out: Path) -> None:
 
 
 def test_sublinear_all(tmp_path):
-    shutil.copytree(ROOT / ".test" / "config", tmp_path / "config")
-    _snakemake(tmp_path, "sublinear_all")
+    ci_workdir(tmp_path)
+    snakemake(tmp_path, "sublinear_all")
     _check_outputs(tmp_path / "results" / "sublinear")
     # a new claims threshold reruns the claims and the one figure that draws it, nothing else
     config = tmp_path / "config" / "sublinear.yaml"
     config.write_text(re.sub(r"persist_ratio: [0-9.]+", "persist_ratio: 1.4", config.read_text()))
-    plan = _snakemake(tmp_path, "--dry-run", "sublinear_all").stdout
-    assert set(re.findall(r"^rule (\w+):", plan, re.M)) == {
+    assert planned_rules(tmp_path, "sublinear_all") == {
         "sublinear_claims",
         "sublinear_fig_persistence",
         "sublinear_all",
-    }, plan
+    }
