@@ -19,8 +19,10 @@ ROOT = Path(__file__).resolve().parents[1]
 #: (block, key) the workflow sets differently from the library default, on purpose: xi and
 #: preset are per-experiment choices; max_rounds turns on the extension until stationary; a
 #: grid's one constant step (eta.rule grid_lambda_max) needs the grid, which a single cell
-#: of the command line does not have (its default is the per-cell lambda_max rule)
-DELIBERATE = {("train", "xi"), ("train", "preset"), ("train", "max_rounds"), ("eta", "rule")}
+#: of the command line does not have (its default is the per-cell lambda_max rule); the
+#: workflow's dtype 'auto' runs float32 where it cannot set a number (xi_eff < 1) for speed,
+#: the library's float64 is exact everywhere
+DELIBERATE = {("train", "xi"), ("train", "preset"), ("train", "max_rounds"), ("train", "dtype"), ("eta", "rule")}
 
 
 def _config_defaults():

@@ -514,3 +514,26 @@ def test_extension_past_rounds_is_deterministic_and_stops_when_stationary():
         assert not any(passed[:-1])
         assert passed[-1] or K == 200
     assert short.rounds_run.tolist() == [20, 20]
+
+
+@pytest.mark.parametrize(
+    "cell, resolved",
+    [
+        (dict(mask="bernoulli", xi=1.0, p=3), "float64"),
+        (dict(mask="categorical", p=1), "float64"),
+        (dict(mask="bernoulli", xi=0.5, p=3), "float32"),
+        (dict(mask="categorical", p=3), "float32"),
+    ],
+)
+def test_auto_dtype_is_float64_exactly_where_the_loss_vanishes(data, cell, resolved):
+    """dtype 'auto' runs float64 where xi_eff = 1 (L_k -> 0, so float32 rounding would set the
+    floor) and float32 elsewhere, and gives the same numbers as naming that dtype."""
+    spec = TrainSpec(m=40, tau=2, eta=0.3, rounds=8, dtype="auto", **cell)
+    assert spec.resolved_dtype == resolved
+    auto = train(data.X, data.y, spec, [0, 1])
+    named = train(data.X, data.y, spec.replace(dtype=resolved), [0, 1])
+    np.testing.assert_array_equal(auto.losses, named.losses)
+    if resolved == "float32":
+        exact = train(data.X, data.y, spec.replace(dtype="float64"), [0, 1])
+        assert not np.array_equal(auto.losses, exact.losses)
+        np.testing.assert_allclose(auto.losses, exact.losses, rtol=1e-4)

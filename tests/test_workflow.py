@@ -167,10 +167,17 @@ def test_every_figure_and_table(test_run):
 
 
 def test_logs_show_training_progress(test_run):
+    """One log per training job, i.e. per grid row (train_job: row), each showing every
+    cell of its row."""
     logs = list((test_run / "logs" / "train").rglob("*.log"))
-    assert len(logs) == len(pd.read_csv(test_run / "results" / "tables" / "runs.csv").groupby(["experiment", "cell"]))
-    text = logs[0].read_text()
-    assert "round" in text and "L_k" in text and "elapsed" in text and "done in" in text
+    runs = pd.read_csv(test_run / "results" / "tables" / "runs.csv")
+    rows = runs.assign(row=runs["cell"].str.split("/").str[0]).groupby(["experiment", "row"])["cell"].unique()
+    assert len(logs) == len(rows) < runs.groupby(["experiment", "cell"]).ngroups
+    for (experiment, row), cells in rows.items():
+        text = (test_run / "logs" / "train" / experiment / f"{row}.log").read_text()
+        assert "round" in text and "L_k" in text and "elapsed" in text
+        assert text.count("done in") == len(cells)
+        assert all(f"cell {experiment}/{cell}:" in text for cell in cells)
 
 
 def test_golden_values(test_run, update_golden):
@@ -263,6 +270,20 @@ def test_figure_of_an_absent_experiment_says_why(tmp_path):
     assert "experiments run: local_steps" in text
 
 
+def test_train_job_row_or_cell(tmp_path):
+    """train_job: row plans one training job per grid row, cell one per cell (same outputs);
+    another value is refused with the allowed ones."""
+    wd = tmp_path / "wd"
+    shutil.copytree(ROOT / ".test" / "config", wd / "config")
+    target = "results/tables/heatmap_categorical/runs.csv"
+    rows = _planned_jobs(output(snakemake(wd, "-n", target)))
+    cells = _planned_jobs(output(snakemake(wd, "-n", target, "--config", "train_job=cell")))
+    assert rows == {"p~1", "p~2", "p~4"}
+    assert cells == {f"p~{p}/tau~{t}" for p in (1, 2, 4) for t in (1, 3)}
+    bad = snakemake(wd, "-n", target, "--config", "train_job=seed", check=False)
+    assert bad.returncode != 0 and "train_job" in output(bad) and "row" in output(bad)
+
+
 def test_results_and_logs_dirs_move_every_output(tmp_path):
     wd = tmp_path / "wd"
     shutil.copytree(ROOT / ".test" / "config", wd / "config")
@@ -290,12 +311,15 @@ def _tables_equal(a: Path, b: Path):
     assert a.read_bytes() == b.read_bytes(), f"{a} differs from {b}"
 
 
-def _planned_cells(plan: str) -> set[str]:
-    return {line.split("cell=")[1].split(",")[0].strip() for line in plan.splitlines() if "cell=" in line}
+def _planned_jobs(plan: str) -> set[str]:
+    """The training jobs (grid rows) a dry run or run plans, from their wildcards."""
+    lines = [line for line in plan.splitlines() if "wildcards:" in line and " job=" in line]
+    return {line.split(" job=")[1].split(",")[0].strip() for line in lines}
 
 
 def test_interrupted_rerun_recomputes_only_unfinished_cells(test_run, tmp_path_factory):
-    """Kill a sweep hard midway; the rerun keeps finished cells and matches an uninterrupted run."""
+    """Kill a sweep hard midway; the rerun keeps finished training jobs (grid rows: 3 of 2
+    cells here) and matches an uninterrupted run."""
     wd = fresh_workdir(tmp_path_factory, "interrupted")
     target = "results/tables/heatmap_categorical/runs.csv"
     cmd = [
@@ -325,17 +349,17 @@ def test_interrupted_rerun_recomputes_only_unfinished_cells(test_run, tmp_path_f
         elif p.suffix == ".json" and not p.name.startswith("."):
             yaml.safe_load(p.read_text())
     snakemake(wd, "--unlock")
-    # Snakemake redoes the unfinished cells, and a cell killed between writing its outputs and
-    # Snakemake recording the job as finished; every cell it had recorded is kept
+    # Snakemake redoes the unfinished rows, and a row killed between writing its outputs and
+    # Snakemake recording the job as finished; every row it had recorded is kept
     dry = snakemake(wd, "-n", target)
-    planned = _planned_cells(output(dry))
-    kept = {cell: p.stat().st_mtime_ns for cell, p in written.items() if cell not in planned}
-    assert kept, "at least one finished cell must be kept"
-    assert len(planned) == 6 - len(kept)
+    planned = _planned_jobs(output(dry))
+    kept = {cell: p.stat().st_mtime_ns for cell, p in written.items() if cell.split("/")[0] not in planned}
+    assert kept, "at least one finished row must be kept"
+    assert len(planned) == 3 - len({cell.split("/")[0] for cell in kept})
     rerun = snakemake(wd, "--cores", "2", target)
     for cell, mtime in kept.items():
         assert written[cell].stat().st_mtime_ns == mtime, f"{cell} was recomputed"
-    assert _planned_cells(output(rerun)) == planned
+    assert _planned_jobs(output(rerun)) == planned
     _tables_equal(wd / target, test_run / target)
 
 

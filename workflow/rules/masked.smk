@@ -24,7 +24,7 @@ MASKED_JOB = "../scripts/masked_job.py"
 
 wildcard_constraints:
     experiment=r"[A-Za-z][A-Za-z0-9_]*",
-    cell=r"[A-Za-z_]+~[^/]+(/[A-Za-z_]+~[^/]+)*",
+    job=r"[A-Za-z_]+~[^/]+(/[A-Za-z_]+~[^/]+)*",
     dataset=r"[A-Za-z0-9_.\-]+",
 
 
@@ -45,23 +45,24 @@ rule make_data:
         MASKED_JOB
 
 
+# Training: one job per row of an experiment's grid (config key train_job; `cell` gives one
+# job per cell).  A job's output is the folder results/train/<experiment>/<job>, holding one
+# folder per cell (trajectories.parquet, trace.parquet, record.json).
 rule train:
     input:
-        data=MASKED.data_file,
+        data=MASKED.data_files,
     output:
-        trajectories=f"{RESULTS}/train/{{experiment}}/{{cell}}/trajectories.parquet",
-        trace=f"{RESULTS}/train/{{experiment}}/{{cell}}/trace.parquet",
-        record=f"{RESULTS}/train/{{experiment}}/{{cell}}/record.json",
+        directory(f"{RESULTS}/train/{{experiment}}/{{job}}"),
     log:
-        f"{LOGS}/train/{{experiment}}/{{cell}}.log",
+        f"{LOGS}/train/{{experiment}}/{{job}}.log",
     conda:
         "../../environment.yml"
     threads: config["threads"]
     resources:
         mem_mb=MASKED.train_mem_mb,
-        runtime=60,
+        runtime=120,
     params:
-        cell=MASKED.training_params,
+        cells=MASKED.training_params,
     script:
         MASKED_JOB
 
@@ -71,7 +72,7 @@ rule train:
 # eta and each seed's number of rounds; changing the predictor never retrains.
 rule predict:
     input:
-        records=lambda wildcards: MASKED.cell_files(wildcards.experiment, "record.json"),
+        train=lambda wildcards: MASKED.train_dirs(wildcards.experiment),
         data=lambda wildcards: MASKED.cell_data_files(wildcards.experiment),
         code=str(PACKAGE / "studies" / "masked" / "prediction.py"),
     output:
@@ -84,6 +85,8 @@ rule predict:
     resources:
         mem_mb=2000,
         runtime=60,
+    params:
+        records=lambda wildcards: MASKED.cell_files(wildcards.experiment, "record.json"),
     script:
         MASKED_JOB
 
@@ -93,9 +96,7 @@ rule predict:
 rule aggregate_experiment:
     input:
         predictions=f"{RESULTS}/tables/{{experiment}}/predictions.csv",
-        records=lambda wildcards: MASKED.cell_files(wildcards.experiment, "record.json"),
-        trajectories=lambda wildcards: MASKED.cell_files(wildcards.experiment, "trajectories.parquet"),
-        traces=lambda wildcards: MASKED.cell_files(wildcards.experiment, "trace.parquet"),
+        train=lambda wildcards: MASKED.train_dirs(wildcards.experiment),
     output:
         runs=f"{RESULTS}/tables/{{experiment}}/runs.csv",
         trajectories=f"{RESULTS}/tables/{{experiment}}/trajectories.parquet",
@@ -110,6 +111,9 @@ rule aggregate_experiment:
         runtime=10,
     params:
         cells=lambda wildcards: list(CELLS[wildcards.experiment].values()),
+        records=lambda wildcards: MASKED.cell_files(wildcards.experiment, "record.json"),
+        trajectories=lambda wildcards: MASKED.cell_files(wildcards.experiment, "trajectories.parquet"),
+        traces=lambda wildcards: MASKED.cell_files(wildcards.experiment, "trace.parquet"),
     script:
         MASKED_JOB
 

@@ -318,7 +318,7 @@ def train(
         raise ValueError(f"X has shape {Xn.shape} and y has shape {Yn.shape}: need X (n, d) and y (n,) or (n, d_out)")
     t_start = time.perf_counter()
     device = resolve_device(spec.device)
-    dtype = torch.float64 if spec.dtype == "float64" else torch.float32
+    dtype = torch.float64 if spec.resolved_dtype == "float64" else torch.float32
     n, d = Xn.shape
     X_t = torch.as_tensor(Xn, dtype=dtype, device=device)
     Y_t = torch.as_tensor(Yn, dtype=dtype, device=device)

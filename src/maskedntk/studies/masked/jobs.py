@@ -79,6 +79,27 @@ def train_job(cell: dict, cell_id: str, data_path, out_trajectories, out_trace, 
     log.info("done in %.1f s", time.perf_counter() - t0)
 
 
+def train_cells_job(cells: dict[str, dict], job: str, out_dir, threads: int = 1) -> None:
+    """Train the cells of one training job one after another (``cells``: {cell id: its
+    training params with ``data_file``}); cell ``c`` writes into ``out_dir/<c minus job>``,
+    i.e. results/train/<experiment>/<c>/.  Python and torch start once for all of them."""
+    out_dir = Path(out_dir)
+    for cell_id, params in cells.items():
+        cell = {k: v for k, v in params.items() if k != "data_file"}
+        rel = cell_id[len(job) :].lstrip("/")
+        folder = out_dir / rel if rel else out_dir
+        folder.mkdir(parents=True, exist_ok=True)
+        train_job(
+            cell,
+            cell_id,
+            params["data_file"],
+            folder / "trajectories.parquet",
+            folder / "trace.parquet",
+            folder / "record.json",
+            threads,
+        )
+
+
 #: columns of predictions.csv (maskedntk.studies.masked.prediction)
 #: (no wall times: a rerun must reproduce every table bit for bit; the log has the times)
 PREDICTION_COLUMNS = ("cell", "seed", "plateau_predicted", "rate_predicted", "prediction_note")
@@ -173,7 +194,7 @@ def train_memory_mb(cell: dict, data: dict) -> int:
     t = cell["train"]
     n = data_size(data)
     width = t["m"] if t.get("mask", "bernoulli") == "bernoulli" else t["m"] // t["p"] + 64
-    item = 8 if t.get("dtype", "float64") == "float64" else 4
+    item = 4 if t.get("dtype", "float64") == "float32" else 8
     return int(500 + 8 * item * n * (t.get("p", 1) * width + 3 * t["m"]) / 2**20)
 
 
@@ -203,15 +224,12 @@ def rule_job(sm) -> None:
     elif sm.rule == "make_data":
         make_data_job(sm.params.data, sm.output[0])
     elif sm.rule == "train":
-        o = sm.output
-        train_job(sm.params.cell, sm.wildcards.cell, sm.input.data, o.trajectories, o.trace, o.record, sm.threads)
+        train_cells_job(dict(sm.params.cells), sm.wildcards.job, sm.output[0], sm.threads)
     elif sm.rule == "predict":
-        predict_job(sm.input.records, sm.input.data, sm.output[0])
+        predict_job(sm.params.records, sm.input.data, sm.output[0])
     elif sm.rule == "aggregate_experiment":
-        i, o = sm.input, sm.output
-        aggregate_job(
-            sm.params.cells, i.records, i.trajectories, i.traces, o.runs, o.trajectories, o.trace, i.predictions
-        )
+        p, o = sm.params, sm.output
+        aggregate_job(p.cells, p.records, p.trajectories, p.traces, o.runs, o.trajectories, o.trace, sm.input.predictions)
     elif sm.rule == "aggregate_all":
         concat_job(sm.input.runs, sm.input.trajectories, sm.output.runs, sm.output.trajectories)
     elif sm.rule == "config_used":

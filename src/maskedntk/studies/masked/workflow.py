@@ -14,6 +14,16 @@ from .jobs import train_memory_mb
 from .protocols import SEP, split
 
 TABLES = ("runs", "trajectories", "trace")
+#: what one training job trains when the configuration does not say (key ``train_job``)
+TRAIN_JOB_DEFAULT = "row"
+
+
+def job_of(cell_id: str, train_job: str) -> str:
+    """The training job that trains cell ``cell_id`` ('p~3/xi~0.5/tau~5'): its first path
+    component ('p~3', a row of the grid) for ``train_job = 'row'``, the cell itself for
+    ``'cell'``.  A job's outputs are the folder results/train/<experiment>/<job>, which holds
+    the folders of its cells."""
+    return cell_id.split("/")[0] if train_job == "row" else cell_id
 
 
 class MaskedWorkflow:
@@ -38,28 +48,49 @@ class MaskedWorkflow:
         ]
         #: the claims are tested under each protocol when some are compared
         self.has_protocols = any(split(e)[1] for e in self.cells)
+        #: experiment -> {training job: [its cell ids]}
+        mode = config.get("train_job", TRAIN_JOB_DEFAULT)
+        self.train_jobs = {e: {} for e in self.cells}
+        for e, cells in self.cells.items():
+            for cell_id in cells:
+                self.train_jobs[e].setdefault(job_of(cell_id, mode), []).append(cell_id)
 
-    def cell_of(self, wildcards) -> dict:
-        return self.cells[wildcards.experiment][wildcards.cell]
+    def job_cells(self, wildcards) -> dict[str, dict]:
+        """{cell id: cell} of training job ``wildcards.job`` of ``wildcards.experiment``."""
+        cells = self.cells[wildcards.experiment]
+        return {c: cells[c] for c in self.train_jobs[wildcards.experiment][wildcards.job]}
 
-    def training_params(self, wildcards) -> dict:
-        """Only what changes the training results: a change elsewhere never retrains."""
-        cell = self.cell_of(wildcards)
-        return {k: cell[k] for k in ("experiment", "data", "train", "eta", "seeds") if k in cell}
+    def training_params(self, wildcards) -> dict[str, dict]:
+        """{cell id: what changes its training results} for one training job (a change
+        elsewhere never retrains), with the path of the cell's data file."""
+        return {
+            cell_id: {k: cell[k] for k in ("experiment", "data", "train", "eta", "seeds") if k in cell}
+            | {"data_file": self._data_path(cell)}
+            for cell_id, cell in self.job_cells(wildcards).items()
+        }
 
-    def data_file(self, wildcards) -> str:
-        return f"{self.results}/data/{dataset_id(self.cell_of(wildcards)['data'])}.npz"
+    def _data_path(self, cell: dict) -> str:
+        return f"{self.results}/data/{dataset_id(cell['data'])}.npz"
+
+    def data_files(self, wildcards) -> list[str]:
+        """The data files one training job reads (one per distinct data set of its cells)."""
+        return sorted({self._data_path(c) for c in self.job_cells(wildcards).values()})
+
+    def train_dirs(self, experiment: str) -> list[str]:
+        """The output folders of ``experiment``'s training jobs (inputs of the rules that read
+        its cells, which take the cells' files from :meth:`cell_files`)."""
+        return [f"{self.results}/train/{experiment}/{job}" for job in self.train_jobs[experiment]]
 
     def cell_files(self, experiment: str, name: str) -> list[str]:
         return [f"{self.results}/train/{experiment}/{cell}/{name}" for cell in self.cells[experiment]]
 
     def cell_data_files(self, experiment: str) -> list[str]:
         """The data file of each cell of ``experiment``, in the order of :meth:`cell_files`."""
-        return [f"{self.results}/data/{dataset_id(c['data'])}.npz" for c in self.cells[experiment].values()]
+        return [self._data_path(c) for c in self.cells[experiment].values()]
 
     def train_mem_mb(self, wildcards) -> int:
-        cell = self.cell_of(wildcards)
-        return train_memory_mb(cell, cell["data"])
+        """The largest memory estimate of the job's cells (they train one after another)."""
+        return max(train_memory_mb(cell, cell["data"]) for cell in self.job_cells(wildcards).values())
 
     def experiment_tables(self, experiment: str) -> dict[str, str]:
         return {t: f"{self.results}/tables/{experiment}/{t}.{'csv' if t == 'runs' else 'parquet'}" for t in TABLES}
