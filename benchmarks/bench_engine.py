@@ -20,6 +20,7 @@ engine and naive alternating, and the best of ``--repeats`` is kept (these machi
 
 Usage:  python benchmarks/bench_engine.py [--scales heatmap width default_cell] [--repeats 2]
         python benchmarks/bench_engine.py --selection     # gather vs masked crossover
+        python benchmarks/bench_engine.py --dtype         # float64 vs float32 (dtype: auto)
 """
 
 from __future__ import annotations
@@ -192,14 +193,55 @@ def bench_selection():
             print(f"selection scale={name} xi={xi:g} gather_s={g:.4f} masked_s={mk:.4f} gather/masked={g / mk:.2f}")
 
 
+#: default-config cells (n = 100, d = 128, m = 1000, one thread) for --dtype: (mask, p, xi, tau)
+DTYPE_CELLS = [
+    ("bernoulli", 1, 0.1, 5),
+    ("bernoulli", 5, 0.5, 5),
+    ("bernoulli", 10, 0.9, 5),
+    ("categorical", 4, None, 5),
+    ("categorical", 10, None, 10),
+]
+
+
+def bench_dtype(repeats: int):
+    """Seconds for 100 rounds of one seed, float64 against float32, one thread (the
+    workflow's setting), default-config cells; float32 and float64 alternate, best kept."""
+    import torch
+
+    from maskedntk.studies.masked.data import make_synthetic
+    from maskedntk.studies.masked.engine import train
+    from maskedntk.studies.masked.spec import TrainSpec
+
+    torch.set_num_threads(1)
+    ds = make_synthetic("teacher", 100, 128, seed=0)
+    for mask, p, xi, tau in DTYPE_CELLS:
+        best = {}
+        for _ in range(repeats):
+            for dt in ("float64", "float32"):
+                spec = TrainSpec(m=1000, p=p, tau=tau, xi=xi, mask=mask, eta=0.3, rounds=100, dtype=dt)
+                t0 = time.perf_counter()
+                train(ds.X, ds.y, spec, [0])
+                best[dt] = min(best.get(dt, math.inf), time.perf_counter() - t0)
+        print(
+            f"dtype mask={mask} p={p} xi={xi if xi is not None else 1 / p:g} tau={tau} "
+            f"float64_s={best['float64']:.3f} float32_s={best['float32']:.3f} "
+            f"ratio={best['float64'] / best['float32']:.2f}",
+            flush=True,
+        )
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--scales", nargs="+", default=DEFAULT_SCALES, choices=list(SCALES))
     ap.add_argument("--repeats", type=int, default=2, help="alternating repeats per implementation (best kept)")
     ap.add_argument("--selection", action="store_true", help="measure the gather/masked crossover instead")
+    ap.add_argument("--dtype", action="store_true", help="measure float64 against float32 (dtype: auto) instead")
     args = ap.parse_args()
     if args.selection:
         bench_selection()
+        return
+    if args.dtype:
+        bench_dtype(args.repeats)
         return
     for name in args.scales:
         bench_scale(name, args.repeats)

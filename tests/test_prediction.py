@@ -205,3 +205,34 @@ def test_unsupported_conventions_are_refused(data):
     spec = _spec(X, "bernoulli", 2, 0.5, m=100).replace(surrogate="inverse_xi")
     with pytest.raises(ValueError, match="paper's conventions"):
         pr.predict_plateau(X, y, spec, 0)
+
+
+def test_prediction_accuracy_table_groups_and_numbers():
+    """prediction_accuracy: stationary runs only (the others counted), errors by hand."""
+    import pandas as pd
+
+    from maskedntk.studies.masked.accuracy import prediction_accuracy, render_markdown
+
+    runs = pd.DataFrame(
+        {
+            "experiment": ["a"] * 4 + ["b"] * 3,
+            "cell": ["c1", "c1", "c2", "c3", "d1", "d1", "d2"],
+            "seed": [0, 1, 0, 0, 0, 1, 0],
+            "mask": ["bernoulli"] * 4 + ["categorical"] * 3,
+            "m": [1000, 1000, 1000, 500, 1000, 1000, 1000],
+            "plateau": [1.0, 2.0, 1.0, 1.0, 1.0, 1.0, 1.0],
+            "plateau_predicted": [1.1, 1.0, 2.0, 0.9, 0.7, 0.8, float("nan")],
+            "stationary": [True, True, False, True, True, True, True],
+            "diverged": [False] * 7,
+        }
+    )
+    t = prediction_accuracy(runs).set_index("group")
+    target = t.loc["all Bernoulli, m >= 1000 (the 25% target)"]
+    assert target["runs"] == 2 and target["not_stationary"] == 1  # c2 is left out and counted
+    np.testing.assert_allclose(target["median_abs_error"], np.median([0.1, 0.5]))
+    assert target["within_factor_1_5"] == 0.5  # 1.1 is within x1.5, 0.5 is not
+    cat = t.loc["all categorical"]
+    assert cat["runs"] == 2  # the NaN prediction is not a run with a prediction
+    np.testing.assert_allclose(cat["median_error"], -0.25)
+    assert t.loc["all Bernoulli, m < 1000", "runs"] == 1
+    assert "| all categorical | 2 (1) | 0 | 25.0% |" in render_markdown(prediction_accuracy(runs))

@@ -162,6 +162,8 @@ def test_every_figure_and_table(test_run):
     claims = pd.read_csv(test_run / "results" / "tables" / "claims.csv")
     assert {"claim", "verdict", "p_value", "effect"} <= set(claims.columns)
     assert set(claims["verdict"]) <= {"reproduced", "not reproduced", "inconclusive", "not run"}
+    accuracy = pd.read_csv(test_run / "results" / "tables" / "prediction_accuracy.csv")
+    assert "all Bernoulli, m < 1000" in set(accuracy["group"]) and (accuracy["runs"] >= 0).all()
     used = yaml.safe_load((test_run / "results" / "config_used.yaml").read_text())
     assert used["experiments"].keys() == cfg["experiments"].keys()
 

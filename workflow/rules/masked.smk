@@ -68,17 +68,18 @@ rule train:
 
 
 # The predicted plateau of every (cell, seed) from the data and the initialisation alone
-# (docs/masked/prediction.md); one job per experiment.  Reads a record only for the cell's
-# eta and each seed's number of rounds; changing the predictor never retrains.
+# (docs/masked/prediction.md); one job per training job, so predictions run in parallel.
+# Reads a record only for the cell's eta and each seed's number of rounds; changing the
+# predictor never retrains.
 rule predict:
     input:
-        train=lambda wildcards: MASKED.train_dirs(wildcards.experiment),
-        data=lambda wildcards: MASKED.cell_data_files(wildcards.experiment),
+        train=f"{RESULTS}/train/{{experiment}}/{{job}}",
+        data=MASKED.data_files,
         code=str(PACKAGE / "studies" / "masked" / "prediction.py"),
     output:
-        f"{RESULTS}/tables/{{experiment}}/predictions.csv",
+        f"{RESULTS}/tables/{{experiment}}/predictions/{{job}}.csv",
     log:
-        f"{LOGS}/predict/{{experiment}}.log",
+        f"{LOGS}/predict/{{experiment}}/{{job}}.log",
     conda:
         "../../environment.yml"
     threads: 1
@@ -86,7 +87,7 @@ rule predict:
         mem_mb=2000,
         runtime=60,
     params:
-        records=lambda wildcards: MASKED.cell_files(wildcards.experiment, "record.json"),
+        cells=MASKED.training_params,
     script:
         MASKED_JOB
 
@@ -95,7 +96,7 @@ rule predict:
 # experiment, then the joined tables.  Cheap; changing metrics or delta reruns only this.
 rule aggregate_experiment:
     input:
-        predictions=f"{RESULTS}/tables/{{experiment}}/predictions.csv",
+        predictions=lambda wildcards: MASKED.prediction_files(wildcards.experiment),
         train=lambda wildcards: MASKED.train_dirs(wildcards.experiment),
     output:
         runs=f"{RESULTS}/tables/{{experiment}}/runs.csv",
@@ -260,12 +261,33 @@ rule tables:
         f"{RESULTS}/tables/trajectories.parquet",
 
 
+# How close the predicted plateaus are to the measured ones, by experiment and mask kind.
+rule prediction_accuracy:
+    input:
+        runs=f"{RESULTS}/tables/runs.csv",
+        code=str(PACKAGE / "studies" / "masked" / "accuracy.py"),
+    output:
+        csv=f"{RESULTS}/tables/prediction_accuracy.csv",
+        md=f"{RESULTS}/tables/prediction_accuracy.md",
+    log:
+        f"{LOGS}/prediction_accuracy.log",
+    conda:
+        "../../environment.yml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    script:
+        MASKED_JOB
+
+
 rule masked_all:
     input:
         [MASKED.figure_outputs(f) for f in MASKED.active_figures],
         f"{RESULTS}/tables/runs.csv",
         f"{RESULTS}/tables/trajectories.parquet",
         f"{RESULTS}/tables/claims.csv",
+        f"{RESULTS}/tables/prediction_accuracy.csv",
         [f"{RESULTS}/tables/claims_robustness.csv"] if MASKED.has_protocols else [],
         f"{RESULTS}/config_used.yaml",
 

@@ -100,9 +100,16 @@ def train_cells_job(cells: dict[str, dict], job: str, out_dir, threads: int = 1)
         )
 
 
-#: columns of predictions.csv (maskedntk.studies.masked.prediction)
+#: columns of a prediction file, tables/<experiment>/predictions/<job>.csv (maskedntk.studies.masked.prediction)
 #: (no wall times: a rerun must reproduce every table bit for bit; the log has the times)
 PREDICTION_COLUMNS = ("cell", "seed", "plateau_predicted", "rate_predicted", "prediction_note")
+
+
+def predict_cells_job(cells: dict[str, dict], train_dir, job: str, out_csv) -> None:
+    """:func:`predict_job` for the cells of one training job (``cells`` as in
+    :func:`train_cells_job`, ``train_dir`` its output folder)."""
+    records = [Path(train_dir) / cell_id[len(job) :].lstrip("/") / "record.json" for cell_id in cells]
+    predict_job(records, [c["data_file"] for c in cells.values()], out_csv)
 
 
 def predict_job(records, data_paths, out_csv) -> None:
@@ -138,7 +145,8 @@ def aggregate_job(
     """Measure every trained cell of one experiment and write its tables.
 
     ``cells[i]`` is the cell dict of ``records[i]`` (its metrics and delta are used);
-    ``predictions``: the experiment's predictions.csv, joined by (cell, seed)."""
+    ``predictions``: the experiment's prediction files (one per training job), joined by
+    (cell, seed)."""
     runs, trajs, trs = [], [], []
     for cell, rec_path, traj_path, trace_path in zip(cells, records, trajectories, traces, strict=True):
         parsed = parse_cell(cell)
@@ -151,9 +159,8 @@ def aggregate_job(
             trs.append(tr)
     runs_df = pd.concat(runs, ignore_index=True)
     if predictions is not None:
-        runs_df = runs_df.merge(
-            pd.read_csv(predictions, keep_default_na=False, na_values=[""]), on=["cell", "seed"], how="left"
-        )
+        pred = pd.concat([pd.read_csv(f, keep_default_na=False, na_values=[""]) for f in predictions])
+        runs_df = runs_df.merge(pred, on=["cell", "seed"], how="left")
         runs_df["prediction_note"] = runs_df["prediction_note"].fillna("")
         runs_df["prediction_error"] = runs_df["plateau_predicted"] / runs_df["plateau"] - 1.0
     write_frame(out_runs, runs_df)
@@ -226,10 +233,16 @@ def rule_job(sm) -> None:
     elif sm.rule == "train":
         train_cells_job(dict(sm.params.cells), sm.wildcards.job, sm.output[0], sm.threads)
     elif sm.rule == "predict":
-        predict_job(sm.params.records, sm.input.data, sm.output[0])
+        predict_cells_job(dict(sm.params.cells), sm.input.train, sm.wildcards.job, sm.output[0])
     elif sm.rule == "aggregate_experiment":
         p, o = sm.params, sm.output
-        aggregate_job(p.cells, p.records, p.trajectories, p.traces, o.runs, o.trajectories, o.trace, sm.input.predictions)
+        aggregate_job(
+            p.cells, p.records, p.trajectories, p.traces, o.runs, o.trajectories, o.trace, sm.input.predictions
+        )
+    elif sm.rule == "prediction_accuracy":
+        from .accuracy import accuracy_job
+
+        accuracy_job(sm.input.runs, sm.output.csv, sm.output.md)
     elif sm.rule == "aggregate_all":
         concat_job(sm.input.runs, sm.input.trajectories, sm.output.runs, sm.output.trajectories)
     elif sm.rule == "config_used":

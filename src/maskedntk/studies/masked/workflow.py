@@ -81,6 +81,10 @@ class MaskedWorkflow:
         its cells, which take the cells' files from :meth:`cell_files`)."""
         return [f"{self.results}/train/{experiment}/{job}" for job in self.train_jobs[experiment]]
 
+    def prediction_files(self, experiment: str) -> list[str]:
+        """The predictions of ``experiment``'s cells, one file per training job."""
+        return [f"{self.results}/tables/{experiment}/predictions/{job}.csv" for job in self.train_jobs[experiment]]
+
     def cell_files(self, experiment: str, name: str) -> list[str]:
         return [f"{self.results}/train/{experiment}/{cell}/{name}" for cell in self.cells[experiment]]
 
