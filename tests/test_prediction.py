@@ -220,6 +220,7 @@ def test_prediction_accuracy_table_groups_and_numbers():
             "seed": [0, 1, 0, 0, 0, 1, 0],
             "mask": ["bernoulli"] * 4 + ["categorical"] * 3,
             "m": [1000, 1000, 1000, 500, 1000, 1000, 1000],
+            "xi": [0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5],
             "plateau": [1.0, 2.0, 1.0, 1.0, 1.0, 1.0, 1.0],
             "plateau_predicted": [1.1, 1.0, 2.0, 0.9, 0.7, 0.8, float("nan")],
             "stationary": [True, True, False, True, True, True, True],
@@ -236,3 +237,7 @@ def test_prediction_accuracy_table_groups_and_numbers():
     np.testing.assert_allclose(cat["median_error"], -0.25)
     assert t.loc["all Bernoulli, m < 1000", "runs"] == 1
     assert "| all categorical | 2 (1) | 0 | 25.0% |" in render_markdown(prediction_accuracy(runs))
+    # at xi_eff = 1 both plateaus are rounding: such runs are neither compared nor counted
+    full_gd = runs.assign(xi=[1.0, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5])
+    t1 = prediction_accuracy(full_gd).set_index("group")
+    assert t1.loc["all Bernoulli, m >= 1000 (the 25% target)", "runs"] == 1

@@ -95,6 +95,8 @@ from maskedntk.core.claims.stats import (
     wilcoxon_one_sided,
 )
 
+from ..accuracy import comparable
+
 #: grid factors that can define a cell (the strata are those that vary)
 DESIGN_COLUMNS = ("mask", "aggregation", "surrogate", "loss", "init", "p", "xi", "tau", "m", "kappa")
 
@@ -137,7 +139,8 @@ def _clean_runs(runs: pd.DataFrame, response: str | None) -> tuple[pd.DataFrame,
         moving = ~_as_bool(runs["stationary"])
         if moving.any():
             K = runs.loc[moving, "rounds_run"] if "rounds_run" in runs else pd.Series(dtype=float)
-            after = f" after {int(K.min())}-{int(K.max())} rounds" if len(K) else ""
+            span = f"{int(K.min())}" if len(K) and K.min() == K.max() else f"{int(K.min())}-{int(K.max())}"
+            after = f" after {span} rounds" if len(K) else ""
             notes.append(
                 f"{int(moving.sum())} of {len(runs)} runs were not stationary{after} (no error neighbourhood "
                 "measured) and were left out"
@@ -531,9 +534,9 @@ def prediction_claim(
     min_m: int = 1000,
 ) -> dict:
     """``prediction_within_25pct``: per seed, the median over its stationary Bernoulli runs
-    with m >= ``min_m`` of |plateau_predicted / plateau - 1|; one-sided Wilcoxon over seeds
-    that it is below ``max_error``.  A worse predictor (or a regression in it) turns the
-    verdict: the effect is the median over seeds, compared with ``max_error``."""
+    with m >= ``min_m`` and xi < 1 (:func:`accuracy.comparable`) of
+    |plateau_predicted / plateau - 1|; one-sided Wilcoxon over seeds that it is below
+    ``max_error``.  A worse predictor (or a regression in it) turns the verdict: the effect is the median over seeds, compared with ``max_error``."""
     row = _base_row()
     row["effect_label"] = f"median over seeds of the median |predicted / measured - 1| (Bernoulli, m >= {min_m})"
     row["test"] = (
@@ -547,7 +550,7 @@ def prediction_claim(
             continue
         r, n, _ = _clean_runs(runs, "plateau")
         notes += [f"{e}: {x}" for x in n]
-        r = r[(r["mask"] == "bernoulli") & (r["m"] >= min_m) & np.isfinite(r["plateau_predicted"].astype(float))]
+        r = r[(r["mask"] == "bernoulli") & (r["m"] >= min_m) & comparable(r)]
         kept.append(r)
     runs = pd.concat(kept, ignore_index=True) if kept else pd.DataFrame()
     if runs.empty:

@@ -1,6 +1,7 @@
 """fig_prediction: the plateau predicted from the initialisation alone against the measured one.
 
-(a) every stationary cell of every experiment (mean over its stationary seeds), log-log,
+(a) every stationary cell with xi_eff < 1 of every experiment (mean over its stationary seeds;
+at xi_eff = 1 both plateaus are float64 rounding, :func:`accuracy.comparable`), log-log,
 coloured by experiment (an experiment re-run under a compared protocol keeps its colour with
 an open marker), with the diagonal, the +-25% band and the factor-1.5 lines; (b) the
 relative error plateau_predicted / plateau - 1 of every stationary run, per experiment and
@@ -17,12 +18,12 @@ from matplotlib.lines import Line2D
 from maskedntk.core import figures as style
 from maskedntk.core.figures import plt
 
+from ..accuracy import comparable
 from ..protocols import split
-from . import common
 
 
 def _cells(runs: pd.DataFrame) -> pd.DataFrame:
-    ok = runs[common.as_bool(runs["stationary"]) & np.isfinite(runs["plateau_predicted"].astype(float))]
+    ok = runs[comparable(runs)]
     return (
         ok.groupby(["experiment", "cell", "mask"], sort=False)[["plateau", "plateau_predicted", "m"]]
         .mean()
@@ -38,7 +39,7 @@ def draw(runs: pd.DataFrame, pdf, png) -> pd.DataFrame:
     cells = _cells(runs)
     if cells.empty:
         raise ValueError("no stationary run with a prediction to draw")
-    runs = runs[common.as_bool(runs["stationary"]) & np.isfinite(runs["plateau_predicted"].astype(float))]
+    runs = runs[comparable(runs)]
     runs = runs.assign(
         rel=runs["plateau_predicted"] / runs["plateau"] - 1.0, base=runs["experiment"].map(lambda e: split(e)[0])
     )
@@ -71,7 +72,7 @@ def draw(runs: pd.DataFrame, pdf, png) -> pd.DataFrame:
     ax.set_ylim(lo, hi)
     ax.set_xlabel("measured plateau (stationary window mean)")
     ax.set_ylabel("predicted plateau (from the initialisation)")
-    ax.set_title("(a) every stationary cell (mean over seeds)")
+    ax.set_title(r"(a) every stationary cell with $\xi < 1$ (mean over seeds)")
     handles = [Line2D([], [], ls="", marker="o", color=colors[b], ms=3.5, label=b) for b in bases]
     handles += [
         Line2D([], [], ls="", marker="o", mfc="none", mec="0.3", ms=3.5, label="compared protocol"),
