@@ -6,8 +6,8 @@ over the runs :func:`comparable` keeps: stationary, not diverged, with a predict
 paper's conventions; the authors' conventions are not predicted), and xi_eff < 1 (at
 xi_eff = 1, plain GD, the neighbourhood is exactly zero: the measured "plateau" is float64
 rounding, ~1e-29, and so is the predicted one, so their ratio says nothing).  Groups: each
-experiment and mask kind, then the pooled groups the docs quote: Bernoulli runs with m >= 1000 (the 25% target), Bernoulli runs with
-m < 1000, and categorical runs.
+experiment and mask kind, then the pooled groups the docs quote: Bernoulli runs with
+m >= 1000 (the 25% target), Bernoulli runs with m < 1000, and categorical runs.
 """
 
 from __future__ import annotations

@@ -536,7 +536,8 @@ def prediction_claim(
     """``prediction_within_25pct``: per seed, the median over its stationary Bernoulli runs
     with m >= ``min_m`` and xi < 1 (:func:`accuracy.comparable`) of
     |plateau_predicted / plateau - 1|; one-sided Wilcoxon over seeds that it is below
-    ``max_error``.  A worse predictor (or a regression in it) turns the verdict: the effect is the median over seeds, compared with ``max_error``."""
+    ``max_error``.  A worse predictor (or a regression in it) turns the verdict: the effect
+    is the median over seeds, compared with ``max_error``."""
     row = _base_row()
     row["effect_label"] = f"median over seeds of the median |predicted / measured - 1| (Bernoulli, m >= {min_m})"
     row["test"] = (
