@@ -139,8 +139,10 @@ def _clean_runs(runs: pd.DataFrame, response: str | None) -> tuple[pd.DataFrame,
         moving = ~_as_bool(runs["stationary"])
         if moving.any():
             K = runs.loc[moving, "rounds_run"] if "rounds_run" in runs else pd.Series(dtype=float)
-            span = f"{int(K.min())}" if len(K) and K.min() == K.max() else f"{int(K.min())}-{int(K.max())}"
-            after = f" after {span} rounds" if len(K) else ""
+            after = ""
+            if len(K):
+                span = f"{int(K.min())}" if K.min() == K.max() else f"{int(K.min())}-{int(K.max())}"
+                after = f" after {span} rounds"
             notes.append(
                 f"{int(moving.sum())} of {len(runs)} runs were not stationary{after} (no error neighbourhood "
                 "measured) and were left out"
