@@ -70,7 +70,7 @@ class TrainSpec:
     --------
     dtype : ``'float64'``, ``'float32'`` or ``'auto'``: float64 when xi_eff = 1 (full-GD
         cells, whose L_k falls to zero and would stop at float32's rounding floor ~1e-11),
-        float32 otherwise (about 1.9x faster on a CPU; the plateaus there are 1e-3 and up,
+        float32 otherwise (about 1.8x faster on a CPU; the plateaus there are 1e-3 and up,
         far above float32 rounding).  ``resolved_dtype`` is the one used.
     device : ``'cpu'``, ``'cuda'`` or ``'auto'`` (cuda when available).
     path : how the tau local steps update the pre-activations Z = X W^T: ``'gram'`` applies
