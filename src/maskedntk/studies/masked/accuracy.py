@@ -34,15 +34,15 @@ COLUMNS = (
 )
 
 
+def _predicted(runs: pd.DataFrame) -> pd.Series:
+    """Runs with a prediction and xi_eff < 1 (runs.csv's ``xi`` column is xi_eff)."""
+    return np.isfinite(runs["plateau_predicted"].astype(float)) & (runs["xi"].astype(float) < 1.0)
+
+
 def comparable(runs: pd.DataFrame) -> pd.Series:
-    """The runs whose measured and predicted plateaus are compared (boolean, by row); runs.csv's
-    ``xi`` column is xi_eff (1/p for categorical masks)."""
-    return (
-        runs["stationary"].astype(bool)
-        & ~runs["diverged"].astype(bool)
-        & np.isfinite(runs["plateau_predicted"].astype(float))
-        & (runs["xi"].astype(float) < 1.0)
-    )
+    """The runs whose measured and predicted plateaus are compared (boolean, by row): predicted,
+    xi_eff < 1, stationary and not diverged."""
+    return _predicted(runs) & runs["stationary"].astype(bool) & ~runs["diverged"].astype(bool)
 
 
 def _row(group: str, runs: pd.DataFrame, excluded: int) -> dict:
@@ -65,7 +65,7 @@ def prediction_accuracy(runs: pd.DataFrame) -> pd.DataFrame:
     runs (xi_eff < 1) left out because their L_k never became stationary or diverged."""
     if "plateau_predicted" not in runs:
         return pd.DataFrame(columns=list(COLUMNS))
-    r = runs[np.isfinite(runs["plateau_predicted"].astype(float)) & (runs["xi"].astype(float) < 1.0)]
+    r = runs[_predicted(runs)]
     stationary = comparable(r)
     groups = [
         (f"{e} / {mask}", (r["experiment"] == e) & (r["mask"] == mask))

@@ -79,15 +79,20 @@ def train_job(cell: dict, cell_id: str, data_path, out_trajectories, out_trace, 
     log.info("done in %.1f s", time.perf_counter() - t0)
 
 
+def cell_folder(job_dir, job: str, cell_id: str) -> Path:
+    """The folder of cell ``cell_id`` inside the output folder ``job_dir`` of training job
+    ``job`` (results/train/<experiment>/<job>): results/train/<experiment>/<cell_id>."""
+    rel = cell_id[len(job) :].lstrip("/")
+    return Path(job_dir) / rel if rel else Path(job_dir)
+
+
 def train_cells_job(cells: dict[str, dict], job: str, out_dir, threads: int = 1) -> None:
     """Train the cells of one training job one after another (``cells``: {cell id: its
     training params with ``data_file``}); cell ``c`` writes into ``out_dir/<c minus job>``,
     i.e. results/train/<experiment>/<c>/.  Python and torch start once for all of them."""
-    out_dir = Path(out_dir)
     for cell_id, params in cells.items():
         cell = {k: v for k, v in params.items() if k != "data_file"}
-        rel = cell_id[len(job) :].lstrip("/")
-        folder = out_dir / rel if rel else out_dir
+        folder = cell_folder(out_dir, job, cell_id)
         folder.mkdir(parents=True, exist_ok=True)
         train_job(
             cell,
@@ -108,7 +113,7 @@ PREDICTION_COLUMNS = ("cell", "seed", "plateau_predicted", "rate_predicted", "pr
 def predict_cells_job(cells: dict[str, dict], train_dir, job: str, out_csv) -> None:
     """:func:`predict_job` for the cells of one training job (``cells`` as in
     :func:`train_cells_job`, ``train_dir`` its output folder)."""
-    records = [Path(train_dir) / cell_id[len(job) :].lstrip("/") / "record.json" for cell_id in cells]
+    records = [cell_folder(train_dir, job, cell_id) / "record.json" for cell_id in cells]
     predict_job(records, [c["data_file"] for c in cells.values()], out_csv)
 
 
