@@ -22,8 +22,10 @@ def _fmt_interval(lo: float | None, hi: float | None, lo_open: bool, hi_open: bo
 def check_int(name: str, value, lo: int | None = None, hi: int | None = None) -> int:
     """Return ``value`` as an int in [lo, hi]; raise ValueError naming ``name`` otherwise."""
     allowed = f"an integer in {_fmt_interval(lo, hi, False, False)}"
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        if isinstance(value, numbers.Real) and float(value).is_integer():
+    if isinstance(value, bool):
+        raise ValueError(f"{name} = {value!r}: must be {allowed}")
+    if not isinstance(value, numbers.Integral):
+        if isinstance(value, numbers.Real) and math.isfinite(value) and float(value).is_integer():
             value = int(value)
         else:
             raise ValueError(f"{name} = {value!r}: must be {allowed}")

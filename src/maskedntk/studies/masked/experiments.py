@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import copy
 import itertools
-from pathlib import Path
 
-import yaml
-
+from ...core.schema import ConfigError, check_schema
 from .cellconfig import parse_cell, parse_train
 from .protocols import ProtocolError, protocol_experiments
 from .stepsize import GRID_FIELDS
@@ -25,58 +23,10 @@ GRID_KEYS = ("mask", "aggregation", "surrogate", "p", "xi", "tau", "m", "kappa")
 KNOWN_EXPERIMENTS = ("dynamics", "heatmap_bernoulli", "heatmap_categorical", "local_steps", "width", "audit")
 
 
-class ConfigError(ValueError):
-    """A workflow configuration that breaks the schema or the theory's assumptions."""
-
-
-def _path(parts) -> str:
-    out = ""
-    for p in parts:
-        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
-    return out or "(top level)"
-
-
-def _explain(err) -> str:
-    v, s = err.validator, err.schema
-    if v == "additionalProperties":
-        allowed = sorted(s.get("properties", {}))
-        extra = sorted(set(err.instance) - set(allowed)) if isinstance(err.instance, dict) else []
-        return f"unknown key(s) {extra}; allowed keys are {allowed}"
-    if v == "enum":
-        return f"must be one of {s['enum']}"
-    if v == "type":
-        return f"must be of type {s['type']}"
-    if v in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
-        lo = s.get("minimum", s.get("exclusiveMinimum"))
-        hi = s.get("maximum", s.get("exclusiveMaximum"))
-        left = "(" if "exclusiveMinimum" in s or lo is None else "["
-        right = ")" if "exclusiveMaximum" in s or hi is None else "]"
-        return f"must be in {left}{'-inf' if lo is None else lo}, {'inf' if hi is None else hi}{right}"
-    if v == "minItems":
-        return f"must list at least {s['minItems']} value(s) (an empty grid runs nothing)"
-    if v == "minProperties":
-        return "must not be empty"
-    if v == "required":
-        return err.message
-    if v == "uniqueItems":
-        return "values must be distinct"
-    return err.message
-
-
 def validate_config(config: dict, schema_path) -> None:
     """Check ``config`` against the JSON schema, then expand every experiment (which checks
     each cell with the package's own validation).  Raises ConfigError naming the key."""
-    import jsonschema
-
-    schema = yaml.safe_load(Path(schema_path).read_text())
-    validator = jsonschema.Draft202012Validator(schema)
-    errors = sorted(validator.iter_errors(config), key=lambda e: (len(e.absolute_path), str(e.absolute_path)))
-    if errors:
-        err = jsonschema.exceptions.best_match(errors)
-        where = _path(err.absolute_path)
-        value = err.instance
-        shown = "" if isinstance(value, (dict, list)) else f" = {value!r}"
-        raise ConfigError(f"config key {where}{shown}: {_explain(err)}")
+    check_schema(config, schema_path)
     expand_config(config)
 
 

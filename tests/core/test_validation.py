@@ -1,0 +1,94 @@
+"""core.validate and core.schema: every bad value is refused with its key and what is allowed."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import yaml
+
+from maskedntk.core.schema import ConfigError, check_schema, key_path
+from maskedntk.core.validate import check_choice, check_float, check_int
+
+
+def test_int_accepts_integral_floats_and_refuses_the_rest():
+    assert check_int("p", 4.0, lo=1) == 4
+    with pytest.raises(ValueError, match=r"^p = 0: must be an integer in \[1, inf\)$"):
+        check_int("p", 0, lo=1)
+    with pytest.raises(ValueError, match=r"^p = 2\.5: must be an integer"):
+        check_int("p", 2.5)
+    with pytest.raises(ValueError, match="^p = True"):
+        check_int("p", True)
+
+
+def test_float_interval_ends_open_and_closed():
+    assert check_float("xi", 1.0, 0.0, 1.0, lo_open=True) == 1.0
+    with pytest.raises(ValueError, match=r"^xi = 0: must be a finite number in \(0, 1\]$"):
+        check_float("xi", 0.0, 0.0, 1.0, lo_open=True)
+    with pytest.raises(ValueError, match=r"^eta = nan"):
+        check_float("eta", math.nan)
+    with pytest.raises(ValueError, match=r"^eta = '0\.1'"):
+        check_float("eta", "0.1")
+
+
+def test_choice_lists_the_allowed_values():
+    assert check_choice("mask", "bernoulli", ("bernoulli", "categorical")) == "bernoulli"
+    with pytest.raises(ValueError, match=r"^mask = 'ber': must be one of 'bernoulli', 'categorical'$"):
+        check_choice("mask", "ber", ("bernoulli", "categorical"))
+
+
+SCHEMA = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["study"],
+    "properties": {
+        "study": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "m": {"type": "array", "minItems": 1, "items": {"type": "integer", "minimum": 1, "maximum": 4096}},
+                "mask": {"enum": ["bernoulli", "categorical"]},
+                "xi": {"type": "number", "exclusiveMinimum": 0, "maximum": 1},
+            },
+        }
+    },
+}
+
+
+@pytest.fixture
+def schema_file(tmp_path):
+    path = tmp_path / "s.schema.yaml"
+    path.write_text(yaml.safe_dump(SCHEMA))
+    return path
+
+
+@pytest.mark.parametrize(
+    "config, message",
+    [
+        ({"study": {"m": [10, 100000]}}, r"^config key study\.m\[1\] = 100000: must be in \[1, 4096\]$"),
+        ({"study": {"m": []}}, r"^config key study\.m: must list at least 1 value"),
+        (
+            {"study": {"mask": "ber"}},
+            (r"^config key study\.mask = 'ber': must be one of \['bernoulli', 'categorical'\]$"),
+        ),
+        ({"study": {"xi": 0}}, r"^config key study\.xi = 0: must be in \(0, 1\]$"),
+        ({"study": {"xi": "half"}}, r"^config key study\.xi = 'half': must be of type number$"),
+        (
+            {"study": {"tau": 5}},
+            (r"^config key study: unknown key\(s\) \['tau'\]; allowed keys are \['m', 'mask', 'xi'\]$"),
+        ),
+        ({}, r"^config key \(top level\): 'study' is a required property$"),
+    ],
+)
+def test_schema_error_names_the_key_the_value_and_what_is_allowed(schema_file, config, message):
+    with pytest.raises(ConfigError, match=message):
+        check_schema(config, schema_file)
+
+
+def test_valid_config_passes(schema_file):
+    assert check_schema({"study": {"m": [1, 4096], "mask": "categorical", "xi": 1}}, schema_file) is None
+
+
+def test_key_path():
+    assert key_path(["experiments", "width", "grid", 0, "m"]) == "experiments.width.grid[0].m"
+    assert key_path([]) == "(top level)"
