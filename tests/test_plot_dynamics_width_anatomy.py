@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from maskedntk.core import figures as style
+from maskedntk.core import numbers
 from maskedntk.studies.masked.cellconfig import load_data, parse_cell
 from maskedntk.studies.masked.figures import bound_anatomy, common, dynamics, width
 from maskedntk.studies.masked.runner import run_cell
@@ -127,9 +128,9 @@ def test_cell_summary_and_band():
 
 
 def test_sci_and_slope():
-    assert common.sci(3.86e10) == r"$3.9{\times}10^{10}$"
-    assert common.sci(0.123) == "$0.12$"
-    assert common.sci(float("nan")) == "NaN"
+    assert numbers.sci(3.86e10) == r"$3.9{\times}10^{10}$"
+    assert numbers.sci(0.123) == "$0.12$"
+    assert numbers.sci(float("nan")) == "NaN"
     m = np.array([250.0, 500, 1000, 2000])
     slope, se = common.loglog_slope(m, 3.0 / m)
     assert slope == pytest.approx(-1.0) and se == pytest.approx(0.0, abs=1e-9)
@@ -149,7 +150,7 @@ def test_dynamics_render(tmp_path, dynamics_tables, captured):
     # B1 of each xi < 1 in the legend, B1 = 0 at xi = 1, and the three phases annotated
     for xi in (0.3, 0.5):
         B1 = runs.loc[runs["xi"] == xi, "B1"].iloc[0]
-        assert common.sci(B1) in texts
+        assert numbers.sci(B1) in texts
     assert "= 0" in texts
     assert "smooth decrease" in texts and "aggregation" in texts and "new masks" in texts
 
@@ -188,7 +189,7 @@ def test_bound_anatomy_selection_and_ratios(tmp_path, heatmap_runs, captured):
     for _, r in table.iterrows():
         want = expect.loc[r["cell"], "B1"] / expect.loc[r["cell"], "plateau"]
         assert r["ratio"] == pytest.approx(want, rel=1e-12)
-        assert r["ratio_label"] == r"$B_1/$plateau" + "\n= " + common.sci(want)
+        assert r["ratio_label"] == r"$B_1/$plateau" + "\n= " + numbers.sci(want)
     texts = _texts(captured[-1])
     for lab in table["ratio_label"]:
         assert lab in texts

@@ -15,14 +15,17 @@ import pytest
 from matplotlib import colors as mcolors
 
 from maskedntk.core import figures as style
+from maskedntk.core import numbers
 from maskedntk.studies.masked.figures import (
     FIGURES,
     audit,
     common,
+    grid_data,
     grids,
     heatmap_bernoulli,
     heatmap_categorical,
     local_steps,
+    notes,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -253,7 +256,7 @@ def test_rule_scripts(tmp_path, figure, bernoulli_runs, categorical_runs, local_
 
 
 def test_cell_grid_means_finite_seeds_and_orders_axes(bernoulli_runs):
-    g = grids.cell_grid(bernoulli_runs, "plateau", "p", "xi")
+    g = grid_data.cell_grid(bernoulli_runs, "plateau", "p", "xi")
     assert list(g.index) == [1, 2, 4] and list(g.columns) == [0.25, 0.5, 1.0]
     # (p=2, xi=0.25): seed 1 diverged -> mean of seeds 0 and 2 only
     expect = np.mean([0.3 * 0.75 / 2 + 1e-3 * s for s in (0, 2)])
@@ -263,18 +266,18 @@ def test_cell_grid_means_finite_seeds_and_orders_axes(bernoulli_runs):
     assert math.isnan(g.loc[4, 0.25])  # every seed diverged
     assert math.isnan(g.loc[4, 0.5])  # never run
     # axis values can be fixed to the configured grid
-    g2 = grids.cell_grid(bernoulli_runs, "plateau", "p", "xi", row_values=[1, 2, 4, 8])
+    g2 = grid_data.cell_grid(bernoulli_runs, "plateau", "p", "xi", row_values=[1, 2, 4, 8])
     assert list(g2.index) == [1, 2, 4, 8] and g2.loc[8].isna().all()
 
 
 def test_cell_grid_float_keys_match_despite_rounding():
     df = pd.DataFrame({"p": [1, 1], "xi": [0.1 + 0.2, 0.3], "v": [1.0, 3.0]})
-    g = grids.cell_grid(df, "v", "p", "xi")
+    g = grid_data.cell_grid(df, "v", "p", "xi")
     assert g.shape == (1, 1) and g.iloc[0, 0] == 2.0
 
 
 def test_cell_flags(bernoulli_runs):
-    f = grids.cell_flags(bernoulli_runs, "p", "xi")
+    f = grid_data.cell_flags(bernoulli_runs, "p", "xi")
     assert f.diverged.loc[2, 0.25] and not f.all_diverged.loc[2, 0.25]
     assert f.diverged.loc[4, 0.25] and f.all_diverged.loc[4, 0.25]
     assert f.unconverged.loc[1, 0.25] and not f.diverged.loc[1, 0.25]
@@ -295,7 +298,7 @@ def test_cell_flags_reads_csv_booleans_and_nan_plateau():
             "diverged": ["False", "False", "False"],
         }
     )
-    f = grids.cell_flags(df, "p", "xi")
+    f = grid_data.cell_flags(df, "p", "xi")
     assert f.diverged.loc[1, 0.5]  # a NaN plateau counts as diverged even if the flag says no
     assert not f.unconverged.loc[1, 0.5]  # that seed is diverged, the other converged
     assert f.unconverged.loc[2, 0.5] and not f.diverged.loc[2, 0.5]
@@ -308,7 +311,7 @@ def test_as_bool():
 
 
 def test_seed_summary(local_steps_runs):
-    s = grids.seed_summary(local_steps_runs, "plateau", ["p", "tau"])
+    s = grid_data.seed_summary(local_steps_runs, "plateau", ["p", "tau"])
     row = s.loc[(s.p == 4) & (s.tau == 3)].iloc[0]
     assert row["count"] == 2 and row["seeds"] == 3 and row["diverged"] == 1
     vals = [0.1 / 4 * 1.3 + 0.01 * k for k in (1, 2)]
@@ -325,21 +328,21 @@ def test_seed_summary(local_steps_runs):
 
 def test_normalise_and_reference_cell():
     g = pd.DataFrame([[0.0, 2.0, 4.0], [1.0, 8.0, np.nan]], index=[1, 2], columns=[0.5, 0.7, 1.0])
-    ref = grids.reference_cell([g], (1, 0.5))  # (1, 0.5) is 0: nearest valid is (1, 0.7) / (2, 0.5)
+    ref = grid_data.reference_cell([g], (1, 0.5))  # (1, 0.5) is 0: nearest valid is (1, 0.7) / (2, 0.5)
     assert ref in {(1, 0.7), (2, 0.5)}
-    n = grids.normalise(g, (1, 0.7))
+    n = grid_data.normalise(g, (1, 0.7))
     assert n.loc[1, 0.7] == 1.0 and n.loc[2, 0.7] == 4.0 and n.loc[1, 0.5] == 0.0 and math.isnan(n.loc[2, 1.0])
     with pytest.raises(ValueError):
-        grids.normalise(g, (1, 0.5))
+        grid_data.normalise(g, (1, 0.5))
     # preferred cell valid in every grid -> itself; a second grid can rule a cell out
     h = g.copy()
     h.loc[1, 0.7] = 0.0
-    assert grids.reference_cell([g], (2, 0.7)) == (2, 0.7)
-    assert grids.reference_cell([g, h], (1, 0.7)) != (1, 0.7)
+    assert grid_data.reference_cell([g], (2, 0.7)) == (2, 0.7)
+    assert grid_data.reference_cell([g, h], (1, 0.7)) != (1, 0.7)
     # a preferred value between grid points snaps to the nearest
-    assert grids.reference_cell([g], (1, 0.66)) == (1, 0.7)
+    assert grid_data.reference_cell([g], (1, 0.66)) == (1, 0.7)
     with pytest.raises(ValueError):
-        grids.reference_cell([g * 0], (1, 0.5))
+        grid_data.reference_cell([g * 0], (1, 0.5))
 
 
 def test_zero_log_norm_ignores_zeros_and_caps_decades():
@@ -388,7 +391,7 @@ def test_log_ticks():
      (4e-10, "4e-10"), (np.nan, ""), (-0.5, "-0.5"), (0.096, "0.1"), (9.97, "10"), (99.7, "100")],
 )  # fmt: skip
 def test_fmt_compact(v, s):
-    assert grids.fmt_compact(v) == s
+    assert numbers.fmt_compact(v) == s
 
 
 def test_row_major():
@@ -399,8 +402,8 @@ def test_row_major():
 
 
 def test_eta_text():
-    assert "0.5" in grids.eta_text(pd.DataFrame({"eta_rule": ["eta = 0.5 / lambda_max(H_inf(xi)) per cell"]}))
-    assert grids.eta_text(pd.DataFrame({"x": [1]})) == r"step $\eta$ per cell"
+    assert "0.5" in notes.eta_text(pd.DataFrame({"eta_rule": ["eta = 0.5 / lambda_max(H_inf(xi)) per cell"]}))
+    assert notes.eta_text(pd.DataFrame({"x": [1]})) == r"step $\eta$ per cell"
 
 
 def test_ratio_norm_also_only_sets_extension():
@@ -411,9 +414,9 @@ def test_ratio_norm_also_only_sets_extension():
 def test_draw_grid_marks(bernoulli_runs):
     """draw_grid hatches diverged cells, dots unconverged ones, writes 'div' / '0' / '–', boxes the reference."""
     style.apply_style()
-    g = grids.cell_grid(bernoulli_runs, "B1", "p", "xi")
+    g = grid_data.cell_grid(bernoulli_runs, "B1", "p", "xi")
     g.loc[4, 0.5] = np.nan  # the grid point that was never run
-    f = grids.cell_flags(bernoulli_runs, "p", "xi")
+    f = grid_data.cell_flags(bernoulli_runs, "p", "xi")
     fig = style.plt.figure()
     ax = fig.add_subplot()
     s = grids.zero_log_norm(g)
@@ -436,8 +439,8 @@ def test_draw_grid_marks(bernoulli_runs):
 def test_where_or_all_and_zero_log_norm_also():
     g = pd.DataFrame([[1e-20, 0.1], [1e-19, 1.0]])
     keep = pd.DataFrame([[False, True], [False, True]])
-    sub = grids.where_or_all(g, keep)
+    sub = grid_data.where_or_all(g, keep)
     assert np.isnan(sub.iloc[0, 0]) and sub.iloc[1, 1] == 1.0
-    assert grids.where_or_all(g, keep & False).equals(g)  # nothing kept: the whole grid
+    assert grid_data.where_or_all(g, keep & False).equals(g)  # nothing kept: the whole grid
     s = grids.zero_log_norm(sub, also=[g])
     assert s.norm.vmin == pytest.approx(0.1) and s.extend == "min"

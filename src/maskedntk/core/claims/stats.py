@@ -16,6 +16,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ..numbers import fmt_p, p_eq  # noqa: F401  (the claims modules read them from here)
+
 #: the verdicts, in the order tables list them
 VERDICTS = ("reproduced", "not reproduced", "inconclusive", "not run")
 
@@ -128,16 +130,3 @@ def claim_rng(claim_id: str, seed: int) -> np.random.Generator:
     claim's interval does not depend on its position in any list."""
     digest = int.from_bytes(hashlib.sha256(claim_id.encode()).digest()[:8], "little")
     return np.random.default_rng([int(seed), digest])
-
-
-def fmt_p(p: float) -> str:
-    """A p-value for a table: two significant digits, '< 1e-4' below 1e-4, 'n/a' for NaN."""
-    if not math.isfinite(p):
-        return "n/a"
-    return f"{p:.2g}" if p >= 1e-4 else "< 1e-4"
-
-
-def p_eq(p: float) -> str:
-    """'p = 0.016', 'p < 1e-4' or 'p n/a' for a note."""
-    txt = fmt_p(p)
-    return f"p {txt}" if txt.startswith("<") or txt == "n/a" else f"p = {txt}"

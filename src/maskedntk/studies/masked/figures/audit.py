@@ -36,7 +36,7 @@ from matplotlib.lines import Line2D
 from maskedntk.core import figures as style
 from maskedntk.core.figures import plt
 
-from . import common, grids
+from . import common, grid_data, grids, notes
 
 AGGREGATIONS = ("paper", "zero_unheld")
 LABELS = {"paper": r"paper (unheld keep $w_{k,r}$)", "zero_unheld": r"authors' code (unheld $\to 0$)"}
@@ -56,10 +56,12 @@ def draw(runs: pd.DataFrame, trajectories: pd.DataFrame, pdf, png) -> None:
     pv = sorted(runs[rows].dropna().unique())
     xv = sorted(round(float(x), 10) for x in runs[cols].dropna().unique())
     sub = {a: runs.loc[runs["aggregation"] == a] for a in AGGREGATIONS}
-    plateau = {a: grids.cell_grid(sub[a], "plateau", rows, cols, row_values=pv, col_values=xv) for a in AGGREGATIONS}
-    flags = {a: grids.cell_flags(sub[a], rows, cols, row_values=pv, col_values=xv) for a in AGGREGATIONS}
+    plateau = {
+        a: grid_data.cell_grid(sub[a], "plateau", rows, cols, row_values=pv, col_values=xv) for a in AGGREGATIONS
+    }
+    flags = {a: grid_data.cell_flags(sub[a], rows, cols, row_values=pv, col_values=xv) for a in AGGREGATIONS}
     ratio = plateau["zero_unheld"] / plateau["paper"]
-    both = grids.CellFlags(
+    both = grid_data.CellFlags(
         diverged=flags["paper"].diverged | flags["zero_unheld"].diverged,
         all_diverged=flags["paper"].all_diverged | flags["zero_unheld"].all_diverged,
         unconverged=flags["paper"].unconverged | flags["zero_unheld"].unconverged,
@@ -103,7 +105,7 @@ def draw(runs: pd.DataFrame, trajectories: pd.DataFrame, pdf, png) -> None:
     ynorm = _norm_y_squared(traj.loc[traj["cell"].isin(runs.loc[runs["aggregation"] == "zero_unheld", "cell"])])
     for (p, xi), c in zip(cells, colors, strict=True):
         for a in aggs:
-            ids = grids.select(sub[a], p=p, xi=float(xi))["cell"].unique()
+            ids = grid_data.select(sub[a], p=p, xi=float(xi))["cell"].unique()
             t = traj.loc[traj["cell"].isin(ids)]
             if t.empty:
                 continue
@@ -169,9 +171,9 @@ def _norm_y_squared(traj: pd.DataFrame) -> float | None:
 
 
 def _note(runs: pd.DataFrame) -> str:
-    sigma = rf", $\sigma'(0)$ = {grids.values_text(runs, 'relu_grad_at_zero')}"
+    sigma = rf", $\sigma'(0)$ = {notes.values_text(runs, 'relu_grad_at_zero')}"
     return (
-        grids.settings_text(runs, "Bernoulli masks", ("tau", "n", "d", "m"), extra=sigma) + "\n"
+        notes.settings_text(runs, "Bernoulli masks", ("tau", "n", "d", "m"), extra=sigma) + "\n"
         "Zeroing (the authors' TensorFlow code) kills every neuron that no subnetwork held "
         r"(probability $(1-\xi)^p$ per round);"
         "\n"

@@ -32,6 +32,7 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import FixedLocator, NullLocator
 
 from maskedntk.core import figures as style
+from maskedntk.core import numbers
 from maskedntk.studies.masked.theory import B1_LABELS, B1_TERMS
 
 from . import common
@@ -81,7 +82,7 @@ def ratio_label(B1: float, plateau: float) -> str:
     """The text above a bar: B1 / measured plateau."""
     if not (np.isfinite(plateau) and plateau > 0):
         return "no finite plateau"
-    return r"$B_1/$plateau" + "\n= " + common.sci(B1 / plateau)
+    return r"$B_1/$plateau" + "\n= " + numbers.sci(B1 / plateau)
 
 
 def anatomy_table(runs: pd.DataFrame, max_cells: int = MAX_CELLS) -> pd.DataFrame:

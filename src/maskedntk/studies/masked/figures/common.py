@@ -79,32 +79,11 @@ def round_band(traj: pd.DataFrame, value: str = "L") -> pd.DataFrame:
     return out.reset_index().sort_values("round")
 
 
-def sci(value: float, digits: int = 1) -> str:
-    r"""``value`` in mathtext scientific notation, e.g. ``$1.2{\times}10^{10}$``; plain
-    decimals between 0.01 and 1000; 'NaN' and '0' as such."""
-    if value is None or not np.isfinite(value):
-        return "NaN"
-    if value == 0:
-        return "$0$"
-    e = int(math.floor(math.log10(abs(value))))
-    if -2 <= e <= 2:
-        return f"${value:.{max(digits - e, 0)}f}$"
-    mant = value / 10**e
-    if round(abs(mant), digits) >= 10:
-        mant, e = mant / 10, e + 1
-    return rf"${mant:.{digits}f}{{\times}}10^{{{e}}}$"
-
-
 def value_colors(values, n_colors: int | None = None) -> dict:
     """A colour-blind-safe colour (style.palette) for each distinct value, in sorted order."""
     vals = sorted({float(v) for v in values})
     pal = style.palette(max(n_colors or len(vals), 1))
     return {v: pal[i % len(pal)] for i, v in enumerate(vals)}
-
-
-def format_value(v: float) -> str:
-    """A grid value for a label: 0.5, 10, 1000 (no trailing zeros)."""
-    return f"{float(v):g}"
 
 
 def mark_off_scale(

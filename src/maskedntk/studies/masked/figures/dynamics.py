@@ -34,6 +34,7 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 
 from maskedntk.core import figures as style
+from maskedntk.core import numbers
 
 from .. import theory
 from . import common
@@ -93,10 +94,10 @@ def _nanstat(P: np.ndarray, fn) -> np.ndarray:
 
 
 def _legend_label(c) -> str:
-    lab = rf"$\xi$ = {common.format_value(c['xi'])}"
+    lab = rf"$\xi$ = {numbers.format_value(c['xi'])}"
     B1 = c.get("B1", math.nan)
     if np.isfinite(B1):
-        lab += r", $B_1$ = " + ("0" if B1 == 0 else common.sci(B1))
+        lab += r", $B_1$ = " + ("0" if B1 == 0 else numbers.sci(B1))
     if c["n_diverged"]:
         lab += f" ({c['n_diverged']}/{c['n_seeds']} seeds diverged)"
     return lab
@@ -164,7 +165,7 @@ def _panel_rounds(fig, spec, cells, trajectories, colors):
     ax.set_xlim(0, max(cells["rounds"].max(), 1))
     for cell, kx, vmin in offscale:
         c = cells[cells["cell"] == cell].iloc[0]
-        text = rf"$\xi$ = {common.format_value(c['xi'])}:" + "\nmin " + common.sci(vmin)
+        text = rf"$\xi$ = {numbers.format_value(c['xi'])}:" + "\nmin " + numbers.sci(vmin)
         side = "right" if kx < 0.8 * ax.get_xlim()[1] else "left"
         common.mark_off_scale(ax, kx, text, colors[float(c["xi"])], where="bottom", side=side)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))

@@ -1,25 +1,17 @@
-"""Shared helpers of the grid figures (heatmaps over p x xi, p x tau, and seed curves).
+"""Drawing the grid figures (heatmaps over p x xi, p x tau): colour scales, annotated grids,
+colour bars and the legend entries of their marks.  The grids themselves come from
+:mod:`.grid_data`.
 
-The figures render per-seed rows of ``runs.csv`` (one row per (cell, seed)) as grids of cell
-values:
-
-* :func:`cell_grid` pivots a column to a rows x columns grid of the mean over seeds (finite
-  values only, so a diverged seed, whose plateau is NaN, never poisons the mean);
-* :func:`cell_flags` marks each grid cell as *diverged* (some seed diverged) or *unconverged*
-  (some non-diverged seed failed the stationarity test, ``stationary`` False);
 * :func:`zero_log_norm` and :func:`ratio_norm` are log colour scales that ignore exact zeros
   (B1 at xi = 1, the Theorem 7 error at p = 1), which :func:`cell_colors` paints in their own
   colour, so a zero never reaches a logarithm;
 * :func:`draw_grid` draws an annotated grid with the marks, and :func:`mark_handles` the
-  legend entries that explain them;
-* :func:`normalise` and :func:`reference_cell` give the "divided by its value at a reference
-  cell" views that put measurement and theory on one dimensionless scale.
+  legend entries that explain them.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,9 +21,9 @@ from matplotlib import patches
 from matplotlib.cm import ScalarMappable
 from matplotlib.lines import Line2D
 
-from maskedntk.studies.masked.metrics import seed_stats
+from maskedntk.core.numbers import fmt_compact, format_value
 
-from .common import as_bool, format_value
+from .grid_data import CellFlags
 
 #: colour of cells whose value is exactly 0 (not on any log colour map used here)
 ZERO_COLOR = "#d9d9d9"
@@ -41,175 +33,6 @@ MISSING_COLOR = "#ffffff"
 DIVERGED_HATCH = "xxxx"
 #: text of cells whose seeds all diverged (no finite value)
 DIVERGED_TEXT = "div"
-
-
-# ----------------------------------------------------------------------------------------
-# tables -> grids
-# ----------------------------------------------------------------------------------------
-
-
-def select(runs: pd.DataFrame, **equal) -> pd.DataFrame:
-    """Rows of ``runs`` whose columns equal the given values (floats compared with a tolerance)."""
-    keep = np.ones(len(runs), dtype=bool)
-    for col, val in equal.items():
-        v = runs[col]
-        if isinstance(val, float) and pd.api.types.is_numeric_dtype(v):
-            keep &= np.isclose(v.to_numpy(dtype=float), val, rtol=0, atol=1e-9)
-        else:
-            keep &= (v == val).to_numpy()
-    return runs.loc[keep]
-
-
-def _axis_values(runs: pd.DataFrame, col: str, values=None) -> list:
-    if values is not None:
-        return list(values)
-    vals = runs[col].dropna().unique().tolist()
-    return sorted({round(v, 10) if isinstance(v, float) else v for v in vals})
-
-
-def _key(runs: pd.DataFrame, col: str) -> pd.Series:
-    v = runs[col]
-    return v.round(10) if pd.api.types.is_float_dtype(v) else v
-
-
-def cell_grid(
-    runs: pd.DataFrame, value: str, rows: str, cols: str, *, row_values=None, col_values=None
-) -> pd.DataFrame:
-    """Grid (index = ``rows`` values ascending, columns = ``cols`` values ascending) of the mean
-    over seeds of ``value``; non-finite values (diverged seeds) are left out of the mean, and a
-    cell with no finite value, or a grid point with no rows at all, is NaN.
-
-    ``row_values`` / ``col_values`` fix the axes (e.g. to the configured grid, so a missing
-    point shows as a gap instead of vanishing)."""
-    r = _axis_values(runs, rows, row_values)
-    c = _axis_values(runs, cols, col_values)
-    v = pd.to_numeric(runs[value], errors="coerce").astype(float)
-    v = v.where(np.isfinite(v))
-    df = pd.DataFrame({"r": _key(runs, rows), "c": _key(runs, cols), "v": v})
-    grid = df.groupby(["r", "c"])["v"].mean().unstack("c")
-    grid = grid.reindex(index=r, columns=c)
-    grid.index.name, grid.columns.name = rows, cols
-    return grid.astype(float)
-
-
-@dataclass(frozen=True)
-class CellFlags:
-    """Boolean grids (same shape as :func:`cell_grid`) of what happened in each cell.
-
-    diverged : at least one seed diverged (``diverged`` True or a non-finite plateau).
-    all_diverged : every seed diverged (the cell has no finite plateau).
-    unconverged : at least one seed that did not diverge failed the stationarity check.
-    missing : no row at all for this grid point.
-    """
-
-    diverged: pd.DataFrame
-    all_diverged: pd.DataFrame
-    unconverged: pd.DataFrame
-    missing: pd.DataFrame
-
-    @property
-    def any_diverged(self) -> bool:
-        return bool(self.diverged.to_numpy().any())
-
-    @property
-    def any_unconverged(self) -> bool:
-        return bool(self.unconverged.to_numpy().any())
-
-    @property
-    def any_missing(self) -> bool:
-        return bool(self.missing.to_numpy().any())
-
-
-def cell_flags(
-    runs: pd.DataFrame, rows: str, cols: str, *, value: str = "plateau", row_values=None, col_values=None
-) -> CellFlags:
-    """Mark the grid cells with a diverged seed, an unconverged (non-stationary) seed, or no data."""
-    r = _axis_values(runs, rows, row_values)
-    c = _axis_values(runs, cols, col_values)
-    v = pd.to_numeric(runs[value], errors="coerce").astype(float)
-    div = (as_bool(runs["diverged"]) if "diverged" in runs else pd.Series(False, index=runs.index)) | ~np.isfinite(v)
-    conv = as_bool(runs["stationary"]) if "stationary" in runs else pd.Series(True, index=runs.index)
-    df = pd.DataFrame({"r": _key(runs, rows), "c": _key(runs, cols), "div": div, "unconv": ~conv & ~div, "one": 1})
-    g = df.groupby(["r", "c"])
-
-    def grid(s: pd.Series, fill) -> pd.DataFrame:
-        out = s.unstack("c").reindex(index=r, columns=c)
-        out.index.name, out.columns.name = rows, cols
-        return out.fillna(fill).astype(bool)
-
-    n = g["one"].sum().unstack("c").reindex(index=r, columns=c).fillna(0)
-    return CellFlags(
-        diverged=grid(g["div"].any(), False),
-        all_diverged=grid(g["div"].all(), False),
-        unconverged=grid(g["unconv"].any(), False),
-        missing=pd.DataFrame(n.to_numpy() == 0, index=n.index, columns=n.columns),
-    )
-
-
-def seed_summary(runs: pd.DataFrame, value: str, by: Sequence[str]) -> pd.DataFrame:
-    """mean, s.e. (over the finite seeds) and count of ``value`` per group of ``by``, plus the
-    number of seeds that diverged and that did not converge, sorted by ``by``."""
-    rows = []
-    for key, g in runs.groupby(list(by), sort=True):
-        key = key if isinstance(key, tuple) else (key,)
-        st = seed_stats(pd.to_numeric(g[value], errors="coerce").to_numpy(dtype=float))
-        div = as_bool(g["diverged"]) if "diverged" in g else pd.Series(False, index=g.index)
-        conv = as_bool(g["stationary"]) if "stationary" in g else pd.Series(True, index=g.index)
-        rows.append(
-            dict(
-                zip(by, key, strict=True),
-                mean=st["mean"],
-                se=st["se"],
-                count=st["count"],
-                seeds=len(g),
-                diverged=int(div.sum()),
-                unconverged=int((~conv & ~div).sum()),
-            )
-        )
-    return pd.DataFrame(rows, columns=[*by, "mean", "se", "count", "seeds", "diverged", "unconverged"])
-
-
-def where_or_all(grid: pd.DataFrame, keep: pd.DataFrame) -> pd.DataFrame:
-    """``grid`` where ``keep`` (NaN elsewhere), or all of ``grid`` when that leaves no finite
-    value: used to set a colour range from the cells where the theory term is positive."""
-    sub = grid.where(keep)
-    return sub if np.isfinite(sub.to_numpy(dtype=float)).any() else grid
-
-
-def normalise(grid: pd.DataFrame, ref) -> pd.DataFrame:
-    """``grid`` divided by its value at the reference cell ``ref = (row, col)`` (zeros stay 0)."""
-    r0 = grid.loc[ref[0], ref[1]]
-    if not (np.isfinite(r0) and r0 > 0):
-        raise ValueError(f"reference cell {ref} has no positive finite value ({r0})")
-    return grid / r0
-
-
-def reference_cell(grids: Sequence[pd.DataFrame], preferred) -> tuple:
-    """The cell nearest ``preferred = (row, col)`` (in grid steps, then row, then column) where
-    every grid has a positive finite value; ``preferred`` itself when it qualifies."""
-    g0 = grids[0]
-    ok = np.ones(g0.shape, dtype=bool)
-    for g in grids:
-        a = g.reindex(index=g0.index, columns=g0.columns).to_numpy(dtype=float)
-        ok &= np.isfinite(a) & (a > 0)
-    if not ok.any():
-        raise ValueError("no cell is positive and finite in every grid")
-    rows, cols = list(g0.index), list(g0.columns)
-
-    def pos(values, v):
-        arr = np.asarray(values, dtype=float)
-        return float(np.argmin(np.abs(arr - float(v))))
-
-    pr, pc = pos(rows, preferred[0]), pos(cols, preferred[1])
-    exact_r = np.isclose(np.asarray(rows, dtype=float), float(preferred[0])).any()
-    exact_c = np.isclose(np.asarray(cols, dtype=float), float(preferred[1])).any()
-    best = None
-    for i, j in zip(*np.nonzero(ok), strict=True):
-        # distance in grid steps; a preferred value between grid points counts half a step
-        dist = abs(i - pr) + (0 if exact_r else 0.5) + abs(j - pc) + (0 if exact_c else 0.5)
-        cand = (dist, i, j)
-        best = cand if best is None or cand < best else best
-    return rows[best[1]], cols[best[2]]
 
 
 # ----------------------------------------------------------------------------------------
@@ -290,38 +113,6 @@ def text_color(rgba) -> str:
     """Black or white, whichever reads better on ``rgba`` (relative luminance)."""
     r, g, b = (c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in mcolors.to_rgb(rgba))
     return "black" if 0.2126 * r + 0.7152 * g + 0.0722 * b > 0.25 else "white"
-
-
-# ----------------------------------------------------------------------------------------
-# annotations
-# ----------------------------------------------------------------------------------------
-
-
-def fmt_compact(v: float) -> str:
-    """At most four characters where possible: '0', '0.35', '2.1', '35', '3e-2', '1e10'."""
-    if v is None or not np.isfinite(v):
-        return ""
-    if v == 0:
-        return "0"
-    a = abs(v)
-    if a < 0.1 and abs(float(f"{v:.0e}")) >= 0.1:  # 0.096 reads 0.1, not 1e-1
-        v, a = float(f"{v:.0e}"), 0.1
-    if 0.1 <= a < 10:
-        s = f"{v:.2g}"
-        return "1" if s in ("1", "1.0") else s
-    if 10 <= a < 100:
-        return f"{v:.0f}"
-    mant, exp = f"{v:.0e}".split("e")
-    return f"{mant}e{int(exp)}"
-
-
-def fmt_value(v: float) -> str:
-    """Three significant digits, or scientific when large or small (for labels and notes)."""
-    if v is None or not np.isfinite(v):
-        return "n/a"
-    if v == 0:
-        return "0"
-    return f"{v:.3g}"
 
 
 # ----------------------------------------------------------------------------------------
@@ -519,74 +310,3 @@ def mark_handles(*, zero: bool = False, diverged: bool = True, unconverged: bool
     if ref is not None:
         h.append(patches.Patch(fc="none", ec="black", lw=1.1, label=ref))
     return h
-
-
-# ----------------------------------------------------------------------------------------
-# notes
-# ----------------------------------------------------------------------------------------
-
-
-def values_text(runs: pd.DataFrame, col: str) -> str:
-    """The distinct values of a column, sorted and comma-separated ('?' when absent)."""
-    if col not in runs:
-        return "?"
-    v = runs[col].dropna().unique()
-    try:
-        return ", ".join(f"{x:g}" for x in sorted(v)) if len(v) else "?"
-    except (TypeError, ValueError):
-        return ", ".join(str(x) for x in sorted(map(str, v)))
-
-
-def seed_count(runs: pd.DataFrame) -> int:
-    """The largest number of seeds of any cell (1 when the table has no seed column)."""
-    if "seed" not in runs or "cell" not in runs or runs.empty:
-        return 1
-    return int(runs.groupby("cell")["seed"].nunique().max())
-
-
-def eta_text(runs: pd.DataFrame) -> str:
-    """The step-size rule of the table in mathtext (from the ``eta_rule`` column)."""
-    import re
-
-    rules = runs["eta_rule"].dropna().unique() if "eta_rule" in runs else []
-    if len(rules) != 1:
-        return r"step $\eta$ per cell"
-    rule = str(rules[0])
-    if m := re.fullmatch(r"eta = (\S+) / lambda_max\(H_inf\(xi\)\) per cell", rule):
-        return rf"step $\eta = {m.group(1)}/\lambda_{{\max}}(H^\infty(\xi))$ per cell"
-    if m := re.fullmatch(r"eta = (\S+) in every cell", rule):
-        return rf"step $\eta = {m.group(1)}$ in every cell"
-    return "step: " + rule.replace("_", " ")
-
-
-#: a plateau below this fraction of L_0 is reported as "rounding level"
-ROUNDING_LEVEL = 1e-8
-
-
-def full_gd_text(runs: pd.DataFrame, where: str) -> str:
-    """What the full-GD cells (``runs``: the rows where B1 or Theorem 7's term is 0) reached,
-    measured rather than assumed: rounding level when every plateau is below ROUNDING_LEVEL
-    times its L_0, else the largest plateau / L_0 (full GD had not converged in K rounds)."""
-    if runs.empty or "plateau" not in runs or "L0" not in runs:
-        return ""
-    rel = (runs["plateau"] / runs["L0"]).to_numpy(dtype=np.float64)
-    rel = rel[np.isfinite(rel)]
-    if not rel.size:
-        return ""
-    if rel.max() < ROUNDING_LEVEL:
-        return rf"at {where} (full GD) the plateau falls to rounding level."
-    return rf"at {where} (full GD) the plateau is still up to {fmt_compact(rel.max())} $L_0$ after $K$ rounds."
-
-
-#: how :func:`settings_text` writes each setting
-SETTING_SYMBOLS = {"xi": r"$\xi$", "tau": r"$\tau$", "n": "$n$", "d": "$d$", "m": "$m$", "K": "$K$"}
-#: the plateau's definition, as every figure's note states it
-PLATEAU_TEXT = "Plateau: mean of $L_k$ over the stationary window (last half of the rounds run)."
-
-
-def settings_text(runs: pd.DataFrame, lead: str, keys=("n", "d", "m"), *, extra: str = "", spread: str = "") -> str:
-    """The first line of a figure's note: '<lead>, $xi$ = ..., $n$ = ..., $K$ = 60 rounds<extra>;
-    mean<spread> over S seeds; <the step rule>.'"""
-    parts = [f"{SETTING_SYMBOLS[k]} = {values_text(runs, k)}" for k in keys]
-    rounds = f"$K$ = {values_text(runs, 'rounds')} rounds{extra}"
-    return f"{lead}, {', '.join([*parts, rounds])}; mean{spread} over {seed_count(runs)} seeds; {eta_text(runs)}."

@@ -37,7 +37,7 @@ import pandas as pd
 from maskedntk.core import figures as style
 from maskedntk.core.figures import plt
 
-from . import common, grids
+from . import common, grid_data, grids, notes
 
 #: the reference cell of the normalised panels (p, xi); the nearest valid cell is used if absent
 REFERENCE = (1, 0.5)
@@ -49,14 +49,14 @@ def draw(runs: pd.DataFrame, pdf, png) -> None:
     style.apply_style()
     runs = common.runs_of_mask(runs, "bernoulli")
     rows, cols = "p", "xi"
-    plateau = grids.cell_grid(runs, "plateau", rows, cols)
-    b1 = grids.cell_grid(runs, "B1", rows, cols)
-    theta_rate = 1.0 - grids.cell_grid(runs, "rate_thm3", rows, cols)
-    measured_rate = 1.0 - grids.cell_grid(runs, "rate_empirical", rows, cols)
-    flags = grids.cell_flags(runs, rows, cols)
+    plateau = grid_data.cell_grid(runs, "plateau", rows, cols)
+    b1 = grid_data.cell_grid(runs, "B1", rows, cols)
+    theta_rate = 1.0 - grid_data.cell_grid(runs, "rate_thm3", rows, cols)
+    measured_rate = 1.0 - grid_data.cell_grid(runs, "rate_empirical", rows, cols)
+    flags = grid_data.cell_flags(runs, rows, cols)
     try:
-        ref = grids.reference_cell([plateau, b1], REFERENCE)
-        plateau_n, b1_n = grids.normalise(plateau, ref), grids.normalise(b1, ref)
+        ref = grid_data.reference_cell([plateau, b1], REFERENCE)
+        plateau_n, b1_n = grid_data.normalise(plateau, ref), grid_data.normalise(b1, ref)
     except ValueError:  # no cell with a positive plateau and B1 (e.g. only xi = 1 was run)
         ref, plateau_n, b1_n = None, plateau * np.nan, b1 * np.nan
 
@@ -72,7 +72,7 @@ def draw(runs: pd.DataFrame, pdf, png) -> None:
     cb = dict(location="bottom")
 
     # colour range from the cells with B1 > 0 (xi < 1); full GD at xi = 1 reaches rounding level
-    s_plateau = grids.zero_log_norm(grids.where_or_all(plateau, b1 > 0), max_decades=4, also=[plateau])
+    s_plateau = grids.zero_log_norm(grid_data.where_or_all(plateau, b1 > 0), max_decades=4, also=[plateau])
     sm = grids.draw_grid(ax_a, plateau, s_plateau, seq, flags=flags, **kw)
     grids.colorbar(fig, sm, ax_a, r"plateau of $L_k=\|y-u_k\|_2^2$", scale=s_plateau, **cb)
     ax_a.set_title("(a) measured plateau")
@@ -92,7 +92,7 @@ def draw(runs: pd.DataFrame, pdf, png) -> None:
 
     # the colour range follows the cells where B1 > 0 (xi < 1): at xi = 1 B1 is 0 and the
     # plateau is at rounding level, which would wash out every other cell
-    s_ratio = grids.ratio_norm(grids.where_or_all(plateau_n, b1_n > 0), b1_n, max_decades=5, also=[plateau_n])
+    s_ratio = grids.ratio_norm(grid_data.where_or_all(plateau_n, b1_n > 0), b1_n, max_decades=5, also=[plateau_n])
     sm = grids.draw_grid(ax_d, plateau_n, s_ratio, div, flags=flags, ref=ref, **kw)
     ax_d.set_title("(d) plateau / plateau(ref)")
     grids.draw_grid(ax_e, b1_n, s_ratio, div, ref=ref, **kw)
@@ -109,17 +109,17 @@ def draw(runs: pd.DataFrame, pdf, png) -> None:
 
     if has_pred:  # this project's prediction from the initialisation (docs/masked/prediction.md)
         ax_g, ax_h, ax_i = axes[2]
-        predicted = grids.cell_grid(runs, "plateau_predicted", rows, cols)
+        predicted = grid_data.cell_grid(runs, "plateau_predicted", rows, cols)
         sm = grids.draw_grid(ax_g, predicted, s_plateau, seq, **kw)
         grids.colorbar(fig, sm, ax_g, "predicted plateau (same scale as (a))", scale=s_plateau, **cb)
         ax_g.set_title("(g) predicted plateau")
-        measured_only = grids.cell_grid(runs.loc[common.as_bool(runs["stationary"])], "plateau", rows, cols)
+        measured_only = grid_data.cell_grid(runs.loc[common.as_bool(runs["stationary"])], "plateau", rows, cols)
         ratio = (predicted / measured_only).reindex_like(predicted)
         s_pr = grids.ratio_norm(ratio, max_decades=0.7, min_decades=0.5)
         sm = grids.draw_grid(ax_h, ratio, s_pr, div, **kw)
         grids.colorbar(fig, sm, ax_h, "predicted / measured (stationary seeds)", scale=s_pr, **cb)
         ax_h.set_title("(h) prediction / measurement")
-        pred_rate = 1.0 - grids.cell_grid(runs, "rate_predicted", rows, cols)
+        pred_rate = 1.0 - grid_data.cell_grid(runs, "rate_predicted", rows, cols)
         sm = grids.draw_grid(ax_i, pred_rate, s_rate, seq, **kw)
         grids.colorbar(fig, sm, ax_i, r"$1-\rho$, predicted (same scale as (c))", scale=s_rate, **cb)
         ax_i.set_title(r"(i) predicted rate $1-\rho_{pred}$")
@@ -145,7 +145,7 @@ def _tick_size(ncols: int) -> float:
 
 def _note(runs: pd.DataFrame) -> str:
     return (
-        grids.settings_text(runs, "Bernoulli masks", ("tau", "n", "d", "m"))
+        notes.settings_text(runs, "Bernoulli masks", ("tau", "n", "d", "m"))
         + "\nPlateau: mean of $L_k$ over the stationary window (last half of the rounds run; "
         "runs extend to max_rounds until stationary).  "
         r"$\hat\rho$: contraction of $L_k-$plateau per round, fitted on the transient."
@@ -156,5 +156,5 @@ def _note(runs: pd.DataFrame) -> str:
         )
         + r"Theorem 3 is a worst-case bound: $B_1$ exceeds the measured plateau by orders of magnitude."
         "\nColours beyond a colour bar's range are clipped (arrow ends); "
-        + grids.full_gd_text(runs[runs["xi"] == 1], r"$\xi = 1$")
+        + notes.full_gd_text(runs[runs["xi"] == 1], r"$\xi = 1$")
     )

@@ -31,7 +31,7 @@ import pandas as pd
 from maskedntk.core import figures as style
 from maskedntk.core.figures import plt
 
-from . import common, grids
+from . import common, grid_data, grids, notes
 
 #: the reference cell of the normalised panels (p, tau)
 REFERENCE = (2, 1)
@@ -43,12 +43,12 @@ def draw(runs: pd.DataFrame, pdf, png) -> None:
     style.apply_style()
     runs = common.runs_of_mask(runs, "categorical")
     rows, cols = "p", "tau"
-    plateau = grids.cell_grid(runs, "plateau", rows, cols)
-    error = grids.cell_grid(runs, "thm7_error", rows, cols)
-    flags = grids.cell_flags(runs, rows, cols)
+    plateau = grid_data.cell_grid(runs, "plateau", rows, cols)
+    error = grid_data.cell_grid(runs, "thm7_error", rows, cols)
+    flags = grid_data.cell_flags(runs, rows, cols)
     try:
-        ref = grids.reference_cell([plateau, error], REFERENCE)
-        plateau_n, error_n = grids.normalise(plateau, ref), grids.normalise(error, ref)
+        ref = grid_data.reference_cell([plateau, error], REFERENCE)
+        plateau_n, error_n = grid_data.normalise(plateau, ref), grid_data.normalise(error, ref)
     except ValueError:  # e.g. only p = 1 was run: the Theorem 7 term is 0 everywhere
         ref, plateau_n, error_n = None, plateau * np.nan, error * np.nan
 
@@ -64,7 +64,7 @@ def draw(runs: pd.DataFrame, pdf, png) -> None:
     cb = dict(location="bottom", aspect=40)
 
     # colour range from the cells with p > 1; full GD at p = 1 reaches rounding level
-    s_plateau = grids.zero_log_norm(grids.where_or_all(plateau, error > 0), max_decades=4, also=[plateau])
+    s_plateau = grids.zero_log_norm(grid_data.where_or_all(plateau, error > 0), max_decades=4, also=[plateau])
     sm = grids.draw_grid(ax_a, plateau, s_plateau, seq, flags=flags, **kw)
     grids.colorbar(fig, sm, ax_a, r"plateau of $L_k=\|y-u_k\|_2^2$", scale=s_plateau, **cb)
     ax_a.set_title("(a) measured plateau")
@@ -76,7 +76,7 @@ def draw(runs: pd.DataFrame, pdf, png) -> None:
 
     # the colour range follows the cells where the theory term is positive (p > 1): at p = 1
     # the term is 0 and the plateau is at rounding level, which would wash out every other cell
-    s_ratio = grids.ratio_norm(grids.where_or_all(plateau_n, error_n > 0), error_n, max_decades=5, also=[plateau_n])
+    s_ratio = grids.ratio_norm(grid_data.where_or_all(plateau_n, error_n > 0), error_n, max_decades=5, also=[plateau_n])
     sm = grids.draw_grid(ax_c, plateau_n, s_ratio, div, flags=flags, ref=ref, **kw)
     ax_c.set_title("(c) plateau / plateau(ref)")
     grids.draw_grid(ax_d, error_n, s_ratio, div, ref=ref, **kw)
@@ -96,10 +96,10 @@ def draw(runs: pd.DataFrame, pdf, png) -> None:
 
 def _note(runs: pd.DataFrame) -> str:
     return (
-        grids.settings_text(runs, r"Categorical masks ($\xi = 1/p$)")
+        notes.settings_text(runs, r"Categorical masks ($\xi = 1/p$)")
         + r"  $\lambda_0 = \lambda_{\min}(H^\infty(1/p))$."
-        + f"\n{grids.PLATEAU_TEXT}  "
+        + f"\n{notes.PLATEAU_TEXT}  "
         "Theorem 7 is a worst-case $O(\\cdot)$ bound without constants: compare directions, not values."
         "\nColours beyond a colour bar's range are clipped (arrow ends); "
-        + grids.full_gd_text(runs[runs["p"] == 1], "$p = 1$")
+        + notes.full_gd_text(runs[runs["p"] == 1], "$p = 1$")
     )

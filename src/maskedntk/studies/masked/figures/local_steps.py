@@ -35,7 +35,7 @@ from matplotlib.lines import Line2D
 from maskedntk.core import figures as style
 from maskedntk.core.figures import plt
 
-from . import common, grids
+from . import common, grid_data, grids, notes
 
 
 @common.draws_shown_level
@@ -43,13 +43,13 @@ def draw(runs: pd.DataFrame, pdf, png) -> None:
     """Draw the figure from the experiment's ``runs.csv`` table and save it as PDF and PNG."""
     style.apply_style()
     runs = common.runs_of_mask(runs, "bernoulli")
-    stats = grids.seed_summary(runs, "plateau", ["p", "tau"])
-    b1 = grids.cell_grid(runs, "B1", "p", "tau")
-    cor6 = grids.cell_grid(runs, "cor6_order", "p", "tau")
+    stats = grid_data.seed_summary(runs, "plateau", ["p", "tau"])
+    b1 = grid_data.cell_grid(runs, "B1", "p", "tau")
+    cor6 = grid_data.cell_grid(runs, "cor6_order", "p", "tau")
     ps = sorted(stats["p"].unique())
     colors = dict(zip(ps, style.palette(len(ps)), strict=True))
     taus = sorted(stats["tau"].unique())
-    predicted = grids.cell_grid(runs, "plateau_predicted", "p", "tau") if "plateau_predicted" in runs else None
+    predicted = grid_data.cell_grid(runs, "plateau_predicted", "p", "tau") if "plateau_predicted" in runs else None
 
     fig = plt.figure(figsize=(style.TWO_COLUMNS, 2.55))
     ax_a, ax_b, ax_c = fig.subplots(1, 3)
@@ -160,8 +160,8 @@ def _xblend(ax):
 
 def _note(runs: pd.DataFrame) -> str:
     return (
-        grids.settings_text(runs, "Bernoulli masks", ("xi", "n", "d", "m"), spread=r" $\pm$ s.e.")
-        + f"\n{grids.PLATEAU_TEXT}  "
+        notes.settings_text(runs, "Bernoulli masks", ("xi", "n", "d", "m"), spread=r" $\pm$ s.e.")
+        + f"\n{notes.PLATEAU_TEXT}  "
         "The bounds are worst case and lie orders of "
         "magnitude above it,\n"
         r"so (c) compares how each changes with $\tau$ (Cor. 6 is an $O(\cdot)$ without constants; "

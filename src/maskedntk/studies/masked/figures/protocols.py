@@ -17,7 +17,7 @@ from maskedntk.core.claims.stats import kendall
 from maskedntk.core.figures import plt
 
 from ..protocols import apply_estimator
-from . import common, grids
+from . import common, grid_data, grids
 
 #: what each estimator's panel shows
 LABELS = {
@@ -40,12 +40,12 @@ def draw(runs_by_protocol: dict[str, tuple[pd.DataFrame, str, str]], pdf, png) -
         runs, estimator, text = runs_by_protocol[name]
         runs = common.shown_level(apply_estimator(runs, estimator))
         runs = runs.loc[runs["mask"] == "bernoulli"]
-        value = grids.cell_grid(runs, "plateau", "p", "xi")
-        flags = grids.cell_flags(runs, "p", "xi") if estimator == "plateau" else None
+        value = grid_data.cell_grid(runs, "plateau", "p", "xi")
+        flags = grid_data.cell_flags(runs, "p", "xi") if estimator == "plateau" else None
         # colour range from xi < 1: at xi = 1 (plain GD) the loss reaches rounding level
         below_one = value.copy()
         below_one.loc[:, [c for c in value.columns if float(c) >= 1.0]] = np.nan
-        scale = grids.zero_log_norm(grids.where_or_all(value, below_one.notna()), max_decades=3, also=[value])
+        scale = grids.zero_log_norm(grid_data.where_or_all(value, below_one.notna()), max_decades=3, also=[value])
         sm = grids.draw_grid(ax, value, scale, seq, flags=flags, xlabel=r"$\xi$", ylabel=r"$p$", fontsize=5.0)
         grids.colorbar(fig, sm, ax, LABELS.get(estimator, estimator), scale=scale, location="bottom")
         below = runs.loc[runs["xi"] < 1]
