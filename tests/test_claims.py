@@ -17,7 +17,8 @@ from maskedntk.core.claims.declare import evaluate
 from maskedntk.core.claims.render import COLUMNS, render_claims
 from maskedntk.core.claims.stats import claim_rng, cluster_bootstrap, verdict
 from maskedntk.studies.masked.claims import CLAIMS, evaluate_claims
-from maskedntk.studies.masked.claims.tests import phase_fractions, trend_claim
+from maskedntk.studies.masked.claims.levels import phase_fractions
+from maskedntk.studies.masked.claims.trend import trend_claim
 
 CLAIM_IDS = [c.id for c in CLAIMS]
 
@@ -268,7 +269,7 @@ def test_rate_order_claim_both_ways():
 
 
 def test_theorem_rate_is_a_sanity_ratio_not_a_verdict():
-    from maskedntk.studies.masked.claims.tests import rate_sanity
+    from maskedntk.studies.masked.claims.rates import rate_sanity
 
     tables = make_tables(trend_plateau, trend_rate, seed=5, rate_theory_fn=lambda c: 0.999)
     text = rate_sanity({e: t["runs"] for e, t in tables.items() if e != "dynamics"})

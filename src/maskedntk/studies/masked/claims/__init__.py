@@ -1,5 +1,5 @@
 """The masked-neuron study's claims: declared in :mod:`.declared`, tested by the functions of
-:mod:`.tests` with the shared statistics of :mod:`maskedntk.core.claims`.
+:mod:`.trend`, :mod:`.levels` and :mod:`.rates` with the shared statistics of :mod:`maskedntk.core.claims`.
 
 :func:`evaluate_claims` takes {experiment: {"runs": df, "trajectories": df, "trace": df}} and
 returns one row per claim (columns :data:`maskedntk.core.claims.render.COLUMNS`)."""
@@ -19,7 +19,7 @@ from maskedntk.core.claims.stats import fmt_p
 
 from ..protocols import compared, description, headline, tables_under
 from .declared import CLAIMS
-from .tests import rate_sanity
+from .rates import rate_sanity
 
 TITLE = "The paper's claims, tested"
 FOOTER = (

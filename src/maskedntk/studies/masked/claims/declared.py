@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from maskedntk.core.claims.declare import Claim
 
-from .tests import prediction_claim, rate_order_claim, three_phases_claim, trend_claim, xi_one_claim
+from .levels import three_phases_claim, xi_one_claim
+from .rates import prediction_claim, rate_order_claim
+from .trend import trend_claim
 
 
 def _runs(tables, experiment, where):
