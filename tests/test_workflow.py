@@ -233,6 +233,12 @@ def test_report(test_run):
         ({"experiments": {"width": {"grid": [{"m": []}]}}}, ["experiments.width.grid[0].m", "at least 1"]),
         ({"defaults": {"eta": {"rule": "steepest"}}}, ["defaults.eta.rule", "lambda_max"]),
         ({"results_dir": ""}, ["results_dir = ''", "non-empty"]),
+        # a grid that cannot fit in memory is refused with the job's estimate and the limit
+        (
+            {"experiments": {"width": {"grid": [{"m": [64, 100000000]}]}}},
+            ["masked job train width/", "MB of memory, more than the", "max_job_mem_mb"],
+        ),
+        ({"max_job_mem_mb": 10}, ["needs an estimated", "more than the 10 MB one job may use"]),
     ],
 )
 def test_bad_config_stops_before_any_job(tmp_path, override, expected):

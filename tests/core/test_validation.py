@@ -92,3 +92,22 @@ def test_valid_config_passes(schema_file):
 def test_key_path():
     assert key_path(["experiments", "width", "grid", 0, "m"]) == "experiments.width.grid[0].m"
     assert key_path([]) == "(top level)"
+
+
+def test_memory_limit_defaults_to_the_machine_and_refuses_bad_values():
+    from maskedntk.core.resources import job_memory_limit_mb, machine_memory_mb
+
+    assert job_memory_limit_mb({}) == machine_memory_mb() > 100
+    assert job_memory_limit_mb({"max_job_mem_mb": 4000}) == 4000
+    for bad in (0, -5, 2.5, "4GB", True):
+        with pytest.raises(ConfigError, match=r"^config key max_job_mem_mb = .*: must be a positive integer"):
+            job_memory_limit_mb({"max_job_mem_mb": bad})
+
+
+def test_oversized_job_is_refused_with_its_estimate_and_the_limit():
+    from maskedntk.core.resources import refuse_oversized
+
+    refuse_oversized({"a": 100, "b": 2000}, 2000, study="demo")  # at the limit: fits
+    refuse_oversized({}, 1, study="demo")
+    with pytest.raises(ConfigError, match=r"^demo job b needs an estimated 2,001 MB of memory, more than the 2,000 MB"):
+        refuse_oversized({"a": 100, "b": 2001}, 2000, study="demo")

@@ -14,6 +14,7 @@ try:
         RESULTS,
         Path(workflow.basedir) / "workflow" / "schemas" / "config.schema.yaml",
         other_studies=STUDIES,
+        mem_limit_mb=JOB_MEM_LIMIT_MB,
     )
 except ConfigError as err:
     raise WorkflowError(f"invalid configuration: {err}")

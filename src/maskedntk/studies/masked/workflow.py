@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ...core.resources import refuse_oversized
 from .cellconfig import dataset_id
 from .experiments import ConfigError, expand_config, validate_config
 from .figures import FIGURES
@@ -30,7 +31,7 @@ class MaskedWorkflow:
     """The study's grid for one configuration: ``cells`` = {experiment: {cell id: cell}},
     ``datasets`` = {dataset id: data block}, written under ``results``."""
 
-    def __init__(self, config: dict, results: str, schema: Path, other_studies=()):
+    def __init__(self, config: dict, results: str, schema: Path, other_studies=(), mem_limit_mb: int | None = None):
         # the other studies' blocks are validated by their own rules files
         validate_config({k: v for k, v in config.items() if k not in other_studies}, schema)
         self.results = results
@@ -54,6 +55,11 @@ class MaskedWorkflow:
         for e, cells in self.cells.items():
             for cell_id in cells:
                 self.train_jobs[e].setdefault(job_of(cell_id, mode), []).append(cell_id)
+        if mem_limit_mb is not None:
+            estimates = {
+                f"train {e}/{job}": self._job_mem_mb(e, job) for e, jobs in self.train_jobs.items() for job in jobs
+            }
+            refuse_oversized(estimates, mem_limit_mb, study="masked")
 
     def job_cells(self, wildcards) -> dict[str, dict]:
         """{cell id: cell} of training job ``wildcards.job`` of ``wildcards.experiment``."""
@@ -92,9 +98,13 @@ class MaskedWorkflow:
         """The data file of each cell of ``experiment``, in the order of :meth:`cell_files`."""
         return [self._data_path(c) for c in self.cells[experiment].values()]
 
+    def _job_mem_mb(self, experiment: str, job: str) -> int:
+        cells = self.cells[experiment]
+        return max(train_memory_mb(cells[c], cells[c]["data"]) for c in self.train_jobs[experiment][job])
+
     def train_mem_mb(self, wildcards) -> int:
         """The largest memory estimate of the job's cells (they train one after another)."""
-        return max(train_memory_mb(cell, cell["data"]) for cell in self.job_cells(wildcards).values())
+        return self._job_mem_mb(wildcards.experiment, wildcards.job)
 
     def experiment_tables(self, experiment: str) -> dict[str, str]:
         return {t: f"{self.results}/tables/{experiment}/{t}.{'csv' if t == 'runs' else 'parquet'}" for t in TABLES}
