@@ -50,7 +50,7 @@ for _job in QUAD_SINGLE:
 
 rule quadratic_flow:
     input:
-        code=QUAD.engine,
+        code=QUAD.flow_code,
     output:
         table=QUAD.run("flow_{setup}_{regime}"),
         meta=QUAD.meta("flow_{setup}_{regime}"),

@@ -26,7 +26,7 @@ SCHEMA: dict[str, object] = {
     "spectrum": {"d": "int1", "alpha": "ratio", "alpha_star": "ratio", "bins": "int1"},
     "regimes": {r: "pair" for r in REGIMES},
     "flow": {"dims": "dims", "eta": "pos", "gamma_max": "pos", "setups": "setups"},
-    "limit": {"n_gamma": "int1", "gamma_min": "pos"},
+    "limit": {"n_gamma": "int1", "gamma_min": "pos", "gaussian_nodes": "int1"},
     "rates": {
         "dims": "dims",
         "eta": "pos",
@@ -66,6 +66,8 @@ SCHEMA: dict[str, object] = {
         "exponent_tol": "pos",
         "rate_tol": "pos",
         "gaussian_tol": "pos",
+        "late_slope_window": "window",
+        "late_slope_tol": "pos",
     },
 }
 

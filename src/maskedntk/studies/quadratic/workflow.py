@@ -21,7 +21,7 @@ ENGINE = ("problems.py", "engine.py", "jobs.py", "experiments.py")
 #: job run once per configuration -> the modules it needs besides ENGINE
 SINGLE = {
     "spectrum": ("theory.py",),
-    "limit": ("theory.py",),
+    "limit": ("theory.py", "gaussian_limit.py"),
     "phase": (),
     "empirical": ("empirical.py",),
     "masked": ("masked.py",),
@@ -53,6 +53,8 @@ class QuadraticWorkflow:
         self.logs = f"{logs}/quadratic"
         self.command = COMMAND
         self.engine = self.code(*ENGINE)
+        #: the flow jobs also record the spectral late slope of each teacher
+        self.flow_code = self.engine + self.code("gaussian_limit.py")
         #: flow input name '<setup>_<regime>' -> file
         self.flow = {f"{s}_{r}": self.run(f"flow_{s}_{r}") for s in self.settings["flow"]["setups"] for r in REGIMES}
         #: rates input name 'rates_<regime>' -> file
@@ -101,7 +103,7 @@ class QuadraticWorkflow:
         return self.engine + self.code(*SINGLE[job])
 
     def figure_code(self, fig: str) -> list[str]:
-        return self.code(*(f"figures/{f}" for f in (f"{fig}.py", *FIGURE_SHARED)))
+        return self.code(*(f"figures/{f}" for f in (f"{fig}.py", *FIGURE_SHARED)), "gaussian_limit.py")
 
     def figure_files(self, name: str) -> list[str]:
         return [f"{self.dir}/figures/{name}.pdf", f"{self.dir}/figures/{name}.png"]

@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-ROOT = Path(__file__).parents[1]
+ROOT = Path(__file__).parents[2]
 #: the repository's Snakefile (the study is registered in maskedntk.studies.STUDIES, so it includes
 #: workflow/rules/quadratic.smk)
 SNAKEFILE = str(ROOT / "Snakefile")
@@ -54,9 +54,14 @@ def test_quadratic_all(tmp_path):
             f = out / "figures" / f"{name}.{ext}"
             assert f.exists() and f.stat().st_size > 5000, f
     df = pd.read_csv(out / "tables" / "claims.csv")
-    assert len(df) == 10 and df["claim"].is_unique
+    assert len(df) == 12 and df["claim"].is_unique
     assert set(df["verdict"]) <= {"reproduced", "not reproduced", "inconclusive", "not run"}
     assert (df["verdict"] != "not run").all()
     assert df["p_value"].between(0, 1).all()
     # the theory the figures overlay: recovery values at the end of the CI runs
     assert df.set_index("claim").loc["partial_recovery", "effect"] < 0.02
+    # the Gaussian setup's own limit is in the limit table and its two claims ran
+    lim = pd.read_parquet(out / "runs" / "limit.parquet")
+    own = lim[lim["kind"] == "flow_gaussian"]
+    assert set(own["regime"]) == {"over", "equal", "under"} and own["phi"].notna().all()
+    assert not df.set_index("claim").loc[["gaussian_tracks_own_limit", "gaussian_late_slope"], "effect"].isna().any()
