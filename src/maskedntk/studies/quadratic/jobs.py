@@ -80,7 +80,7 @@ def _masked_frame(prob, eta: float, tau: int, p: int, xi: float, rounds, loss, o
 
 
 def _setup(cfg: Mapping) -> dict:
-    cfg = ex.validate(cfg)
+    cfg = ex.validate(cfg, partial=True)
     torch.set_num_threads(cfg["threads"])
     return cfg
 
