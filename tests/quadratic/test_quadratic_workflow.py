@@ -77,7 +77,7 @@ def test_each_job_receives_only_the_settings_it_reads():
 
     config = yaml.safe_load(open(ROOT / "config" / "quadratic.yaml"))
     wf = QuadraticWorkflow(config, "results", "logs")
-    flow = json.loads(wf.settings_for("flow"))
+    flow = json.loads(wf.settings_json("flow"))
     assert sorted(flow) == ["base_seed", "flow", "regimes", "seeds", "threads"]
     assert sorted(flow["flow"]) == ["dims", "eta", "gamma_max"]  # not flow.setups: the setup is a wildcard
     assert validate(flow, partial=True) == flow
@@ -86,10 +86,10 @@ def test_each_job_receives_only_the_settings_it_reads():
     # an edit of the masked study's settings reruns the masked job, the claims and Fig. 8 only
     edited = {"quadratic": {**config["quadratic"], "masked": {**config["quadratic"]["masked"], "p": 3}}}
     wf2 = QuadraticWorkflow(edited, "results", "logs")
-    changed = sorted(job for job in READS if wf.settings_for(job) != wf2.settings_for(job))
+    changed = sorted(job for job in READS if wf.settings_json(job) != wf2.settings_json(job))
     assert changed == ["fig8_masked", "masked"]
     edited["quadratic"]["masked"]["xi"] = 0.75
     changed = sorted(
-        job for job in READS if wf.settings_for(job) != QuadraticWorkflow(edited, "r", "l").settings_for(job)
+        job for job in READS if wf.settings_json(job) != QuadraticWorkflow(edited, "r", "l").settings_json(job)
     )
     assert changed == ["claims", "fig8_masked", "masked"]

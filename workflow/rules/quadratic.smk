@@ -42,7 +42,7 @@ for _job in QUAD_SINGLE:
             runtime=QUAD_RUNTIME[_job],
         params:
             command=QUAD.command,
-            settings=QUAD.settings_for(_job),
+            settings=QUAD.settings_json(_job),
             job=_job,
         shell:
             "{params.command} {params.job} --settings '{params.settings}' --out {output.table} > {log} 2>&1"
@@ -67,7 +67,7 @@ rule quadratic_flow:
         runtime=120,
     params:
         command=QUAD.command,
-        settings=QUAD.settings_for("flow"),
+        settings=QUAD.settings_json("flow"),
     shell:
         "{params.command} flow --setup {wildcards.setup} --regime {wildcards.regime} "
         "--settings '{params.settings}' --out {output.table} > {log} 2>&1"
@@ -91,7 +91,7 @@ rule quadratic_rates:
         runtime=30,
     params:
         command=QUAD.command,
-        settings=QUAD.settings_for("rates"),
+        settings=QUAD.settings_json("rates"),
     shell:
         "{params.command} rates --regime {wildcards.regime} --settings '{params.settings}' "
         "--out {output.table} > {log} 2>&1"
@@ -118,7 +118,7 @@ for _fig, _inputs in QUAD.figures.items():
             runtime=10,
         params:
             command=QUAD.command,
-            settings=QUAD.settings_for(_fig),
+            settings=QUAD.settings_json(_fig),
             fig=_fig,
             inputs=inputs_arg(_inputs),
         shell:
@@ -144,7 +144,7 @@ rule quadratic_claims:
         runtime=10,
     params:
         command=QUAD.command,
-        settings=QUAD.settings_for("claims"),
+        settings=QUAD.settings_json("claims"),
         inputs=inputs_arg(QUAD.claim_inputs),
     shell:
         "{params.command} claims --inputs {params.inputs} --settings '{params.settings}' "

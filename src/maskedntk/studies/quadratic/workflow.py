@@ -113,7 +113,7 @@ class QuadraticWorkflow:
         #: the study's target: every figure and the claims table
         self.outputs = [f for name in self.figures for f in self.figure_files(name)] + self.claim_files
 
-    def settings_for(self, job: str) -> str:
+    def settings_json(self, job: str) -> str:
         """``--settings`` of ``job`` (a key of READS): the JSON of the settings it reads (a change
         in them, and only in them, reruns it)."""
         return json.dumps(select(self.settings, READS[job]), sort_keys=True)
