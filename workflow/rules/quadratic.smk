@@ -42,7 +42,7 @@ for _job in QUAD_SINGLE:
             runtime=QUAD_RUNTIME[_job],
         params:
             command=QUAD.command,
-            settings=QUAD.settings_json,
+            settings=QUAD.settings_json(_job),
             job=_job,
         shell:
             "{params.command} {params.job} --settings '{params.settings}' --out {output.table} > {log} 2>&1"
@@ -50,7 +50,7 @@ for _job in QUAD_SINGLE:
 
 rule quadratic_flow:
     input:
-        code=QUAD.engine,
+        code=QUAD.flow_code,
     output:
         table=QUAD.run("flow_{setup}_{regime}"),
         meta=QUAD.meta("flow_{setup}_{regime}"),
@@ -67,7 +67,7 @@ rule quadratic_flow:
         runtime=120,
     params:
         command=QUAD.command,
-        settings=QUAD.settings_json,
+        settings=QUAD.settings_json("flow"),
     shell:
         "{params.command} flow --setup {wildcards.setup} --regime {wildcards.regime} "
         "--settings '{params.settings}' --out {output.table} > {log} 2>&1"
@@ -91,7 +91,7 @@ rule quadratic_rates:
         runtime=30,
     params:
         command=QUAD.command,
-        settings=QUAD.settings_json,
+        settings=QUAD.settings_json("rates"),
     shell:
         "{params.command} rates --regime {wildcards.regime} --settings '{params.settings}' "
         "--out {output.table} > {log} 2>&1"
@@ -118,7 +118,7 @@ for _fig, _inputs in QUAD.figures.items():
             runtime=10,
         params:
             command=QUAD.command,
-            settings=QUAD.settings_json,
+            settings=QUAD.settings_json(_fig),
             fig=_fig,
             inputs=inputs_arg(_inputs),
         shell:
@@ -144,7 +144,7 @@ rule quadratic_claims:
         runtime=10,
     params:
         command=QUAD.command,
-        settings=QUAD.settings_json,
+        settings=QUAD.settings_json("claims"),
         inputs=inputs_arg(QUAD.claim_inputs),
     shell:
         "{params.command} claims --inputs {params.inputs} --settings '{params.settings}' "

@@ -1,7 +1,8 @@
 """Configuration -> the study's experiments, with validation.
 
-The study reads ``config["quadratic"]`` only.  :func:`validate` checks every key (unknown keys,
-missing keys, types and ranges) and raises ``ValueError`` naming the key and what is allowed.
+The study reads ``config["quadratic"]`` only.  :func:`validate` checks it against the JSON schema
+workflow/schemas/quadratic.schema.yaml (unknown keys, missing keys, types and ranges) and raises
+``ValueError`` naming the key and what is allowed.
 The grid is small and explicit: one job per (setup, regime) for the flow figures, one per
 regime for the rates, one each for the spectrum, the limit, the phase sweep, the empirical
 risk and masked training.
@@ -11,130 +12,125 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from functools import lru_cache
+from pathlib import Path
 
-from ...core.validate import check_choice, check_float, check_int
+import yaml
+
+from ...core.validate import check_choice
 
 REGIMES = ("over", "equal", "under")
 #: the two setups of the paper (see :mod:`.problems`)
 SETUPS = ("orthonormal", "gaussian")
 
-#: key -> kind of value, per section; "ratio" is a number in (0, 1), "pair" is [alpha, alpha*]
-SCHEMA: dict[str, object] = {
-    "base_seed": "int0",
-    "seeds": "int1",
-    "threads": "int1",
-    "spectrum": {"d": "int1", "alpha": "ratio", "alpha_star": "ratio", "bins": "int1"},
-    "regimes": {r: "pair" for r in REGIMES},
-    "flow": {"dims": "dims", "eta": "pos", "gamma_max": "pos", "setups": "setups"},
-    "limit": {"n_gamma": "int1", "gamma_min": "pos"},
-    "rates": {
-        "dims": "dims",
-        "eta": "pos",
-        "t_max": "pos",
-        "over": "pair",
-        "equal": "pair",
-        "fit_over": "window",
-        "fit_equal_loss": "window",
-    },
-    "gap": {"gamma_max": "pos", "n_gamma": "int1", "fit_window": "window"},
-    "phase": {"d": "int1", "alpha_star": "ratio", "alphas": "ratios", "eta": "pos", "gamma_max": "pos"},
-    "empirical": {
-        "d": "int1",
-        "alpha": "ratio",
-        "alpha_star": "ratio",
-        "n_over_d2": "poslist",
-        "eta": "pos",
-        "gamma_max": "pos",
-    },
-    "masked": {
-        "d": "int1",
-        "alpha": "ratio",
-        "alpha_star": "ratio",
-        "p": "int1",
-        "xi": "ratio1",
-        "taus": "intlist",
-        "xis": "ratios1",
-        "xi_sweep_tau": "int1",
-        "eta": "pos",
-        "gamma_max": "pos",
-    },
-    "claims": {
-        "alpha": "ratio",
-        "n_boot": "int1",
-        "seed": "int0",
-        "recovery_tol": "pos",
-        "exponent_tol": "pos",
-        "rate_tol": "pos",
-        "gaussian_tol": "pos",
-    },
-}
+#: the JSON schema of ``config['quadratic']`` (the repository's workflow/schemas/)
+SCHEMA_FILE = Path(__file__).resolve().parents[4] / "workflow" / "schemas" / "quadratic.schema.yaml"
 
 
-def _check_value(name: str, kind: str, v):
-    if kind == "int0":
-        return check_int(name, v, 0)
-    if kind == "int1":
-        return check_int(name, v, 1)
-    if kind == "pos":
-        return check_float(name, v, 0.0, lo_open=True)
-    if kind == "ratio":
-        return check_float(name, v, 0.0, 1.0, lo_open=True, hi_open=True)
-    if kind == "ratio1":
-        return check_float(name, v, 0.0, 1.0, lo_open=True)
-    if not isinstance(v, (list, tuple)) or not v:
-        raise ValueError(f"{name} = {v!r}: must be a non-empty list")
-    if kind == "pair":
-        if len(v) != 2:
-            raise ValueError(f"{name} = {v!r}: must be [alpha, alpha_star], two numbers in (0, 1)")
-        return [_check_value(f"{name}[{i}]", "ratio", x) for i, x in enumerate(v)]
-    if kind == "window":
-        if len(v) != 2:
-            raise ValueError(f"{name} = {v!r}: must be [low, high] with 0 < low < high")
-        lo, hi = (_check_value(f"{name}[{i}]", "pos", x) for i, x in enumerate(v))
-        if lo >= hi:
-            raise ValueError(f"{name} = {v!r}: must be [low, high] with 0 < low < high")
-        return [lo, hi]
-    if kind == "dims":
-        out = [check_int(f"{name}[{i}]", x, 4) for i, x in enumerate(v)]
-        if sorted(set(out)) != out:
-            raise ValueError(f"{name} = {v!r}: must be strictly increasing integers >= 4")
-        return out
-    if kind == "setups":
-        return [check_choice(f"{name}[{i}]", x, SETUPS) for i, x in enumerate(v)]
-    if kind == "ratios":
-        return [_check_value(f"{name}[{i}]", "ratio", x) for i, x in enumerate(v)]
-    if kind == "ratios1":
-        return [_check_value(f"{name}[{i}]", "ratio1", x) for i, x in enumerate(v)]
-    if kind == "poslist":
-        return [_check_value(f"{name}[{i}]", "pos", x) for i, x in enumerate(v)]
-    if kind == "intlist":
-        return [check_int(f"{name}[{i}]", x, 1) for i, x in enumerate(v)]
-    raise AssertionError(kind)
+@lru_cache(maxsize=2)
+def schema(partial: bool = False) -> dict:
+    """The schema; ``partial``: without its ``required`` lists (a job's own part of the settings)."""
+    out = yaml.safe_load(SCHEMA_FILE.read_text())
+    return _drop_required(out) if partial else out
 
 
-def validate(cfg: Mapping, prefix: str = "quadratic") -> dict:
-    """Return a checked copy of the study's configuration (``config['quadratic']``)."""
-    if not isinstance(cfg, Mapping):
-        raise ValueError(f"{prefix}: must be a mapping with keys {sorted(SCHEMA)}")
-    return _validate(cfg, SCHEMA, prefix)
+def _drop_required(node):
+    if isinstance(node, dict):
+        return {k: _drop_required(v) for k, v in node.items() if k != "required"}
+    if isinstance(node, list):
+        return [_drop_required(v) for v in node]
+    return node
 
 
-def _validate(cfg: Mapping, schema: Mapping, prefix: str) -> dict:
-    unknown = sorted(set(cfg) - set(schema))
-    if unknown:
-        raise ValueError(f"{prefix}.{unknown[0]}: unknown key; allowed keys are {sorted(schema)}")
-    missing = sorted(set(schema) - set(cfg))
-    if missing:
-        raise ValueError(f"{prefix}.{missing[0]}: missing key; required keys are {sorted(schema)}")
-    out = {}
-    for key, kind in schema.items():
-        name = f"{prefix}.{key}"
-        if isinstance(kind, Mapping):
-            if not isinstance(cfg[key], Mapping):
-                raise ValueError(f"{name}: must be a mapping with keys {sorted(kind)}")
-            out[key] = _validate(cfg[key], kind, name)
+def _where(prefix: str, parts) -> str:
+    return prefix + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in parts)
+
+
+def _error(prefix: str, err) -> ValueError:
+    """The schema error ``err`` as '<key> = <value>: <what is allowed>'."""
+    where, v, s = _where(prefix, err.absolute_path), err.validator, err.schema
+    if v == "additionalProperties":
+        allowed = sorted(s.get("properties", {}))
+        extra = sorted(set(err.instance) - set(allowed))
+        return ValueError(f"{where}.{extra[0]}: unknown key; allowed keys are {allowed}")
+    if v == "required":
+        missing = sorted(set(s["required"]) - set(err.instance))
+        return ValueError(f"{where}.{missing[0]}: missing key; required keys are {sorted(s['required'])}")
+    shown = f"{where}: must be a mapping with keys {sorted(s.get('properties', {}))}"
+    if v == "type" and s.get("type") == "object":
+        return ValueError(shown)
+    value = f"{where} = {err.instance!r}"
+    if v == "enum":
+        return ValueError(f"{value}: must be one of {s['enum']}")
+    if v == "type":
+        return ValueError(f"{value}: must be of type {s['type']}")
+    if v in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
+        lo, hi = s.get("minimum", s.get("exclusiveMinimum")), s.get("maximum", s.get("exclusiveMaximum"))
+        left = "(" if "exclusiveMinimum" in s or lo is None else "["
+        right = ")" if "exclusiveMaximum" in s or hi is None else "]"
+        return ValueError(
+            f"{value}: must be in {left}{'-inf' if lo is None else lo}, {'inf' if hi is None else hi}{right}"
+        )
+    if v in ("minItems", "maxItems") and "description" in s:
+        return ValueError(f"{value}: must be {s['description']}")
+    if v == "minItems":
+        return ValueError(f"{value}: must list at least {s['minItems']} value(s)")
+    if v == "uniqueItems":
+        return ValueError(f"{value}: values must be distinct")
+    return ValueError(f"{value}: {err.message}")
+
+
+def _integers(cfg, node: dict, root: dict):
+    """``cfg`` with the values the schema declares integer as int (YAML may give 20.0)."""
+    while "$ref" in node:
+        node = root["$defs"][node["$ref"].rsplit("/", 1)[1]]
+    if isinstance(cfg, Mapping):
+        return {k: _integers(v, node.get("properties", {}).get(k, {}), root) for k, v in cfg.items()}
+    if isinstance(cfg, list):
+        return [_integers(v, node.get("items", {}), root) for v in cfg]
+    return int(cfg) if node.get("type") == "integer" else cfg
+
+
+def validate(cfg: Mapping, prefix: str = "quadratic", *, partial: bool = False) -> dict:
+    """Return a checked copy of the study's configuration (``config['quadratic']``): the JSON
+    schema (workflow/schemas/quadratic.schema.yaml), then what a schema cannot say (dims
+    strictly increasing, windows with low < high).  Raises ``ValueError`` naming the key and what
+    is allowed.  With ``partial`` (a job's own settings, :func:`select`), keys may be missing."""
+    import jsonschema
+
+    sch = schema(partial)
+    errors = list(jsonschema.Draft202012Validator(sch).iter_errors(cfg))
+    if errors:
+        raise _error(prefix, jsonschema.exceptions.best_match(errors))
+    out = _integers(cfg, sch, sch)
+    for section, key in (("flow", "dims"), ("rates", "dims")):
+        v = out.get(section, {}).get(key)
+        if v is not None and sorted(v) != v:
+            raise ValueError(f"{prefix}.{section}.{key} = {v!r}: must be strictly increasing integers >= 4")
+    for section, key in (
+        ("rates", "fit_over"),
+        ("rates", "fit_equal_loss"),
+        ("gap", "fit_window"),
+        ("claims", "late_slope_window"),
+    ):
+        v = out.get(section, {}).get(key)
+        if v is not None and v[0] >= v[1]:
+            raise ValueError(f"{prefix}.{section}.{key} = {v!r}: must be [low, high] with 0 < low < high")
+    return out
+
+
+def select(cfg: Mapping, keys) -> dict:
+    """The part of ``cfg`` named by ``keys``: top-level keys ('flow') or 'section.key'
+    ('flow.gamma_max'), nested as in ``cfg``."""
+    out: dict = {}
+    for k in keys:
+        head, _, tail = k.partition(".")
+        if head not in cfg or (tail and tail not in cfg[head]):
+            raise KeyError(f"quadratic.{k}: not in the configuration")
+        if tail:
+            out.setdefault(head, {})[tail] = cfg[head][tail]
         else:
-            out[key] = _check_value(name, kind, cfg[key])
+            out[head] = cfg[head]
     return out
 
 

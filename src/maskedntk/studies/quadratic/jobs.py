@@ -80,7 +80,7 @@ def _masked_frame(prob, eta: float, tau: int, p: int, xi: float, rounds, loss, o
 
 
 def _setup(cfg: Mapping) -> dict:
-    cfg = ex.validate(cfg)
+    cfg = ex.validate(cfg, partial=True)
     torch.set_num_threads(cfg["threads"])
     return cfg
 
@@ -113,8 +113,10 @@ def job_spectrum(cfg: Mapping, out: str) -> None:
 
 def job_limit(cfg: Mapping, out: str) -> None:
     """d = infinity curves of every regime: on the flow grid (kind 'flow', log-spaced up to
-    flow.gamma_max) and on the gap grid (kind 'gap', linear up to gap.gamma_max)."""
-    from . import theory  # scipy.integrate: imported only by the jobs that need it
+    flow.gamma_max) and on the gap grid (kind 'gap', linear up to gap.gamma_max), orthonormal
+    setup (Prop. 5.1); and phi of the Gaussian setup on the flow grid (kind 'flow_gaussian', with
+    log(1 + delta) and, for alpha < alpha*, the late slope of the Marchenko-Pastur formula)."""
+    from . import gaussian_limit, theory  # scipy: imported only by the jobs that need it
 
     t0 = time.perf_counter()
     cfg = _setup(cfg)
@@ -126,6 +128,10 @@ def job_limit(cfg: Mapping, out: str) -> None:
     frames = []
     for regime in ex.REGIMES:
         a, s = cfg["regimes"][regime]
+        G = gaussian_limit.solve_gaussian_limit(a, s, grids["flow"], n_nodes=lim["gaussian_nodes"])
+        gauss = {"regime": regime, "kind": "flow_gaussian", "alpha": a, "alpha_star": s, "gamma": G.gamma}
+        late = gaussian_limit.late_slope(a, s) if a < s else np.nan
+        frames.append(pd.DataFrame({**gauss, "phi": G.phi, "log_u": G.log_u, "late_slope": late}))
         for kind, g in grids.items():
             L = theory.solve_limit(a, s, g)
             frames.append(
@@ -147,6 +153,16 @@ def job_limit(cfg: Mapping, out: str) -> None:
     _finish(pd.concat(frames, ignore_index=True), out, cfg, t0)
 
 
+def _spectral_slopes(prob: Problem) -> np.ndarray:
+    """Per seed, -2 d Sigma_rest / (m + 2) (gaussian_limit.late_slope_finite) when m < m*."""
+    if prob.m >= prob.m_star:
+        return np.full(len(prob.seeds), np.nan)
+    from .gaussian_limit import late_slope_finite
+
+    ev = torch.linalg.eigvalsh(prob.V.transpose(-1, -2) @ prob.V).numpy()  # non-zero eigenvalues of M*
+    return np.array([late_slope_finite(e, prob.m, prob.d) for e in ev])
+
+
 def job_flow(cfg: Mapping, out: str, setup: str, regime: str) -> None:
     """Figs. 2-4: population GD in one (setup, regime) at every d of flow.dims, all seeds batched."""
     t0 = time.perf_counter()
@@ -159,7 +175,10 @@ def job_flow(cfg: Mapping, out: str, setup: str, regime: str) -> None:
         prob = make_problem(setup, d, m, ms, ex.seeds(cfg), base_seed=cfg["base_seed"], normalize=True)
         n = ex.n_steps_gamma(f["gamma_max"], d, f["eta"])
         traj = run_population_gd(prob.W0, prob.V, f["eta"], n, record_steps(n, 250, 100))
-        frames.append(_traj_frame(traj, prob, f["eta"], regime=regime))
+        df = _traj_frame(traj, prob, f["eta"], regime=regime)
+        # late slope of phi set by this seed's teacher spectrum (alpha < alpha*; NaN otherwise)
+        df["spectral_slope"] = np.repeat(_spectral_slopes(prob), len(traj.steps))
+        frames.append(df)
         print(f"d = {d}: {n} steps, {time.perf_counter() - t0:.1f} s", flush=True)
     _finish(pd.concat(frames, ignore_index=True), out, cfg, t0)
 

@@ -16,6 +16,16 @@ def loglog_slope(t, L, window) -> float:
     return float(np.polyfit(np.log(t[keep]), np.log(L[keep]), 1)[0])
 
 
+def linear_slope(x, y, window) -> float:
+    """OLS slope of y against x over x in [window[0], window[1]] (the late slope of phi against
+    gamma); NaN with fewer than 3 finite points."""
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    keep = (x >= window[0]) & (x <= window[1]) & np.isfinite(y)
+    if keep.sum() < 3:
+        return np.nan
+    return float(np.polyfit(x[keep], y[keep], 1)[0])
+
+
 def exp_rate(t, L, loss_window) -> float:
     """-(OLS slope of log L against t) over the points with L in [loss_window[0], loss_window[1]]
     (the rate r of L ~ e^{-r t}); NaN with fewer than 3 points."""

@@ -10,7 +10,7 @@ import json
 from collections.abc import Mapping
 from pathlib import Path
 
-from .experiments import REGIMES, validate
+from .experiments import REGIMES, select, validate
 
 #: the command line of every job (``python -m maskedntk.studies.quadratic JOB ...``)
 COMMAND = "python -m maskedntk.studies.quadratic"
@@ -21,7 +21,7 @@ ENGINE = ("problems.py", "engine.py", "jobs.py", "experiments.py")
 #: job run once per configuration -> the modules it needs besides ENGINE
 SINGLE = {
     "spectrum": ("theory.py",),
-    "limit": ("theory.py",),
+    "limit": ("theory.py", "gaussian_limit.py"),
     "phase": (),
     "empirical": ("empirical.py",),
     "masked": ("masked.py",),
@@ -30,6 +30,36 @@ SINGLE = {
 RUNTIME = {"spectrum": 5, "limit": 10, "phase": 20, "empirical": 60, "masked": 30}
 #: the regimes of the rates job (Fig. 5)
 RATE_REGIMES = ("over", "equal")
+#: job or figure -> the settings it reads (a top-level key or 'section.key'); each job receives
+#: only these, so an edit elsewhere in the configuration does not rerun it
+_RUN = ("base_seed", "seeds", "threads")
+_FLOW_FIGURE = ("seeds", "regimes", "flow.dims", "flow.eta", "flow.gamma_max", "limit.gamma_min")
+READS = {
+    "spectrum": ("base_seed", "threads", "spectrum"),
+    "limit": ("threads", "regimes", "limit", "gap", "flow.gamma_max"),
+    "flow": (*_RUN, "regimes", "flow.dims", "flow.eta", "flow.gamma_max"),
+    "rates": (*_RUN, "rates"),
+    "phase": (*_RUN, "phase"),
+    "empirical": (*_RUN, "empirical"),
+    "masked": (*_RUN, "masked"),
+    "claims": (
+        "claims",
+        "limit.gamma_min",
+        "rates.fit_over",
+        "rates.fit_equal_loss",
+        "masked.xi",
+        "masked.taus",
+        "masked.xi_sweep_tau",
+    ),
+    "fig1_spectrum": ("spectrum",),
+    "fig2_phi": _FLOW_FIGURE,
+    "fig3_overlap": _FLOW_FIGURE,
+    "fig4_gaussian": _FLOW_FIGURE,
+    "fig5_rates": ("seeds", "rates"),
+    "fig6_gap": ("regimes", "gap"),
+    "fig7_empirical": ("seeds", "empirical"),
+    "fig8_masked": ("seeds", "masked"),
+}
 #: the modules shared by the figures
 FIGURE_SHARED = ("common.py", "_flowpanels.py")
 #: figure -> the flow setup whose three regimes it draws (beside the limit)
@@ -47,12 +77,12 @@ class QuadraticWorkflow:
 
     def __init__(self, config: Mapping, results: str, logs: str):
         self.settings = validate(config.get("quadratic"))
-        #: the settings as the jobs' ``--settings`` (a change in them reruns the jobs)
-        self.settings_json = json.dumps(self.settings, sort_keys=True)
         self.dir = f"{results}/quadratic"
         self.logs = f"{logs}/quadratic"
         self.command = COMMAND
         self.engine = self.code(*ENGINE)
+        #: the flow jobs also record the spectral late slope of each teacher
+        self.flow_code = self.engine + self.code("gaussian_limit.py")
         #: flow input name '<setup>_<regime>' -> file
         self.flow = {f"{s}_{r}": self.run(f"flow_{s}_{r}") for s in self.settings["flow"]["setups"] for r in REGIMES}
         #: rates input name 'rates_<regime>' -> file
@@ -83,6 +113,11 @@ class QuadraticWorkflow:
         #: the study's target: every figure and the claims table
         self.outputs = [f for name in self.figures for f in self.figure_files(name)] + self.claim_files
 
+    def settings_json(self, job: str) -> str:
+        """``--settings`` of ``job`` (a key of READS): the JSON of the settings it reads (a change
+        in them, and only in them, reruns it)."""
+        return json.dumps(select(self.settings, READS[job]), sort_keys=True)
+
     def code(self, *names: str) -> list[str]:
         """Files of the package (relative to its folder)."""
         return [str(CODE / n) for n in names]
@@ -101,10 +136,10 @@ class QuadraticWorkflow:
         return self.engine + self.code(*SINGLE[job])
 
     def figure_code(self, fig: str) -> list[str]:
-        return self.code(*(f"figures/{f}" for f in (f"{fig}.py", *FIGURE_SHARED)))
+        return self.code(*(f"figures/{f}" for f in (f"{fig}.py", *FIGURE_SHARED)), "gaussian_limit.py")
 
     def figure_files(self, name: str) -> list[str]:
         return [f"{self.dir}/figures/{name}.pdf", f"{self.dir}/figures/{name}.png"]
 
 
-__all__ = ["COMMAND", "RUNTIME", "SINGLE", "QuadraticWorkflow", "inputs_arg"]
+__all__ = ["COMMAND", "READS", "RUNTIME", "SINGLE", "QuadraticWorkflow", "inputs_arg"]

@@ -1,6 +1,7 @@
 """The study's figures: one module per figure, each with
 ``render(inputs: Mapping[str, str], pdf: str, png: str, settings: Mapping) -> None``
-(``settings`` is ``config['quadratic']``; ``inputs`` maps an input name to a file)."""
+(``settings`` is the part of ``config['quadratic']`` the figure reads, ``workflow.READS``;
+``inputs`` maps an input name to a file)."""
 
 from __future__ import annotations
 
@@ -26,4 +27,4 @@ def render_figure(name: str, inputs: Mapping[str, str], pdf: str, png: str, sett
     from ..experiments import validate
 
     mod = importlib.import_module(f".{MODULES[name]}", __name__)
-    mod.render(inputs, pdf, png, validate(settings))
+    mod.render(inputs, pdf, png, validate(settings, partial=True))

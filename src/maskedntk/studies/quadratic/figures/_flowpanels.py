@@ -11,6 +11,7 @@ import matplotlib.pyplot as plt
 from maskedntk.core import figures as style
 
 from ..experiments import REGIMES
+from ..gaussian_limit import late_slope_orthonormal
 from .common import d_colours, limit_line, load, plot_seeds, regime_title
 
 
@@ -26,10 +27,14 @@ def render_panels(
     suptitle: str,
     name: str,
     limit_label: str = r"$d=\infty$ (Prop. 5.1)",
+    own_limit_label: str | None = None,
 ) -> None:
+    """``own_limit_label``: also draw the Gaussian setup's own d = infinity curve (limit kind
+    'flow_gaussian', solid) beside the orthonormal one (dashed)."""
     style.apply_style()
-    lim = load(inputs["limit"])
-    lim = lim[lim["kind"] == "flow"]
+    table = load(inputs["limit"])
+    lim = table[table["kind"] == "flow"]
+    own = table[table["kind"] == "flow_gaussian"]
     dims = settings["flow"]["dims"]
     cols = d_colours(dims)
     fig, axes = plt.subplots(1, 3, figsize=(style.TWO_COLUMNS, 2.55), layout="constrained")
@@ -41,7 +46,21 @@ def render_panels(
             sub = df[df["d"] == d]
             plot_seeds(ax, sub, "gamma", quantity, cols[d], f"d = {d}")
         L = lim[(lim["regime"] == regime) & (lim["gamma"] > 0)]
-        limit_line(ax, L["gamma"], L[quantity], limit_label)
+        limit_line(ax, L["gamma"], L[quantity], limit_label, colour="0.45" if own_limit_label else "black")
+        if own_limit_label:
+            G = own[(own["regime"] == regime) & (own["gamma"] > 0)]
+            limit_line(ax, G["gamma"], G[quantity], own_limit_label, ls="-")
+            if a < astar:
+                ax.text(
+                    0.04,
+                    0.04,
+                    "late slope of $\\phi_\\infty$:\n"
+                    f"{float(G['late_slope'].iloc[0]):.3f} (Gaussian, Marchenko-Pastur)\n"
+                    f"{late_slope_orthonormal(a, astar):.3g} (orthonormal)",
+                    transform=ax.transAxes,
+                    fontsize=6.5,
+                    va="bottom",
+                )
         if regime != "under" or quantity == "overlap":
             ax.set_xscale("log")
             ax.set_xlim(settings["limit"]["gamma_min"], settings["flow"]["gamma_max"])

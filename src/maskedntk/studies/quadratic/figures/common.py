@@ -36,8 +36,8 @@ def plot_seeds(ax, df: pd.DataFrame, x: str, y: str, colour, label: str, band: b
         ax.fill_between(xs, lo, hi, color=colour, alpha=0.18, lw=0)
 
 
-def limit_line(ax, gamma, values, label=r"$d=\infty$ (Prop. 5.1)"):
-    ax.plot(gamma, values, color="black", ls="--", lw=1.0, label=label, zorder=5)
+def limit_line(ax, gamma, values, label=r"$d=\infty$ (Prop. 5.1)", *, colour="black", ls="--"):
+    ax.plot(gamma, values, color=colour, ls=ls, lw=1.0, label=label, zorder=5)
 
 
 def positive_gamma(df: pd.DataFrame) -> pd.DataFrame:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from maskedntk.studies.quadratic import claims, metrics
 
@@ -61,3 +62,52 @@ def test_metrics_fits():
     run = pd.DataFrame({"seed": 0, "gamma": [0.0, 1.0, 2.0], "phi": [0.0, 1.0, 2.0]})
     lim = pd.DataFrame({"gamma": [0.0, 2.0], "phi": [0.0, 1.0]})
     assert metrics.sup_distance(run, lim, "phi")[0] == 1.0
+
+
+def _gaussian_tables(slope_factor: float = 1.0, shrink: float = 0.5) -> dict:
+    """Synthetic Gaussian flows: phi = spectral slope * factor * gamma + a seed offset that
+    scales like shrink^(level of d) around the own limit phi_inf = -1.68 gamma."""
+    rng = np.random.default_rng(2)
+    g = np.linspace(0.0, 10.0, 201)
+    limit_rows, flows = [], {}
+    for regime in ("over", "equal", "under"):
+        limit_rows.append(
+            pd.DataFrame(
+                {
+                    "regime": regime,
+                    "kind": "flow_gaussian",
+                    "alpha": 0.25,
+                    "alpha_star": 0.5,
+                    "gamma": g,
+                    "phi": -1.68 * g,
+                    "late_slope": -1.68,
+                }
+            )
+        )
+        rows = []
+        for i, d in enumerate((20, 40, 80)):
+            for s in range(6):
+                formula = -1.68 * (1 + 0.05 * rng.standard_normal() * shrink**i)
+                off = rng.uniform(0.5, 1.5) * shrink**i
+                phi = formula * slope_factor * g + off * np.minimum(g, 1.0)
+                rows.append(pd.DataFrame({"d": d, "seed": s, "gamma": g, "phi": phi, "spectral_slope": formula}))
+        flows[regime] = pd.concat(rows, ignore_index=True)
+    return {"limit": pd.concat(limit_rows, ignore_index=True), "flow_gaussian": flows}
+
+
+def test_gaussian_late_slope_reproduced_and_not():
+    kw = {"tol": 0.02, "window": [6.0, 10.0]}
+    good = _run(claims.t_gaussian_late_slope, _gaussian_tables(), **kw)
+    assert good["verdict"] == "reproduced" and good["effect"] < 1e-9
+    assert "Marchenko-Pastur formula -1.68" in good["note"]
+    # the orthonormal slope (-4 at alpha = 1/4, alpha* = 1/2) instead of the spectral one
+    bad = _run(claims.t_gaussian_late_slope, _gaussian_tables(slope_factor=4.0 / 1.68), **kw)
+    assert bad["verdict"] == "not reproduced" and bad["effect"] == pytest.approx(4.0 / 1.68 - 1, rel=1e-6)
+
+
+def test_gaussian_own_limit_trend_reproduced_and_not():
+    kw = {"quantity": "phi", "gamma_min": 1e-3, "setup": "gaussian"}
+    good = _run(claims.t_limit_trend, _gaussian_tables(), **kw)
+    assert good["verdict"] == "reproduced" and good["effect"] < 0.5
+    bad = _run(claims.t_limit_trend, _gaussian_tables(shrink=2.0), **kw)  # distance grows with d
+    assert bad["verdict"] == "not reproduced"

@@ -150,3 +150,35 @@ def test_config_validation_names_the_key():
         validate({**cfg, "colour": 1})
     with pytest.raises(ValueError, match=r"quadratic\.regimes\.over"):
         validate({**cfg, "regimes": {**cfg["regimes"], "over": [0.5]}})
+
+
+@pytest.mark.parametrize(
+    "section,key,value,message",
+    [
+        ("flow", "eta", "1e-3", r"quadratic\.flow\.eta = '1e-3': must be of type number"),
+        ("flow", "dims", [40, 20], r"quadratic\.flow\.dims = \[40, 20\]: must be strictly increasing"),
+        ("masked", "xi", 1.5, r"quadratic\.masked\.xi = 1\.5: must be in \(0, 1\]"),
+        ("claims", "late_slope_window", [10.0, 6.0], r"quadratic\.claims\.late_slope_window = .*low < high"),
+        ("phase", "alphas", [], r"quadratic\.phase\.alphas = \[\]: must list at least 1"),
+    ],
+)
+def test_schema_errors_name_the_key_and_the_allowed_values(section, key, value, message):
+    import yaml
+
+    cfg = yaml.safe_load(open("config/quadratic.yaml"))["quadratic"]
+    with pytest.raises(ValueError, match=message):
+        validate({**cfg, section: {**cfg[section], key: value}})
+
+
+def test_schema_missing_keys_and_integers():
+    import yaml
+
+    cfg = yaml.safe_load(open("config/quadratic.yaml"))["quadratic"]
+    limit = {k: v for k, v in cfg["limit"].items() if k != "gaussian_nodes"}
+    with pytest.raises(ValueError, match=r"quadratic\.limit\.gaussian_nodes: missing key; required keys are"):
+        validate({**cfg, "limit": limit})
+    assert validate({"limit": limit}, partial=True) == {"limit": limit}  # a job's own part
+    out = validate({**cfg, "seeds": 5.0})
+    assert out["seeds"] == 5 and isinstance(out["seeds"], int)
+    with pytest.raises(ValueError, match=r"quadratic\.seeds = True: must be of type integer"):
+        validate({**cfg, "seeds": True})
