@@ -1,5 +1,6 @@
-"""The study's configuration: validation (``ValueError`` naming the key and what is allowed)
-and the grid of jobs it implies.
+"""The study's configuration: validation (the JSON schema workflow/schemas/sublinear.schema.yaml,
+then the relations between keys; a ``ValueError`` names the key and what is allowed) and the
+grid of jobs it implies.
 
 Config (the mapping under the top-level ``sublinear:`` key; see config/sublinear.yaml):
 
@@ -20,127 +21,68 @@ Config (the mapping under the top-level ``sublinear:`` key; see config/sublinear
 from __future__ import annotations
 
 from collections.abc import Mapping
-
-from .identifiers import IDENTIFIERS
+from pathlib import Path
 
 _SECTIONS = ("activity", "training", "cost", "claims")
 _TOP = ("seeds", "c_threshold", "eta0", "alpha", *_SECTIONS)
 
+#: the JSON schema of the study config (types, ranges, allowed values, unknown keys)
+SCHEMA = Path(__file__).resolve().parents[4] / "workflow" / "schemas" / "sublinear.schema.yaml"
 
-def _req(cfg: Mapping, key: str, where: str):
-    if key not in cfg:
-        raise ValueError(f"sublinear config: missing key '{where}{key}'")
-    return cfg[key]
-
-
-def _int_list(v, key: str, lo: int) -> list[int]:
-    if not isinstance(v, list | tuple) or not v or not all(isinstance(i, int) and not isinstance(i, bool) for i in v):
-        raise ValueError(f"sublinear config: '{key}' must be a non-empty list of integers, got {v!r}")
-    if any(i < lo for i in v):
-        raise ValueError(f"sublinear config: every entry of '{key}' must be >= {lo}, got {v!r}")
-    return list(v)
-
-
-def _pos_int(v, key: str, lo: int = 1) -> int:
-    if not isinstance(v, int) or isinstance(v, bool) or v < lo:
-        raise ValueError(f"sublinear config: '{key}' must be an integer >= {lo}, got {v!r}")
-    return v
-
-
-def _pos_float(v, key: str) -> float:
-    if isinstance(v, bool) or not isinstance(v, int | float) or not v > 0:
-        raise ValueError(f"sublinear config: '{key}' must be a number > 0, got {v!r}")
-    return float(v)
-
-
-def _identifiers(v, key: str) -> list[str]:
-    if not isinstance(v, list) or not v or any(i not in IDENTIFIERS for i in v) or "dense" not in v:
-        raise ValueError(
-            f"sublinear config: '{key}' must be a list of {list(IDENTIFIERS)} containing 'dense', got {v!r}"
-        )
-    return v
-
-
-def _batches(v, key: str) -> list[dict]:
-    if (
-        not isinstance(v, list)
-        or not v
-        or not all(isinstance(e, Mapping) and set(e) == {"B", "identifiers"} for e in v)
-    ):
-        raise ValueError(
-            f"sublinear config: '{key}' must be a non-empty list of {{B: int, identifiers: [...]}}, got {v!r}"
-        )
-    for i, e in enumerate(v):
-        _pos_int(e["B"], f"{key}[{i}].B")
-        _identifiers(e["identifiers"], f"{key}[{i}].identifiers")
-    if [e["B"] for e in v][0] != 1 or len({e["B"] for e in v}) != len(v):
-        raise ValueError(f"sublinear config: '{key}' must start with B: 1 and list each B once, got {v!r}")
-    return v
-
-
-def _even(v, key: str, lo: int) -> list[int]:
-    v = _int_list(v, key, lo)
-    if any(k % 2 for k in v):
-        raise ValueError(f"sublinear config: every entry of '{key}' must be an even degree (2, 4, ...), got {v!r}")
-    return v
-
-
-def _width(v, key: str) -> dict:
-    if not isinstance(v, Mapping) or set(v) != {"constant", "m_min", "m_max"}:
-        raise ValueError(f"sublinear config: '{key}' must be a mapping with keys constant, m_min, m_max, got {v!r}")
-    _pos_float(v["constant"], f"{key}.constant")
-    lo, hi = _pos_int(v["m_min"], f"{key}.m_min", 2), _pos_int(v["m_max"], f"{key}.m_max", 2)
-    if hi < lo:
-        raise ValueError(f"sublinear config: '{key}.m_max' must be >= m_min = {lo}, got {hi}")
-    return dict(v)
-
-
-def _Ms(v, key: str) -> list[float]:
-    if not isinstance(v, list) or len(v) < 2:
-        raise ValueError(f"sublinear config: '{key}' must be a list of >= 2 positive numbers, got {v!r}")
-    return [_pos_float(M, f"{key}[]") for M in v]
-
-
-def _negative(v, key: str) -> float:
-    if isinstance(v, bool) or not isinstance(v, int | float) or v >= 0:
-        raise ValueError(f"sublinear config: '{key}' must be a negative number, got {v!r}")
-    return float(v)
-
-
-def _any(v, key: str):
-    return v
-
-
-#: section -> {key: (check, its extra arguments)}, checked in this order; the checks that relate
-#: keys to each other follow in :func:`validate`
-_FIELDS = {
-    "activity": {"ms": (_int_list, 2), "d": (_pos_int, 2), "n_inputs": (_pos_int,)},
-    "training": {
-        **{"d": (_pos_int, 2), "Ms": (_Ms,), "steps": (_pos_int, 10), "n_test": (_pos_int,)},
-        **{"n_checkpoints": (_pos_int, 4), "degrees": (_even, 2), "eps": (_pos_float,), "width": (_width,)},
-    },
-    "cost": {
-        **{"ms": (_int_list, 2), "steps": (_int_list, 1), "ds": (_int_list, 2), "batches": (_batches,)},
-        **{"n_seeds": (_pos_int,), "leaf_size": (_pos_int,), "rebuild_fraction": (_pos_float,)},
-        **{"n_shells": (_pos_int,)},
-    },
-    "claims": {
-        **{k: (_pos_float,) for k in ("active_tolerance", "persist_ratio", "rate_exponent")},
-        **{"loss_slope": (_negative,), "sublinear_d": (_pos_int, 2), "sublinear_identifier": (_any,)},
-    },
-}
-
-
-#: memory a cost job may use (bytes): the weights, their copy in tree order, the tree and the
+#: memory a cost job may use (bytes): the weights, their copies in tree order, the tree and the
 #: mini-batch's pre-activations must fit (the machine the defaults were sized on has 8 GiB per core)
 MEMORY_LIMIT = 4 * 2**30
 
 
 def cost_memory(m: int, d: int, B: int) -> int:
     """Estimated peak bytes of one cost run: W, its initial copy, its copy in tree order and
-    the build's scratch copy (4 m d float64), the tree's centres (< 2 m d / leaf), a few
-    m-vectors of indices, flags and projections (~40 m), and the B x m pre-activations (dense)."""
-    return 8 * (4 * m * d + 2 * m * d) + 40 * m + 8 * B * m
+    the build's scratch copies (6 m d float64; the tree's centres, < 2 m d / leaf, fit in the
+    margin), a few m-vectors of indices, flags and projections (~40 m bytes), and the B x m
+    pre-activations of dense mini-batches."""
+    return 8 * (6 * m * d + B * m) + 40 * m
+
+
+def _fail(msg: str):
+    raise ValueError(f"sublinear config: {msg}")
+
+
+def _key(path) -> str:
+    """'cost.batches[0].identifiers' from a jsonschema error path."""
+    out = ""
+    for p in path:
+        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
+    return out
+
+
+def _schema_error(err) -> str:
+    """One jsonschema error as 'the key, what is allowed, what was given'."""
+    key = _key(err.absolute_path)
+    where = f"{key}." if key else ""
+    sch = err.schema
+    if err.validator == "required":
+        missing = [k for k in err.validator_value if k not in err.instance]
+        return f"missing key '{where}{missing[0]}'"
+    if err.validator == "additionalProperties":
+        unknown = sorted(set(err.instance) - set(sch.get("properties", {})))
+        return f"unknown key(s) {[where + k for k in unknown]}; allowed: {sorted(sch.get('properties', {}))}"
+    if err.validator == "enum":
+        return f"'{key}' must be one of {err.validator_value}, got {err.instance!r}"
+    if err.validator == "const":
+        return f"'{key}' must be {err.validator_value!r}, got {err.instance!r}"
+    if err.validator == "contains":
+        return f"'{key}' must contain {err.validator_value.get('const')!r}, got {err.instance!r}"
+    desc = f" ({sch['description']})" if "description" in sch else ""
+    return f"'{key}': {err.message}{desc}"
+
+
+def _check_schema(cfg: Mapping) -> None:
+    import jsonschema
+    import yaml
+
+    schema = yaml.safe_load(SCHEMA.read_text())
+    err = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(schema).iter_errors(cfg))
+    if err is not None:
+        _fail(_schema_error(err))
 
 
 def _fits_memory(co: Mapping) -> None:
@@ -149,65 +91,38 @@ def _fits_memory(co: Mapping) -> None:
         for d in co["ds"]:
             need = cost_memory(m, d, B)
             if need > MEMORY_LIMIT:
-                raise ValueError(
-                    f"sublinear config: 'cost.ms' x 'cost.ds' x 'cost.batches' needs about {need / 2**30:.1f} GiB "
-                    f"at m = {m}, d = {d}, B = {B} (estimate 8 (6 m d + B m) + 40 m bytes), more than the "
-                    f"{MEMORY_LIMIT / 2**30:.0f} GiB a cost job may use: lower m, d or B"
+                _fail(
+                    f"'cost.ms' x 'cost.ds' x 'cost.batches' needs about {need / 2**30:.1f} GiB at m = {m}, d = {d}, "
+                    f"B = {B} (estimate 8 (6 m d + B m) + 40 m bytes), more than the {MEMORY_LIMIT / 2**30:.0f} GiB "
+                    "a cost job may use: lower m, d or B"
                 )
 
 
-def _section(cfg: Mapping, name: str) -> dict:
-    """Section ``name`` after the checks of :data:`_FIELDS`: {key: checked value}."""
-    sec = _req(cfg, name, "")
-    unknown = sorted(set(sec) - set(_FIELDS[name])) if isinstance(sec, Mapping) else []
-    if unknown:
-        raise ValueError(
-            f"sublinear config: unknown key(s) {[f'{name}.{k}' for k in unknown]}; allowed: {sorted(_FIELDS[name])}"
-        )
-    return {k: check(_req(sec, k, f"{name}."), f"{name}.{k}", *args) for k, (check, *args) in _FIELDS[name].items()}
-
-
 def validate(cfg: Mapping) -> dict:
-    """Check the study config and return it as a plain dict (raises ValueError)."""
+    """Check the study config against :data:`SCHEMA`, then the relations between keys, and
+    return it as a plain dict (raises ValueError naming the key and what is allowed)."""
     if not isinstance(cfg, Mapping):
-        raise ValueError("sublinear config: the 'sublinear' key must hold a mapping")
-    unknown = sorted(set(cfg) - set(_TOP) - {"results_dir"})
-    if unknown:
-        raise ValueError(f"sublinear config: unknown key(s) {unknown}; allowed: {sorted(_TOP)}")
-    seeds = _int_list(_req(cfg, "seeds", ""), "seeds", 0)
-    if len(set(seeds)) != len(seeds):
-        raise ValueError(f"sublinear config: 'seeds' must be distinct, got {seeds}")
-    _pos_float(_req(cfg, "c_threshold", ""), "c_threshold")
-    _pos_float(_req(cfg, "eta0", ""), "eta0")
-    alpha = _pos_float(_req(cfg, "alpha", ""), "alpha")
-    if alpha >= 1:
-        raise ValueError(f"sublinear config: 'alpha' must lie in (0, 1), got {alpha}")
-    _section(cfg, "activity")
-    _section(cfg, "training")
-    co = _section(cfg, "cost")
+        _fail("the 'sublinear' key must hold a mapping")
+    cfg = dict(cfg)
+    _check_schema(cfg)
+    seeds, tr, co, cl = cfg["seeds"], cfg["training"], cfg["cost"], cfg["claims"]
+    if tr["width"]["m_max"] < tr["width"]["m_min"]:
+        _fail(f"'training.width.m_max' must be >= m_min = {tr['width']['m_min']}, got {tr['width']['m_max']}")
     if co["n_seeds"] > len(seeds):
-        raise ValueError(f"sublinear config: 'cost.n_seeds' must be <= len(seeds) = {len(seeds)}, got {co['n_seeds']}")
-    if co["rebuild_fraction"] > 1:
-        raise ValueError(f"sublinear config: 'cost.rebuild_fraction' must lie in (0, 1], got {co['rebuild_fraction']}")
+        _fail(f"'cost.n_seeds' must be <= len(seeds) = {len(seeds)}, got {co['n_seeds']}")
     if len(co["steps"]) != len(co["ms"]):
-        raise ValueError(
-            f"sublinear config: 'cost.steps' must give one number of steps per entry of cost.ms "
-            f"({len(co['ms'])}), got {co['steps']!r}"
-        )
+        _fail(f"'cost.steps' must give one number of steps per entry of cost.ms ({len(co['ms'])}), got {co['steps']}")
+    Bs = [e["B"] for e in co["batches"]]
+    if len(set(Bs)) != len(Bs):
+        _fail(f"'cost.batches' must list each B once, got B = {Bs}")
     _fits_memory(co)
-    cl = _section(cfg, "claims")
     if cl["sublinear_d"] not in co["ds"]:
-        raise ValueError(
-            f"sublinear config: 'claims.sublinear_d' must be one of cost.ds {co['ds']}, got {cl['sublinear_d']}"
-        )
-    si = cl["sublinear_identifier"]
-    at_one = co["batches"][0]["identifiers"]
-    if si not in at_one or si == "dense":
-        raise ValueError(
-            "sublinear config: 'claims.sublinear_identifier' must be one of the identifiers run at B = 1 "
-            f"{[i for i in at_one if i != 'dense']}, got {si!r}"
-        )
-    return dict(cfg)
+        _fail(f"'claims.sublinear_d' must be one of cost.ds {co['ds']}, got {cl['sublinear_d']}")
+    at_one = [i for i in co["batches"][0]["identifiers"] if i != "dense"]
+    if cl["sublinear_identifier"] not in at_one:
+        _fail(f"'claims.sublinear_identifier' must be one of the identifiers run at B = 1 {at_one}, got "
+              f"{cl['sublinear_identifier']!r}")  # fmt: skip
+    return cfg
 
 
 #: the settings each job reads, as {top-level key: None (all of it) or the keys of the section
