@@ -224,3 +224,17 @@ def test_bad_config_names_the_key(mutate, key):
     mutate(cfg)
     with pytest.raises(ValueError, match=key if ".*" in key else re.escape(key)):
         experiments.validate(cfg)
+
+
+@pytest.mark.parametrize("name", ["balltree", "compiled_static"])
+def test_static_structures_are_charged_the_rebuild_their_changes_owe(name):
+    """50 changed rows of 1000 with rebuilds after 100: half a build is owed (no rebuild yet)."""
+    W = np.random.default_rng(0).standard_normal((1000, 4))
+    ident = make_identifier(name, 1.0, leaf_size=16, rebuild_fraction=0.1)
+    ident.build(W)
+    ident.mark_init()
+    ident.update(W, np.arange(50))
+    c = ident.counters()
+    assert c["n_rebuilds"] == 1
+    assert c["ip_rebuild"] == int(0.5 * c["ip_init"])
+    assert c["t_rebuild"] == pytest.approx(0.5 * c["t_init"])

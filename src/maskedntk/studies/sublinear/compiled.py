@@ -7,7 +7,8 @@ counters as :mod:`.identifiers`:
 * ``CompiledStaticIdentifier`` (``compiled_static``): the paper's scheme with a *static*
   structure: Init builds the tree, Update marks the changed rows (they are checked one by one
   at every query, the tree skips them) and rebuilds the tree from scratch once more than
-  ``rebuild_fraction * m`` rows have changed since the last build.
+  ``rebuild_fraction * m`` rows have changed since the last build.  Its counters charge the
+  rows changed since the last build their share of the next rebuild.
 
 Both are exact: the tree bounds prune only nodes with no active row, and the final test
 <w_r, x> > b is evaluated on the rows.  The test is a loop over the d coordinates while the
@@ -88,6 +89,9 @@ class CompiledStaticIdentifier(CompiledTreeIdentifier):
             self.out[:n] = np.sort(self.out[:n])
         self.ip_query += int(ip)
         return self.out[:n].copy()
+
+    def _owed(self) -> float:
+        return self.n_dirty / (self.rebuild_fraction * self.dirty.size)
 
     def _update(self, W, rows):
         rows = np.asarray(rows, np.int64)
