@@ -34,7 +34,9 @@ def render(inputs: Mapping[str, str], pdf: str, png: str, settings: Mapping) -> 
     ids = [i for i in LABELS if i in set(s["identifier"])]
     col = dict(zip(ids, cf.palette(len(ids)), strict=True))
     rows = [("ip", 1)] + [("t", B) for B in Bs]
-    fig, axes = plt.subplots(len(rows), len(ds), figsize=(cf.TWO_COLUMNS, 2.0 * len(rows) + 1.0), squeeze=False)
+    fig, axes = plt.subplots(
+        len(rows), len(ds), figsize=(cf.TWO_COLUMNS, 2.0 * len(rows) + 1.0), squeeze=False, sharey="row"
+    )
     ms = np.array(sorted(s["m"].unique()), dtype=float)
     grid = np.geomspace(ms.min(), ms.max(), 100)
     k = np.array([theory.expected_active(int(m), theory.threshold(int(m), c)) for m in grid])
@@ -69,9 +71,9 @@ def render(inputs: Mapping[str, str], pdf: str, png: str, settings: Mapping) -> 
     fig.legend(handles, labels, loc="lower center", ncol=3, fontsize=7, frameon=False)
     n_seeds = int(s["n_seeds"].min())
     fig.suptitle(
-        f"Identification cost per SGD step (median of {n_seeds} seeds; query + update + rebuilds, initial build "
-        "excluded; below the dotted line at 1 an identifier is faster than dense). All identifiers exact.",
+        f"Identification cost per SGD step, median of {n_seeds} seeds (query + update + rebuilds; initial build "
+        "excluded)\nbelow the dotted line at 1 an identifier is faster than dense; all identifiers exact",
         fontsize=8,
     )
-    fig.tight_layout(rect=(0, 0.07, 1, 0.96))
+    fig.tight_layout(rect=(0, 0.07, 1, 0.95))
     cf.save(fig, pdf, png, name=__name__)

@@ -49,7 +49,7 @@ def render(inputs: Mapping[str, str], pdf: str, png: str, settings: Mapping) -> 
     ax1.set_ylabel(r"test loss $\frac{1}{2}\,\mathrm{mean}(f-y)^2$")
     d = int(tr["d"].iloc[0])
     ax1.set_title(f"(a) test loss, d={d} (band: seeds)", fontsize=9)
-    ax1.legend(fontsize=6.5, loc="lower left")
+    ax1.legend(fontsize=6.5, loc="lower left", frameon=True, framealpha=0.9, edgecolor="none")
 
     T = metrics.steps_to_eps(tr[tr["meets_width"].astype(bool)], eps)
     for seed, g in T.groupby("seed"):
