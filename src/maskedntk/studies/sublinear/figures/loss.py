@@ -28,7 +28,7 @@ def render(inputs: Mapping[str, str], pdf: str, png: str, settings: Mapping) -> 
     eps = float(settings["training"]["eps"])
     Ms = sorted(tr["M"].unique())
     col = cf.palette(len(Ms))
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(cf.TWO_COLUMNS, 2.8))
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(cf.TWO_COLUMNS, 3.4))
     tmax = tr["step"].max()
     # one constant for every M: the envelope C M / sqrt(t) through the smallest M's median final loss
     fin = tr[tr["step"] == tmax].groupby("M")["test_loss"].median()
@@ -49,7 +49,7 @@ def render(inputs: Mapping[str, str], pdf: str, png: str, settings: Mapping) -> 
     ax1.set_ylabel(r"test loss $\frac{1}{2}\,\mathrm{mean}(f-y)^2$")
     d = int(tr["d"].iloc[0])
     ax1.set_title(f"(a) test loss, d={d} (band: seeds)", fontsize=9)
-    ax1.legend(fontsize=6.5, loc="lower left", frameon=True, framealpha=0.9, edgecolor="none")
+    ax1.legend(fontsize=6.5, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=3, frameon=False)
 
     T = metrics.steps_to_eps(tr[tr["meets_width"].astype(bool)], eps)
     for seed, g in T.groupby("seed"):
