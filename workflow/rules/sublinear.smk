@@ -82,7 +82,9 @@ rule sublinear_cost:
         command=SUB.command,
         settings=SUB.settings_json("cost"),
         d=SUB.d,
+    # one BLAS thread: dense and the trees each get one core, as the rule's threads say
     shell:
+        "OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 "
         "{params.command} cost --config '{params.settings}' --d {params.d} --out {output.table} "
         "--meta {output.meta} > {log} 2>&1"
 

@@ -107,6 +107,26 @@ def sgd_step(net: Network, identifier: Identifier, x: np.ndarray, y: float, eta:
     return S
 
 
+def sgd_batch_step(net: Network, identifier: Identifier, X: np.ndarray, Y: np.ndarray, eta: float) -> list:
+    """One mini-batch SGD step on the B rows of (X, Y) in place (loss averaged over the batch):
+    S_i = identifier's S_fire(x_i), all f_i from the W before the step, then
+
+        w_r <- w_r - (eta / B) sum_{i : r in S_i} (f_i - y_i) m^{-1/2} a_r x_i,
+
+    applied sample by sample in the order of the batch (so identical sets give identical
+    iterates).  Returns [S_1, ..., S_B]."""
+    W, a, b = net.W, net.a, net.b
+    B = X.shape[0]
+    inv_sqrt_m = 1.0 / math.sqrt(W.shape[0])
+    sets = identifier.query_batch(W, X)
+    g = [(float(a[S] @ (W[S] @ x - b)) * inv_sqrt_m - y) * inv_sqrt_m for S, x, y in zip(sets, X, Y, strict=True)]
+    for S, x, gi in zip(sets, X, g, strict=True):
+        W[S] -= (eta * gi / B) * (a[S][:, None] * x[None, :])
+    rows = np.sort(np.concatenate(sets))
+    identifier.update(W, rows[np.concatenate(([True], rows[1:] != rows[:-1]))])  # the union of the S_i
+    return sets
+
+
 @dataclass
 class StepLog:
     """Per-step records of a run (only filled when asked for)."""
@@ -124,19 +144,22 @@ def sgd(
     eta: float,
     seed: int,
     stream: int = 0,
+    batch: int = 1,
     X_test: np.ndarray | None = None,
     checkpoints=(),
     keep_sets: bool = False,
     on_checkpoint=None,
 ) -> StepLog:
-    """Run ``steps`` online SGD steps in place on ``net`` with the given identifier.
+    """Run ``steps`` SGD steps in place on ``net`` with the given identifier: online (one fresh
+    sample per step) for ``batch == 1``, else mini-batches of ``batch`` fresh samples
+    (:func:`sgd_batch_step`; ``active`` then logs the mean of |S_i| over the batch).
 
     ``on_checkpoint(t, net)`` is called before step 0 when 0 is in ``checkpoints`` and after
     step t for every t in ``checkpoints``.  The training stream depends only on (seed, d,
     stream), so runs with different identifiers see the same samples."""
     m, d = net.W.shape
     rng = np.random.default_rng([seed, 4, d, stream])
-    xs = sphere(rng, steps, d)
+    xs = sphere(rng, steps * batch, d)
     ys = target(xs)
     log = StepLog()
     cps = set(int(c) for c in checkpoints)
@@ -145,10 +168,15 @@ def sgd(
     if on_checkpoint is not None and 0 in cps:
         on_checkpoint(0, net)
     for t in range(steps):
-        S = sgd_step(net, identifier, xs[t], float(ys[t]), eta)
-        log.active.append(int(S.size))
+        if batch == 1:
+            S = sgd_step(net, identifier, xs[t], float(ys[t]), eta)
+            log.active.append(int(S.size))
+        else:
+            sl = slice(t * batch, (t + 1) * batch)
+            S = sgd_batch_step(net, identifier, xs[sl], ys[sl], eta)
+            log.active.append(float(np.mean([s.size for s in S])))
         if keep_sets:
-            log.sets.append(S.copy())
+            log.sets.append(S.copy() if batch == 1 else [s.copy() for s in S])
         if on_checkpoint is not None and (t + 1) in cps:
             on_checkpoint(t + 1, net)
     return log

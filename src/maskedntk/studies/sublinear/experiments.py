@@ -1,5 +1,6 @@
-"""The study's configuration: validation (``ValueError`` naming the key and what is allowed)
-and the grid of jobs it implies.
+"""The study's configuration: validation (the JSON schema workflow/schemas/sublinear.schema.yaml,
+then the relations between keys; a ``ValueError`` names the key and what is allowed) and the
+grid of jobs it implies.
 
 Config (the mapping under the top-level ``sublinear:`` key; see config/sublinear.yaml):
 
@@ -8,9 +9,10 @@ Config (the mapping under the top-level ``sublinear:`` key; see config/sublinear
     eta0: float > 0                   SGD step eta = eta0 / Q(b)
     alpha: float in (0, 1)            level of every claim's test
     activity: {ms: [int], d: int, n_inputs: int}
-    training: {m: int, d: int, Ms: [float], steps: int, n_test: int, n_checkpoints: int,
-               degrees: [int], eps: float}
-    cost: {ms: [int], ds: [int], identifiers: [str], steps: int, n_seeds: int,
+    training: {d: int, Ms: [float], steps: int, n_test: int, n_checkpoints: int,
+               degrees: [even int], eps: float, width: {constant: float, m_min: int, m_max: int}}
+    cost: {ms: [int], steps: [int] (one per m), ds: [int],
+           batches: [{B: int, identifiers: [str]}], n_seeds: int,
            leaf_size: int, rebuild_fraction: float, n_shells: int}
     claims: {active_tolerance: float, persist_ratio: float, rate_exponent: float,
              loss_slope: float, sublinear_d: int, sublinear_identifier: str}
@@ -19,142 +21,129 @@ Config (the mapping under the top-level ``sublinear:`` key; see config/sublinear
 from __future__ import annotations
 
 from collections.abc import Mapping
-
-from .identifiers import IDENTIFIERS
+from pathlib import Path
 
 _SECTIONS = ("activity", "training", "cost", "claims")
 _TOP = ("seeds", "c_threshold", "eta0", "alpha", *_SECTIONS)
 
+#: the JSON schema of the study config (types, ranges, allowed values, unknown keys)
+SCHEMA = Path(__file__).resolve().parents[4] / "workflow" / "schemas" / "sublinear.schema.yaml"
 
-def _req(cfg: Mapping, key: str, where: str):
-    if key not in cfg:
-        raise ValueError(f"sublinear config: missing key '{where}{key}'")
-    return cfg[key]
-
-
-def _int_list(v, key: str, lo: int) -> list[int]:
-    if not isinstance(v, list | tuple) or not v or not all(isinstance(i, int) and not isinstance(i, bool) for i in v):
-        raise ValueError(f"sublinear config: '{key}' must be a non-empty list of integers, got {v!r}")
-    if any(i < lo for i in v):
-        raise ValueError(f"sublinear config: every entry of '{key}' must be >= {lo}, got {v!r}")
-    return list(v)
+#: memory a cost job may use (bytes): the weights, their copies in tree order, the tree and the
+#: mini-batch's pre-activations must fit (the machine the defaults were sized on has 8 GiB per core)
+MEMORY_LIMIT = 4 * 2**30
 
 
-def _pos_int(v, key: str, lo: int = 1) -> int:
-    if not isinstance(v, int) or isinstance(v, bool) or v < lo:
-        raise ValueError(f"sublinear config: '{key}' must be an integer >= {lo}, got {v!r}")
-    return v
+def cost_memory(m: int, d: int, B: int) -> int:
+    """Estimated peak bytes of one cost run: W, its initial copy, its copy in tree order and
+    the build's scratch copies (6 m d float64; the tree's centres, < 2 m d / leaf, fit in the
+    margin), a few m-vectors of indices, flags and projections (~40 m bytes), and the B x m
+    pre-activations of dense mini-batches."""
+    return 8 * (6 * m * d + B * m) + 40 * m
 
 
-def _pos_float(v, key: str) -> float:
-    if isinstance(v, bool) or not isinstance(v, int | float) or not v > 0:
-        raise ValueError(f"sublinear config: '{key}' must be a number > 0, got {v!r}")
-    return float(v)
+def _fail(msg: str):
+    raise ValueError(f"sublinear config: {msg}")
 
 
-def _identifiers(v, key: str) -> list[str]:
-    if not isinstance(v, list) or not v or any(i not in IDENTIFIERS for i in v) or "dense" not in v:
-        raise ValueError(
-            f"sublinear config: '{key}' must be a list of {list(IDENTIFIERS)} containing 'dense', got {v!r}"
-        )
-    return v
+def _key(path) -> str:
+    """'cost.batches[0].identifiers' from a jsonschema error path."""
+    out = ""
+    for p in path:
+        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
+    return out
 
 
-def _Ms(v, key: str) -> list[float]:
-    if not isinstance(v, list) or len(v) < 2:
-        raise ValueError(f"sublinear config: '{key}' must be a list of >= 2 positive numbers, got {v!r}")
-    return [_pos_float(M, f"{key}[]") for M in v]
+def _schema_error(err) -> str:
+    """One jsonschema error as 'the key, what is allowed, what was given'."""
+    key = _key(err.absolute_path)
+    where = f"{key}." if key else ""
+    sch = err.schema
+    if err.validator == "required":
+        missing = [k for k in err.validator_value if k not in err.instance]
+        return f"missing key '{where}{missing[0]}'"
+    if err.validator == "additionalProperties":
+        unknown = sorted(set(err.instance) - set(sch.get("properties", {})))
+        return f"unknown key(s) {[where + k for k in unknown]}; allowed: {sorted(sch.get('properties', {}))}"
+    if err.validator == "enum":
+        return f"'{key}' must be one of {err.validator_value}, got {err.instance!r}"
+    if err.validator == "const":
+        return f"'{key}' must be {err.validator_value!r}, got {err.instance!r}"
+    if err.validator == "contains":
+        return f"'{key}' must contain {err.validator_value.get('const')!r}, got {err.instance!r}"
+    desc = f" ({sch['description']})" if "description" in sch else ""
+    return f"'{key}': {err.message}{desc}"
 
 
-def _negative(v, key: str) -> float:
-    if isinstance(v, bool) or not isinstance(v, int | float) or v >= 0:
-        raise ValueError(f"sublinear config: '{key}' must be a negative number, got {v!r}")
-    return float(v)
+def _check_schema(cfg: Mapping) -> None:
+    import jsonschema
+    import yaml
+
+    schema = yaml.safe_load(SCHEMA.read_text())
+    err = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(schema).iter_errors(cfg))
+    if err is not None:
+        _fail(_schema_error(err))
 
 
-def _any(v, key: str):
-    return v
-
-
-#: section -> {key: (check, its extra arguments)}, checked in this order; the checks that relate
-#: keys to each other follow in :func:`validate`
-_FIELDS = {
-    "activity": {"ms": (_int_list, 2), "d": (_pos_int, 2), "n_inputs": (_pos_int,)},
-    "training": {
-        **{"m": (_pos_int, 2), "d": (_pos_int, 2), "Ms": (_Ms,), "steps": (_pos_int, 10), "n_test": (_pos_int,)},
-        **{"n_checkpoints": (_pos_int, 4), "degrees": (_int_list, 1), "eps": (_pos_float,)},
-    },
-    "cost": {
-        **{"ms": (_int_list, 2), "ds": (_int_list, 2), "identifiers": (_identifiers,), "steps": (_pos_int,)},
-        **{"n_seeds": (_pos_int,), "leaf_size": (_pos_int,), "rebuild_fraction": (_pos_float,)},
-        **{"n_shells": (_pos_int,)},
-    },
-    "claims": {
-        **{k: (_pos_float,) for k in ("active_tolerance", "persist_ratio", "rate_exponent")},
-        **{"loss_slope": (_negative,), "sublinear_d": (_pos_int, 2), "sublinear_identifier": (_any,)},
-    },
-}
-
-
-def _section(cfg: Mapping, name: str) -> dict:
-    """Section ``name`` after the checks of :data:`_FIELDS`: {key: checked value}."""
-    sec = _req(cfg, name, "")
-    return {k: check(_req(sec, k, f"{name}."), f"{name}.{k}", *args) for k, (check, *args) in _FIELDS[name].items()}
+def _fits_memory(co: Mapping) -> None:
+    B = max(e["B"] for e in co["batches"])
+    for m in co["ms"]:
+        for d in co["ds"]:
+            need = cost_memory(m, d, B)
+            if need > MEMORY_LIMIT:
+                _fail(
+                    f"'cost.ms' x 'cost.ds' x 'cost.batches' needs about {need / 2**30:.1f} GiB at m = {m}, d = {d}, "
+                    f"B = {B} (estimate 8 (6 m d + B m) + 40 m bytes), more than the {MEMORY_LIMIT / 2**30:.0f} GiB "
+                    "a cost job may use: lower m, d or B"
+                )
 
 
 def validate(cfg: Mapping) -> dict:
-    """Check the study config and return it as a plain dict (raises ValueError)."""
+    """Check the study config against :data:`SCHEMA`, then the relations between keys, and
+    return it as a plain dict (raises ValueError naming the key and what is allowed)."""
     if not isinstance(cfg, Mapping):
-        raise ValueError("sublinear config: the 'sublinear' key must hold a mapping")
-    unknown = sorted(set(cfg) - set(_TOP) - {"results_dir"})
-    if unknown:
-        raise ValueError(f"sublinear config: unknown key(s) {unknown}; allowed: {sorted(_TOP)}")
-    seeds = _int_list(_req(cfg, "seeds", ""), "seeds", 0)
-    if len(set(seeds)) != len(seeds):
-        raise ValueError(f"sublinear config: 'seeds' must be distinct, got {seeds}")
-    _pos_float(_req(cfg, "c_threshold", ""), "c_threshold")
-    _pos_float(_req(cfg, "eta0", ""), "eta0")
-    alpha = _pos_float(_req(cfg, "alpha", ""), "alpha")
-    if alpha >= 1:
-        raise ValueError(f"sublinear config: 'alpha' must lie in (0, 1), got {alpha}")
-    _section(cfg, "activity")
-    _section(cfg, "training")
-    co = _section(cfg, "cost")
+        _fail("the 'sublinear' key must hold a mapping")
+    cfg = dict(cfg)
+    _check_schema(cfg)
+    seeds, tr, co, cl = cfg["seeds"], cfg["training"], cfg["cost"], cfg["claims"]
+    if tr["width"]["m_max"] < tr["width"]["m_min"]:
+        _fail(f"'training.width.m_max' must be >= m_min = {tr['width']['m_min']}, got {tr['width']['m_max']}")
     if co["n_seeds"] > len(seeds):
-        raise ValueError(f"sublinear config: 'cost.n_seeds' must be <= len(seeds) = {len(seeds)}, got {co['n_seeds']}")
-    if co["rebuild_fraction"] > 1:
-        raise ValueError(f"sublinear config: 'cost.rebuild_fraction' must lie in (0, 1], got {co['rebuild_fraction']}")
-    cl = _section(cfg, "claims")
+        _fail(f"'cost.n_seeds' must be <= len(seeds) = {len(seeds)}, got {co['n_seeds']}")
+    if len(co["steps"]) != len(co["ms"]):
+        _fail(f"'cost.steps' must give one number of steps per entry of cost.ms ({len(co['ms'])}), got {co['steps']}")
+    Bs = [e["B"] for e in co["batches"]]
+    if len(set(Bs)) != len(Bs):
+        _fail(f"'cost.batches' must list each B once, got B = {Bs}")
+    _fits_memory(co)
     if cl["sublinear_d"] not in co["ds"]:
-        raise ValueError(
-            f"sublinear config: 'claims.sublinear_d' must be one of cost.ds {co['ds']}, got {cl['sublinear_d']}"
-        )
-    si = cl["sublinear_identifier"]
-    if si not in co["identifiers"] or si == "dense":
-        raise ValueError(
-            "sublinear config: 'claims.sublinear_identifier' must be one of "
-            f"{[i for i in co['identifiers'] if i != 'dense']}, got {si!r}"
-        )
-    return dict(cfg)
+        _fail(f"'claims.sublinear_d' must be one of cost.ds {co['ds']}, got {cl['sublinear_d']}")
+    at_one = [i for i in co["batches"][0]["identifiers"] if i != "dense"]
+    if cl["sublinear_identifier"] not in at_one:
+        _fail(f"'claims.sublinear_identifier' must be one of the identifiers run at B = 1 {at_one}, got "
+              f"{cl['sublinear_identifier']!r}")  # fmt: skip
+    return cfg
 
 
 #: the settings each job reads, as {top-level key: None (all of it) or the keys of the section
 #: it reads}: a job gets only these (:func:`job_settings`), so that a change elsewhere in the
 #: config does not rerun it.  ``train`` reads no ``training.Ms`` (its M is an argument) and
-#: ``cost`` no ``cost.ds`` (its d is one); ``figure-<name>`` is figure ``name``.
+#: ``cost`` no ``cost.ds`` (its d is one); ``figure-<name>`` is figure ``name``.  The cost
+#: targets have the training targets' degrees.
 JOB_SETTINGS = {
     "activity": {"seeds": None, "c_threshold": None, "activity": None},
     "train": {
         "seeds": None,
         "c_threshold": None,
         "eta0": None,
-        "training": ("m", "d", "steps", "n_test", "n_checkpoints", "degrees"),
+        "training": ("d", "steps", "n_test", "n_checkpoints", "degrees", "eps", "width"),
     },
     "cost": {
         "seeds": None,
         "c_threshold": None,
         "eta0": None,
-        "cost": ("ms", "identifiers", "steps", "n_seeds", "leaf_size", "rebuild_fraction", "n_shells"),
+        "training": ("degrees",),
+        "cost": ("ms", "steps", "batches", "n_seeds", "leaf_size", "rebuild_fraction", "n_shells"),
     },
     "cost-table": {},
     "claims": {"seeds": None, "alpha": None, "c_threshold": None, "training": ("eps",), "claims": None},

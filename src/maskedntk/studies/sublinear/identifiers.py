@@ -1,13 +1,15 @@
 """Active-set identifiers: given the weights W (m x d) and a unit input x, report
 S_fire(x) = {r : <w_r, x> > b} exactly.
 
-Every identifier implements ``build(W)``, ``query(W, x) -> sorted int64 indices`` and
-``update(W, rows)`` (rows of W changed in place) and counts, separately for the three phases,
+Every identifier implements ``build(W)``, ``query(W, x) -> sorted int64 indices``,
+``query_batch(W, X) -> one such array per row of X`` and ``update(W, rows)`` (rows of W
+changed in place) and counts, separately for the three phases,
 the inner products of length d it evaluated (``ip_*``) and the wall time (``t_*``, seconds).
 The final membership test of every identifier is ``W[C] @ x > b`` on its candidate set C, so
 every identifier returns the same set as the dense one up to a tie within one rounding of b.
 
-* ``DenseIdentifier``: all m inner products.
+* ``DenseIdentifier``: all m inner products (one BLAS matrix-vector product; for a
+  mini-batch one matrix product).
 * ``BallTreeIdentifier``: scikit-learn's exact ``BallTree.query_radius`` on the weights.
   With ||x|| = 1, <w, x> > b iff ||w - x||^2 < ||w||^2 + 1 - 2b, so for rows of norm at most
   n_hi a ball of radius sqrt(n_hi^2 + 1 - 2b) around x holds every active row; the rows are
@@ -20,6 +22,8 @@ every identifier returns the same set as the dense one up to a tie within one ro
   node with centre c and radius rho bounds max_{w in node} <w, x> <= <c, x> + rho, so it is
   pruned when <c, x> + rho <= b: exact.  An update of w_r only enlarges the radii on its
   root-to-leaf path (rho <- max(rho, ||w_r - c||)); the bound stays valid without a rebuild.
+  Its query and update are interpreted (numpy calls per tree level); :mod:`.compiled` has the
+  same tree in compiled code.
 """
 
 from __future__ import annotations
@@ -33,7 +37,8 @@ import numpy as np
 #: final test W[C] @ x > b is the exact one)
 _MARGIN = 1e-9
 
-IDENTIFIERS = ("dense", "balltree", "partition_tree")
+#: the interpreted identifiers (this module) and the compiled ones (:mod:`.compiled`)
+IDENTIFIERS = ("dense", "balltree", "partition_tree", "compiled_tree", "compiled_static")
 
 
 class Identifier:
@@ -66,7 +71,18 @@ class Identifier:
         self.ip_init = self.ip_build
         self.t_init = self.t_build
 
+    def _owed(self) -> float:
+        """The fraction of the next rebuild that the rows changed since the last build have
+        used up (0 for identifiers that never rebuild)."""
+        return 0.0
+
     def counters(self) -> dict:
+        """Totals, plus ``ip_rebuild`` / ``t_rebuild``: the rebuilds done after the initial
+        build, and the share of the next one owed by the rows changed since the last build
+        (at the mean cost of a build), so that a run shorter than one rebuild interval is
+        still charged for its rebuilds."""
+        n = max(1, self.n_rebuilds)
+        owed = self._owed()
         return {
             "ip_build": int(self.ip_build),
             "ip_query": int(self.ip_query),
@@ -78,25 +94,42 @@ class Identifier:
             "n_rebuilds": int(self.n_rebuilds),
             "ip_init": int(self.ip_init),
             "t_init": float(self.t_init),
-            "ip_rebuild": int(self.ip_build - self.ip_init),
-            "t_rebuild": float(self.t_build - self.t_init),
+            "ip_rebuild": int(self.ip_build - self.ip_init + owed * self.ip_build / n),
+            "t_rebuild": float(self.t_build - self.t_init + owed * self.t_build / n),
             "t_query_median": float(np.median(self.query_times)) if self.query_times else 0.0,
             "t_update_median": float(np.median(self.update_times)) if self.update_times else 0.0,
         }
 
-    def _queried(self, t0: float, out: np.ndarray) -> np.ndarray:
-        """Record a query that began at ``t0`` (perf_counter) and return its result ``out``."""
+    def query(self, W: np.ndarray, x: np.ndarray) -> np.ndarray:
+        """S_fire(x) as sorted int64 indices (timed as one call)."""
+        t0 = time.perf_counter()
+        out = self._query(W, x)
+        self._timed_query(t0, 1)
+        return out
+
+    def query_batch(self, W: np.ndarray, X: np.ndarray) -> list[np.ndarray]:
+        """[S_fire(x_i) for the rows x_i of X] (one mini-batch, timed as one call)."""
+        t0 = time.perf_counter()
+        out = self._query_batch(W, X)
+        self._timed_query(t0, X.shape[0])
+        return out
+
+    def update(self, W: np.ndarray, rows: np.ndarray) -> None:
+        """Rows ``rows`` of W changed in place.  A rebuild it triggers is timed as a build."""
+        t_build, t0 = self.t_build, time.perf_counter()
+        self._update(W, rows)
+        dt = time.perf_counter() - t0 - (self.t_build - t_build)
+        self.t_update += dt
+        self.update_times.append(dt)
+
+    def _timed_query(self, t0: float, n: int) -> None:
         dt = time.perf_counter() - t0
         self.t_query += dt
         self.query_times.append(dt)
-        self.n_queries += 1
-        return out
+        self.n_queries += n
 
-    def _updated(self, t0: float) -> None:
-        """Record an update that began at ``t0`` (perf_counter)."""
-        dt = time.perf_counter() - t0
-        self.t_update += dt
-        self.update_times.append(dt)
+    def _query_batch(self, W: np.ndarray, X: np.ndarray) -> list[np.ndarray]:
+        return [self._query(W, x) for x in X]
 
     def _check(self, W: np.ndarray, x: np.ndarray, cand: np.ndarray) -> np.ndarray:
         """The exact final test on candidates: sorted cand[W[cand] @ x > b]."""
@@ -105,14 +138,14 @@ class Identifier:
         z = W[cand] @ x
         return cand[z > self.b]
 
-    # interface -----------------------------------------------------------------------
+    # what each identifier implements --------------------------------------------------
     def build(self, W: np.ndarray) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def query(self, W: np.ndarray, x: np.ndarray) -> np.ndarray:  # pragma: no cover
+    def _query(self, W: np.ndarray, x: np.ndarray) -> np.ndarray:  # pragma: no cover
         raise NotImplementedError
 
-    def update(self, W: np.ndarray, rows: np.ndarray) -> None:  # pragma: no cover
+    def _update(self, W: np.ndarray, rows: np.ndarray) -> None:  # pragma: no cover
         raise NotImplementedError
 
 
@@ -124,13 +157,17 @@ class DenseIdentifier(Identifier):
     def build(self, W):
         pass
 
-    def query(self, W, x):
-        t0 = time.perf_counter()
+    def _query(self, W, x):
         self.ip_query += W.shape[0]
-        z = W @ x
-        return self._queried(t0, np.flatnonzero(z > self.b))
+        return np.flatnonzero(W @ x > self.b)
 
-    def update(self, W, rows):
+    def _query_batch(self, W, X):
+        """One matrix product X W^T (B x m), then the threshold row by row."""
+        self.ip_query += W.shape[0] * X.shape[0]
+        Z = X @ W.T
+        return [np.flatnonzero(z > self.b) for z in Z]
+
+    def _update(self, W, rows):
         pass
 
 
@@ -176,8 +213,7 @@ class BallTreeIdentifier(Identifier):
         self.t_build += time.perf_counter() - t0
         self.n_rebuilds += 1
 
-    def query(self, W, x):
-        t0 = time.perf_counter()
+    def _query(self, W, x):
         q = x[None, :]
         parts = []
         for rows, tree, radius in self.shells:
@@ -189,15 +225,16 @@ class BallTreeIdentifier(Identifier):
         if self.n_dirty:
             cand = cand[~self.dirty[cand]]
             cand = np.concatenate([cand, np.flatnonzero(self.dirty)])
-        return self._queried(t0, self._check(W, x, cand))
+        return self._check(W, x, cand)
 
-    def update(self, W, rows):
-        t0 = time.perf_counter()
+    def _owed(self) -> float:
+        return self.n_dirty / (self.rebuild_fraction * self.dirty.size)
+
+    def _update(self, W, rows):
         rows = np.asarray(rows)
         new = ~self.dirty[rows]
         self.dirty[rows] = True
         self.n_dirty += int(new.sum())
-        self._updated(t0)
         if self.n_dirty > self.rebuild_fraction * W.shape[0]:
             self.build(W)
 
@@ -206,10 +243,11 @@ class PartitionTreeIdentifier(Identifier):
     """Dynamic ball (partition) tree on the weights: Init (build), Query (prune by
     <c, x> + rho <= b), Update (enlarge radii on the changed rows' root-to-leaf paths).
 
-    Layout: a complete binary tree of depth D in heap order (node i has children 2i+1, 2i+2),
-    2^D leaves, leaf j holding the rows perm[start_j:start_j+1] (sizes differ by at most 1).
-    Splits project a node's rows on the direction between two far-apart rows and cut at the
-    median (the classic ball-tree construction)."""
+    Layout (built by :func:`.kernels.build`): a complete binary tree of depth D in heap order
+    (node i has children 2i+1, 2i+2), 2^D leaves, leaf j holding the rows
+    perm[start_j:start_j+1] (sizes differ by at most 1).  Splits project a node's rows on the
+    direction between two far-apart rows and cut at the median (the classic ball-tree
+    construction)."""
 
     name = "partition_tree"
 
@@ -219,63 +257,27 @@ class PartitionTreeIdentifier(Identifier):
         self.seed = int(seed)
 
     def build(self, W):
+        """Init by the compiled kernel :func:`.kernels.build` (the same tree as the compiled
+        identifiers'); query and update below are interpreted."""
+        from . import kernels
+
         t0 = time.perf_counter()
-        m, d = W.shape
-        D = max(0, math.ceil(math.log2(max(1.0, m / self.leaf_size))))
-        n_leaves = 2**D
+        m = W.shape[0]
+        perm, starts, _, self.centre, self.rho, D, ip = kernels.build(W, self.leaf_size)
         self.D = D
-        # leaf boundaries: as equal as possible
-        starts = (np.arange(n_leaves + 1) * m) // n_leaves
-        perm = np.arange(m)
-        ip = 0
-        # split level by level: node at level l covers leaves [j 2^{D-l}, (j+1) 2^{D-l})
-        for level in range(D):
-            span = 2 ** (D - level)
-            for j in range(2**level):
-                lo, hi = starts[j * span], starts[(j + 1) * span]
-                mid = starts[j * span + span // 2]
-                rows = perm[lo:hi]
-                P = W[rows]
-                p0 = P[0]
-                far1 = P[np.argmax(((P - p0) ** 2).sum(1))]
-                far2 = P[np.argmax(((P - far1) ** 2).sum(1))]
-                direction = far2 - far1
-                proj = P @ direction
-                ip += 3 * rows.size
-                order = np.argpartition(proj, mid - lo - 1) if 0 < mid - lo < rows.size else np.arange(rows.size)
-                perm[lo:hi] = rows[order]
         self.perm = perm
         self.leaf_start = starts[:-1]
         self.leaf_len = np.diff(starts)
-        n_nodes = 2 ** (D + 1) - 1
-        self.centre = np.zeros((n_nodes, d))
-        self.rho = np.zeros(n_nodes)
-        # leaf of each row, and its ancestors (level 0 = root ... level D = leaf)
-        leaf_of = np.empty(m, dtype=np.int64)
-        for j in range(n_leaves):
-            leaf_of[perm[starts[j] : starts[j + 1]]] = j
-        self.leaf_of = leaf_of
+        leaf_of = np.repeat(np.arange(2**D), self.leaf_len)
+        self.leaf_of = np.empty(m, dtype=np.int64)
+        self.leaf_of[perm] = leaf_of
         # heap index of the level-l ancestor of leaf j: (2^l - 1) + (j >> (D - l))
-        self.path = np.stack([(2**lv - 1) + (leaf_of >> (D - lv)) for lv in range(D + 1)], axis=1)
-        for lv in range(D + 1):
-            span = 2 ** (D - lv)
-            for j in range(2**lv):
-                node = 2**lv - 1 + j
-                rows = perm[starts[j * span] : starts[(j + 1) * span]]
-                if rows.size == 0:
-                    self.rho[node] = -np.inf
-                    continue
-                P = W[rows]
-                c = P.mean(0)
-                self.centre[node] = c
-                self.rho[node] = np.sqrt(((P - c) ** 2).sum(1).max())
-                ip += 2 * rows.size
-        self.ip_build += ip
+        self.path = np.stack([(2**lv - 1) + (self.leaf_of >> (D - lv)) for lv in range(D + 1)], axis=1)
+        self.ip_build += int(ip)
         self.t_build += time.perf_counter() - t0
         self.n_rebuilds += 1
 
-    def query(self, W, x):
-        t0 = time.perf_counter()
+    def _query(self, W, x):
         b = self.b
         frontier = np.zeros(1, dtype=np.int64)
         ip = 0
@@ -300,10 +302,9 @@ class PartitionTreeIdentifier(Identifier):
             cand = self.perm[offsets + np.arange(total)]
         else:
             cand = np.zeros(0, dtype=np.int64)
-        return self._queried(t0, self._check(W, x, cand))
+        return self._check(W, x, cand)
 
-    def update(self, W, rows):
-        t0 = time.perf_counter()
+    def _update(self, W, rows):
         rows = np.asarray(rows)
         if rows.size:
             nodes = self.path[rows]  # (k, D+1)
@@ -311,13 +312,18 @@ class PartitionTreeIdentifier(Identifier):
             dist = np.sqrt(np.einsum("kld,kld->kl", diff, diff))
             self.ip_update += int(dist.size)
             np.maximum.at(self.rho, nodes.ravel(), dist.ravel())
-        self._updated(t0)
 
 
 def make_identifier(
     name: str, b: float, *, leaf_size: int = 32, rebuild_fraction: float = 0.1, n_shells: int = 8, seed: int = 0
 ):
     """Construct an identifier by name (one of IDENTIFIERS)."""
+    if name in ("compiled_tree", "compiled_static"):
+        from .compiled import CompiledStaticIdentifier, CompiledTreeIdentifier
+
+        if name == "compiled_tree":
+            return CompiledTreeIdentifier(b, leaf_size=leaf_size)
+        return CompiledStaticIdentifier(b, leaf_size=leaf_size, rebuild_fraction=rebuild_fraction)
     if name == "dense":
         return DenseIdentifier(b)
     if name == "balltree":

@@ -5,14 +5,16 @@ time.  Experiments:
 
 * ``activity``: the active count |S_fire(x)| at initialisation for every m in activity.ms,
   every seed and activity.n_inputs unit inputs (dense count; exact).
-* ``train`` (one job per target norm M): online SGD with the dense identifier; at log-spaced
+* ``train`` (one job per target norm M): online SGD with the dense identifier, at the width
+  m = constant M^2 / eps^2 of :func:`.theory.width` (``meets_width`` False where it is capped
+  at training.width.m_max); at log-spaced
   checkpoints the test loss and the mean active count on the test inputs, plus the mean active
   count of the training samples over windows between checkpoints.
-* ``cost`` (one job per d): every identifier runs the same cost.steps SGD steps from the same
-  initialisation on the same stream for every m and seed; the table holds each identifier's
-  inner products and times per step (query, update, rebuilds: the recurring cost), its
-  one-time initial build, and whether its final weights are bit-identical to the dense
-  identifier's.
+* ``cost`` (one job per d): for every m (with its number of steps), seed and mini-batch size
+  B, every identifier runs the same SGD steps from the same initialisation on the same stream;
+  the table holds each identifier's inner products and times per step (query, update,
+  rebuilds: the recurring cost), its one-time initial build, and whether its final weights are
+  bit-identical to the dense identifier's at the same B.
 """
 
 from __future__ import annotations
@@ -77,7 +79,9 @@ def checkpoints(steps: int, n: int) -> list[int]:
 def train(cfg: Mapping, M: float, out: str, meta: str) -> pd.DataFrame:
     t0 = time.perf_counter()
     tr = cfg["training"]
-    m, d, steps = int(tr["m"]), int(tr["d"]), int(tr["steps"])
+    d, steps = int(tr["d"]), int(tr["steps"])
+    wd = tr["width"]
+    m, meets = theory.width(M, float(tr["eps"]), float(wd["constant"]), int(wd["m_min"]), int(wd["m_max"]))
     c = float(cfg["c_threshold"])
     b = theory.threshold(m, c)
     p = theory.fire_probability(b)
@@ -102,12 +106,15 @@ def train(cfg: Mapping, M: float, out: str, meta: str) -> pd.DataFrame:
         for t in cps:
             loss, test_active = snaps[t]
             train_active = float(act[prev:t].mean()) if t > prev else math.nan
-            rows.append((seed, float(M), m, d, b, p, eta, t, loss, test_active, train_active))
+            rows.append((seed, float(M), m, meets, d, b, p, eta, t, loss, test_active, train_active))
             prev = t
         log.info("train M=%g seed=%d final loss %.3g", M, seed, snaps[cps[-1]][0])
     df = pd.DataFrame(
         rows,
-        columns=["seed", "M", "m", "d", "b", "p", "eta", "step", "test_loss", "test_active", "train_active"],
+        columns=[
+            *("seed", "M", "m", "meets_width", "d", "b", "p", "eta"),
+            *("step", "test_loss", "test_active", "train_active"),
+        ],
     )
     write_frame(out, df)
     _sidecar(meta, cfg, f"train M={M:g}", time.perf_counter() - t0)
@@ -133,45 +140,58 @@ def _hash(W: np.ndarray) -> str:
     return hashlib.sha256(np.ascontiguousarray(W).tobytes()).hexdigest()[:16]
 
 
-def cost(cfg: Mapping, d: int, out: str, meta: str) -> pd.DataFrame:
-    t0 = time.perf_counter()
+def _cost_run(cfg: Mapping, name: str, m: int, d: int, B: int, steps: int, seed: int) -> tuple[dict, str, np.ndarray]:
+    """One identifier's SGD run in the cost experiment: (table row, hash of the final W, the
+    active counts per step)."""
     co = cfg["cost"]
-    c = float(cfg["c_threshold"])
-    steps = int(co["steps"])
+    b = theory.threshold(m, float(cfg["c_threshold"]))
+    eta = float(cfg["eta0"]) / theory.fire_probability(b)
+    target = engine.make_target(d, 1.0, degrees=cfg["training"]["degrees"], seed=seed)
+    net = engine.init_network(m, d, b, seed)
+    ident = make_identifier(
+        name,
+        b,
+        leaf_size=int(co["leaf_size"]),
+        rebuild_fraction=float(co["rebuild_fraction"]),
+        n_shells=int(co["n_shells"]),
+        seed=seed,
+    )
+    t1 = time.perf_counter()
+    steplog = engine.sgd(net, ident, target, steps=steps, eta=eta, seed=seed, stream=1, batch=B)
+    total = time.perf_counter() - t1
+    active = np.asarray(steplog.active, dtype=np.float64)
+    cnt = ident.counters()
+    row = {"seed": seed, "m": m, "d": d, "b": b, "B": B, "identifier": name, "steps": steps}
+    row["mean_active"] = float(active.mean())
+    row.update({col: cnt[k] / steps if per_step else cnt[k] for col, (k, per_step) in COUNTERS.items()})
+    row["t_step"] = (total - cnt["t_init"]) / steps
+    row["n_rebuilds"] = cnt["n_rebuilds"]
+    return row, _hash(net.W), active
+
+
+def cost(cfg: Mapping, d: int, out: str, meta: str) -> pd.DataFrame:
+    """Every identifier of every mini-batch size (``cost.batches``) on the same SGD steps,
+    for every m of ``cost.ms`` (with its number of steps) and the first ``cost.n_seeds`` seeds.
+    The compiled kernels are compiled (or loaded from numba's cache) before any run; that
+    time is recorded in the sidecar as ``compile_seconds``, apart from every timing."""
+    from .kernels import warm_up
+
+    t0 = time.perf_counter()
+    compile_seconds = warm_up()
+    co = cfg["cost"]
     seeds = list(cfg["seeds"])[: int(co["n_seeds"])]
-    names = ["dense", *[i for i in co["identifiers"] if i != "dense"]]
     rows = []
-    for m in co["ms"]:
-        b = theory.threshold(m, c)
-        p = theory.fire_probability(b)
+    for m, steps in zip(co["ms"], co["steps"], strict=True):
         for seed in seeds:
-            target = engine.make_target(d, 1.0, seed=seed)
-            ref_hash, ref_active = None, None
-            for name in names:
-                net = engine.init_network(m, d, b, seed)
-                ident = make_identifier(
-                    name,
-                    b,
-                    leaf_size=int(co["leaf_size"]),
-                    rebuild_fraction=float(co["rebuild_fraction"]),
-                    n_shells=int(co["n_shells"]),
-                    seed=seed,
-                )
-                t1 = time.perf_counter()
-                steplog = engine.sgd(net, ident, target, steps=steps, eta=float(cfg["eta0"]) / p, seed=seed, stream=1)
-                total = time.perf_counter() - t1
-                h = _hash(net.W)
-                active = np.asarray(steplog.active)
-                if name == "dense":
-                    ref_hash, ref_active = h, active
-                cnt = ident.counters()
-                row = {"seed": seed, "m": m, "d": d, "b": b, "identifier": name, "steps": steps}
-                row["mean_active"] = float(active.mean())
-                row.update({col: cnt[k] / steps if per_step else cnt[k] for col, (k, per_step) in COUNTERS.items()})
-                row["t_step"] = total / steps
-                row["n_rebuilds"] = cnt["n_rebuilds"]
-                row["identical"] = bool(h == ref_hash and np.array_equal(active, ref_active))
-                rows.append(row)
+            for batch in co["batches"]:
+                B = int(batch["B"])
+                names = ["dense", *[i for i in batch["identifiers"] if i != "dense"]]
+                ref = None
+                for name in names:
+                    row, h, active = _cost_run(cfg, name, int(m), d, B, int(steps), seed)
+                    ref = ref or (h, active)
+                    row["identical"] = bool(h == ref[0] and np.array_equal(active, ref[1]))
+                    rows.append(row)
         log.info("cost d=%d m=%d done", d, m)
     df = pd.DataFrame(rows)
     # recurring cost per step: query + update + rebuilds (the initial build is reported apart);
@@ -180,28 +200,42 @@ def cost(cfg: Mapping, d: int, out: str, meta: str) -> pd.DataFrame:
     df["ip_total"] = df["ip_query"] + df["ip_update"] + df["ip_rebuild"]
     df["t_ident"] = df["t_query"] + df["t_update"] + df["t_rebuild"]
     write_frame(out, df)
-    _sidecar(meta, cfg, f"cost d={d}", time.perf_counter() - t0, {"all_identical": bool(df["identical"].all())})
+    extra = {"all_identical": bool(df["identical"].all()), "compile_seconds": compile_seconds}
+    _sidecar(meta, cfg, f"cost d={d}", time.perf_counter() - t0, extra)
     return df
 
 
 def cost_table(cfg: Mapping, inputs: list[str], out_csv: str, out_md: str) -> pd.DataFrame:
-    """Median over seeds of each identifier's per-step cost, and its ratio to dense."""
-    from .metrics import cost_summary
+    """Median over seeds of each identifier's per-step cost and its ratio to dense; then the
+    crossover table (:func:`.metrics.crossover`)."""
+    from maskedntk.core.atomic import write_text
+
+    from .metrics import cost_summary, crossover
 
     df = pd.concat([pd.read_parquet(p) for p in inputs], ignore_index=True)
     summ = cost_summary(df)
     write_frame(out_csv, summ)
-    from maskedntk.core.atomic import write_text
-
     lines = [
-        "| d | m | identifier | inner products / step | ratio to dense | identification time / step (us) "
+        "| d | B | m | identifier | inner products / step | ratio to dense | identification time / step (us) "
         "| ratio to dense | initial build (ms) | identical to dense |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in summ.itertuples():
         lines.append(
-            f"| {r.d} | {r.m} | {r.identifier} | {r.ip_total:.0f} | {r.ip_ratio:.3f} | {1e6 * r.t_ident:.0f} | "
-            f"{r.t_ratio:.2f} | {1e3 * r.t_init:.1f} | {'yes' if r.identical else 'NO'} |"
+            f"| {r.d} | {r.B} | {r.m} | {r.identifier} | {r.ip_total:.0f} | {r.ip_ratio:.3f} | {1e6 * r.t_ident:.0f} "
+            f"| {r.t_ratio:.2f} | {1e3 * r.t_init:.1f} | {'yes' if r.identical else 'NO'} |"
         )
+    lines += [
+        "",
+        "Crossover: the smallest measured m from which on the identifier's median time per step stays below "
+        "dense's up to the largest m; otherwise the ratio at the largest m and its trend (log-log slope of the "
+        "ratio over the three largest m).",
+        "",
+        "| d | B | identifier | m where it first beats dense | time ratio at the largest m | trend |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in crossover(summ).itertuples():
+        cross = "none up to " + f"{r.m_max}" if math.isnan(r.m_cross) else f"{int(r.m_cross)}"
+        lines.append(f"| {r.d} | {r.B} | {r.identifier} | {cross} | {r.ratio_max_m:.2f} | {r.trend:+.2f} |")
     write_text(out_md, "\n".join(lines) + "\n")
     return summ

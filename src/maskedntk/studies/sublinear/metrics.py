@@ -75,9 +75,9 @@ def persistence(tr: pd.DataFrame) -> pd.DataFrame:
 
 
 def cost_summary(cost: pd.DataFrame) -> pd.DataFrame:
-    """Median over seeds per (d, m, identifier), with the ratio of inner products and of
-    identification time to the dense identifier's."""
-    g = cost.groupby(["d", "m", "identifier"], as_index=False).agg(
+    """Median over seeds per (d, B, m, identifier), with the ratio of inner products and of
+    identification time to the dense identifier's at the same (d, B, m)."""
+    g = cost.groupby(["d", "B", "m", "identifier"], as_index=False).agg(
         ip_total=("ip_total", "median"),
         ip_query=("ip_query", "median"),
         t_ident=("t_ident", "median"),
@@ -88,17 +88,38 @@ def cost_summary(cost: pd.DataFrame) -> pd.DataFrame:
         mean_active=("mean_active", "median"),
         identical=("identical", "all"),
         n_seeds=("seed", "nunique"),
+        steps=("steps", "first"),
     )
-    dense = g[g["identifier"] == "dense"].set_index(["d", "m"])
-    key = list(zip(g["d"], g["m"], strict=True))
+    dense = g[g["identifier"] == "dense"].set_index(["d", "B", "m"])
+    key = list(zip(g["d"], g["B"], g["m"], strict=True))
     g["ip_ratio"] = g["ip_total"].to_numpy() / dense.loc[key, "ip_total"].to_numpy()
     g["t_ratio"] = g["t_ident"].to_numpy() / dense.loc[key, "t_ident"].to_numpy()
-    return g.sort_values(["d", "identifier", "m"]).reset_index(drop=True)
+    return g.sort_values(["d", "B", "identifier", "m"]).reset_index(drop=True)
 
 
-def cost_exponents(cost: pd.DataFrame, identifier: str, d: int, col: str = "ip_total") -> pd.DataFrame:
-    """Per seed: log-log slope of ``col`` against m for one identifier at one d."""
-    h = cost[(cost["identifier"] == identifier) & (cost["d"] == d)]
+def crossover(summary: pd.DataFrame) -> pd.DataFrame:
+    """Per (d, B, identifier other than dense), from :func:`cost_summary`: ``m_cross``, the
+    smallest measured m from which on the median time ratio to dense stays below 1 up to the
+    largest measured m (NaN if it is not below 1 there), the ratio at the largest m
+    (``ratio_max_m``) and its trend, the log-log slope of the ratio over the three largest m."""
+    out = []
+    for (d, B, ident), g in summary[summary["identifier"] != "dense"].groupby(["d", "B", "identifier"]):
+        g = g.sort_values("m")
+        m, r = g["m"].to_numpy(), g["t_ratio"].to_numpy()
+        below = r < 1.0
+        cross = math.nan
+        if below[-1]:
+            i = len(r) - 1
+            while i > 0 and below[i - 1]:
+                i -= 1
+            cross = float(m[i])
+        out.append((d, B, ident, cross, int(m[-1]), float(r[-1]), loglog_slope(m[-3:], r[-3:])))
+    return pd.DataFrame(out, columns=["d", "B", "identifier", "m_cross", "m_max", "ratio_max_m", "trend"])
+
+
+def cost_exponents(cost: pd.DataFrame, identifier: str, d: int, col: str = "ip_total", B: int = 1) -> pd.DataFrame:
+    """Per seed: log-log slope of ``col`` against m for one identifier at one d and batch B."""
+    h = cost[(cost["identifier"] == identifier) & (cost["d"] == d) & (cost["B"] == B)]
     return pd.DataFrame(
         [(seed, loglog_slope(g["m"], g[col])) for seed, g in h.groupby("seed")], columns=["seed", "exponent"]
     )

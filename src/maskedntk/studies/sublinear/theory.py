@@ -75,6 +75,18 @@ def sgd_steps_bound(M: float, eps: float, const: float = 1.0) -> float:
     return const * M * M / (eps * eps)
 
 
+def width(M: float, eps: float, constant: float, m_min: int, m_max: int) -> tuple[int, bool]:
+    """(m, meets): the width for target norm M and error eps, m = constant * M^2 / eps^2 (the
+    abstract's network size, quadratic in M and 1/eps, with the unknown constant given) rounded
+    up to a power of two and at least m_min; capped at m_max, in which case ``meets`` is False
+    (the run is trained at m_max, narrower than the condition asks)."""
+    need = constant * M * M / (eps * eps)
+    m = max(int(m_min), 2 ** math.ceil(math.log2(max(need, 1.0))))
+    if m > m_max:
+        return int(m_max), False
+    return int(m), True
+
+
 def sgd_rate_envelope(T, M: float, const: float = 1.0) -> np.ndarray:
     """eps(T) = const * M / sqrt(T), the same statement solved for the error after T steps."""
     return const * M / np.sqrt(np.asarray(T, dtype=np.float64))

@@ -17,6 +17,9 @@ def _check_outputs(out: Path) -> None:
     cost = pd.read_csv(out / "tables" / "cost.csv")
     assert cost["identical"].all()  # every identifier reproduced dense SGD bit for bit
     assert (cost.loc[cost["identifier"] == "dense", "ip_ratio"] == 1).all()
+    assert {"compiled_tree", "compiled_static", "partition_tree"} <= set(cost["identifier"])
+    assert set(cost["B"]) == {1, 4}
+    assert "Crossover" in (out / "tables" / "cost.md").read_text()
     assert "Exactness" in (out / "tables" / "claims.md").read_text()
 
 

@@ -73,3 +73,23 @@ def test_loglog_slope_and_steps_to_eps():
     assert T["T_eps"].iloc[0] == pytest.approx(10**1.5)
     assert math.isnan(metrics.steps_to_eps(tr, 1e-9)["T_eps"].iloc[0])  # never reached
     assert math.isnan(metrics.steps_to_eps(tr, 2.0)["T_eps"].iloc[0])  # already below at t = 0
+
+
+def test_width_scales_with_M_squared_over_eps_squared_and_reports_the_cap():
+    # constant M^2/eps^2 = 0.004 * M^2 / 1.6e-5 = 250 M^2, rounded up to a power of 2
+    assert theory.width(1.0, 4e-3, 4e-3, 1024, 16384) == (1024, True)  # 250 -> m_min
+    assert theory.width(4.0, 4e-3, 4e-3, 1024, 16384) == (4096, True)  # 4000 -> 4096
+    assert theory.width(8.0, 4e-3, 4e-3, 1024, 16384) == (16384, True)  # 16000 -> 16384
+    assert theory.width(16.0, 4e-3, 4e-3, 1024, 16384) == (16384, False)  # 64000: capped
+
+
+def test_crossover_is_the_first_m_from_which_the_tree_stays_faster():
+    import pandas as pd
+
+    ms = [2**k for k in range(10, 15)]
+    rows = [dict(d=4, B=1, m=m, identifier="dense", t_ratio=1.0) for m in ms]
+    for name, ratios in (("fast", [2, 0.8, 1.2, 0.9, 0.5]), ("slow", [4, 3, 2.5, 2, 1.5])):
+        rows += [dict(d=4, B=1, m=m, identifier=name, t_ratio=r) for m, r in zip(ms, ratios, strict=True)]
+    c = metrics.crossover(pd.DataFrame(rows)).set_index("identifier")
+    assert c.loc["fast", "m_cross"] == 2**13 and c.loc["fast", "ratio_max_m"] == 0.5
+    assert np.isnan(c.loc["slow", "m_cross"]) and c.loc["slow", "trend"] < 0

@@ -2,6 +2,7 @@
 independent plain-loop implementation, identifier correctness, counters, config validation."""
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -10,28 +11,72 @@ from maskedntk.studies.sublinear import engine, experiments, theory
 from maskedntk.studies.sublinear.identifiers import IDENTIFIERS, make_identifier
 
 
-def _run(name, m, d, steps, seed=0, M=1.0, **kw):
+def _run(name, m, d, steps, seed=0, M=1.0, batch=1, **kw):
     b = theory.threshold(m)
     net = engine.init_network(m, d, b, seed)
     ident = make_identifier(name, b, **kw)
     target = engine.make_target(d, M, seed=seed)
-    log = engine.sgd(net, ident, target, steps=steps, eta=1.0 / theory.fire_probability(b), seed=seed, keep_sets=True)
+    eta = 1.0 / theory.fire_probability(b)
+    log = engine.sgd(net, ident, target, steps=steps, eta=eta, seed=seed, keep_sets=True, batch=batch)
     return net, ident, log
 
 
+TREES = [i for i in IDENTIFIERS if i != "dense"]
+
+
+@pytest.mark.parametrize("batch", [1, 5])
 @pytest.mark.parametrize("d", [2, 4, 8])
-@pytest.mark.parametrize("name", ["balltree", "partition_tree"])
-def test_iterates_bit_identical_to_dense(name, d):
-    """Every identifier reports the same active set at every step, so the iterates are the
-    same floating-point numbers as dense SGD's (rebuilds and radius growth included)."""
-    m, steps = 700, 60
-    ref, _, ref_log = _run("dense", m, d, steps)
-    net, ident, log = _run(name, m, d, steps, leaf_size=8, rebuild_fraction=0.05, n_shells=3)
-    for s_ref, s in zip(ref_log.sets, log.sets, strict=True):
+@pytest.mark.parametrize("name", TREES)
+def test_iterates_bit_identical_to_dense(name, d, batch):
+    """Every identifier reports the same active sets at every step, online and in mini-batches,
+    so the iterates are the same floating-point numbers as dense SGD's (rebuilds and radius
+    growth included)."""
+    m, steps = 700, 40
+    ref, _, ref_log = _run("dense", m, d, steps, batch=batch)
+    net, ident, log = _run(name, m, d, steps, batch=batch, leaf_size=8, rebuild_fraction=0.05, n_shells=3)
+    flat = (lambda sets: sets) if batch == 1 else (lambda sets: [s for step in sets for s in step])
+    for s_ref, s in zip(flat(ref_log.sets), flat(log.sets), strict=True):
         assert np.array_equal(s_ref, s)
     assert np.array_equal(ref.W, net.W)
-    if name == "balltree":
+    assert not np.array_equal(ref.W, engine.init_network(m, d, net.b, 0).W)  # it moved
+    if name in ("balltree", "compiled_static"):
         assert ident.n_rebuilds > 1  # the rebuild path was exercised
+
+
+def test_batch_step_matches_plain_loop_minibatch_sgd():
+    """A mini-batch step equals the averaged full-width gradient step written with loops."""
+    m, d, b, eta, B = 40, 3, 0.3, 0.7, 4
+    net = engine.init_network(m, d, b, 2)
+    X = engine.sphere(np.random.default_rng(5), B, d)
+    Y = np.array([0.3, -0.2, 0.5, 0.1])
+    W = net.W.copy()
+    grad = np.zeros_like(W)
+    for x, y in zip(X, Y, strict=True):
+        pre = W @ x
+        f = sum(net.a[r] * max(pre[r] - b, 0.0) for r in range(m)) / math.sqrt(m)
+        for r in range(m):
+            if pre[r] > b:
+                grad[r] += (f - y) / math.sqrt(m) * net.a[r] * x / B
+    for name in ("dense", "compiled_tree"):
+        n = engine.Network(W=net.W.copy(), a=net.a, b=b)
+        ident = make_identifier(name, b, leaf_size=4)
+        ident.build(n.W)
+        engine.sgd_batch_step(n, ident, X, Y, eta)
+        np.testing.assert_allclose(n.W, W - eta * grad, rtol=1e-12, atol=1e-14)
+
+
+def test_same_tree_same_inner_products_interpreted_or_compiled():
+    """The interpreted and the compiled partition tree are one tree: equal inner-product counts."""
+    _, a, _ = _run("partition_tree", 900, 4, 20, leaf_size=8)
+    _, c, _ = _run("compiled_tree", 900, 4, 20, leaf_size=8)
+    ca, cc = a.counters(), c.counters()
+    assert ca["ip_init"] == cc["ip_init"] and ca["ip_query"] == cc["ip_query"] and ca["ip_update"] == cc["ip_update"]
+
+
+def test_compiled_warm_up_reports_seconds():
+    from maskedntk.studies.sublinear import kernels
+
+    assert kernels.warm_up() > 0
 
 
 def test_dense_sgd_matches_plain_loop_reference():
@@ -137,7 +182,7 @@ def _cfg():
 
     import yaml
 
-    return yaml.safe_load((Path(__file__).parents[1] / "config" / "sublinear.yaml").read_text())["sublinear"]
+    return yaml.safe_load((Path(__file__).parents[2] / "config" / "sublinear.yaml").read_text())["sublinear"]
 
 
 @pytest.mark.parametrize(
@@ -148,7 +193,7 @@ def test_shipped_configs_validate(path):
 
     import yaml
 
-    cfg = yaml.safe_load((Path(__file__).parents[1] / path).read_text())
+    cfg = yaml.safe_load((Path(__file__).parents[2] / path).read_text())
     assert list(cfg) == ["sublinear"]
     experiments.validate(cfg["sublinear"])
 
@@ -157,8 +202,15 @@ def test_shipped_configs_validate(path):
     "mutate, key",
     [
         (lambda c: c.pop("seeds"), "seeds"),
-        (lambda c: c["cost"].update(identifiers=["balltree"]), "cost.identifiers"),
-        (lambda c: c["cost"].update(identifiers=["dense", "lsh"]), "cost.identifiers"),
+        (lambda c: c["cost"]["batches"][0].update(identifiers=["balltree"]), "cost.batches[0].identifiers"),
+        (lambda c: c["cost"]["batches"][1].update(identifiers=["dense", "lsh"]), "cost.batches[1].identifiers"),
+        (lambda c: c["cost"]["batches"][0].update(B=4), "cost.batches"),
+        (lambda c: c["cost"].update(steps=[10]), "cost.steps"),
+        (lambda c: c["cost"].update(identifiers=["dense"]), r"unknown key.*cost\.identifiers"),
+        (lambda c: c["cost"].update(ds=[4, 1000000]), r"cost\.ds.*GiB.*d = 1000000"),
+        (lambda c: c["training"].update(degrees=[2, 3]), "training.degrees"),
+        (lambda c: c["training"]["width"].update(m_max=2), "training.width.m_max"),
+        (lambda c: c["claims"].update(sublinear_identifier="dense"), "claims.sublinear_identifier"),
         (lambda c: c["training"].update(Ms=[1.0]), "training.Ms"),
         (lambda c: c["claims"].update(sublinear_d=3), "claims.sublinear_d"),
         (lambda c: c["claims"].update(loss_slope=0.5), "claims.loss_slope"),
@@ -170,5 +222,19 @@ def test_shipped_configs_validate(path):
 def test_bad_config_names_the_key(mutate, key):
     cfg = _cfg()
     mutate(cfg)
-    with pytest.raises(ValueError, match=key.replace(".", r"\.")):
+    with pytest.raises(ValueError, match=key if ".*" in key else re.escape(key)):
         experiments.validate(cfg)
+
+
+@pytest.mark.parametrize("name", ["balltree", "compiled_static"])
+def test_static_structures_are_charged_the_rebuild_their_changes_owe(name):
+    """50 changed rows of 1000 with rebuilds after 100: half a build is owed (no rebuild yet)."""
+    W = np.random.default_rng(0).standard_normal((1000, 4))
+    ident = make_identifier(name, 1.0, leaf_size=16, rebuild_fraction=0.1)
+    ident.build(W)
+    ident.mark_init()
+    ident.update(W, np.arange(50))
+    c = ident.counters()
+    assert c["n_rebuilds"] == 1
+    assert c["ip_rebuild"] == int(0.5 * c["ip_init"])
+    assert c["t_rebuild"] == pytest.approx(0.5 * c["t_init"])

@@ -18,7 +18,7 @@ CFG = {
         "rate_exponent": 2.0,
         "loss_slope": -0.5,
         "sublinear_d": 4,
-        "sublinear_identifier": "partition_tree",
+        "sublinear_identifier": "compiled_tree",
     },
 }
 
@@ -34,35 +34,36 @@ def activity_table(scale: float) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["seed", "m", "d", "b", "input", "active"])
 
 
-def training_table(gamma: float, drift: float) -> pd.DataFrame:
-    """Loss L = M^gamma-ish scaled power law in t, active count drifting by a factor."""
+def training_table(gamma: float, drift: float, meets=(True, True, True)) -> pd.DataFrame:
+    """Loss L = M^gamma-ish scaled power law in t, active count drifting by a factor; the runs
+    of M = 1, 2, 4 meet the width condition or not as ``meets`` says."""
     rows = []
     m, p = 4096, 0.02
     steps = [0, 1, 10, 100, 1000, 10000]
     for seed in range(6):
         jitter = 1 + 0.05 * seed
-        for M in (1.0, 2.0, 4.0):
+        for M, ok in zip((1.0, 2.0, 4.0), meets, strict=True):
             for t in steps:
                 loss = 0.5 * M**gamma * jitter * (max(t, 1) / 10) ** -1.0 if t else 10.0 * M**gamma
                 act = m * p * (1 + drift * t / steps[-1])
-                rows.append((seed, M, m, 16, 2.0, p, 1.0, t, loss, act, act))
-    return pd.DataFrame(
-        rows, columns=["seed", "M", "m", "d", "b", "p", "eta", "step", "test_loss", "test_active", "train_active"]
-    )
+                rows.append((seed, M, m, ok, 16, 2.0, p, 1.0, t, loss, act, act))
+    cols = ["seed", "M", "m", "meets_width", "d", "b", "p", "eta", "step", "test_loss", "test_active", "train_active"]
+    return pd.DataFrame(rows, columns=cols)
 
 
 def cost_table(exponent: float, faster: bool) -> pd.DataFrame:
+    """Dense and the compiled tree at B = 1 (the claims' batch) and a slower tree at B = 16
+    (which must not change the verdicts)."""
     rows = []
     for seed in range(6):
         for m in (1024, 4096, 16384):
             tree_ip = 10 * m**exponent * (1 + 0.01 * seed)
             tree_t = (0.5 if faster else 3.0) * 1e-6 * m * (1 + 0.01 * seed)
-            rows.append(
-                dict(seed=seed, m=m, d=4, identifier="dense", ip_total=float(m), t_ident=1e-6 * m, identical=True)
-            )
-            rows.append(
-                dict(seed=seed, m=m, d=4, identifier="partition_tree", ip_total=tree_ip, t_ident=tree_t, identical=True)
-            )
+            for B, slow in ((1, 1.0), (16, 10.0)):
+                common = dict(seed=seed, m=m, d=4, B=B, identical=True, steps=10)
+                common.update(ip_query=0.0, t_query=0.0, t_step=0.0, ip_init=0, t_init=0.0, mean_active=1.0)
+                rows.append(dict(common, identifier="dense", ip_total=float(m), t_ident=1e-6 * m))
+                rows.append(dict(common, identifier="compiled_tree", ip_total=slow * tree_ip, t_ident=slow * tree_t))
     return pd.DataFrame(rows)
 
 
@@ -92,6 +93,22 @@ def test_rate_in_M_can_fail(gamma, expected):
     # L(t) = c M^gamma (t/10)^-1 gives T_eps proportional to M^gamma
     v = run({"activity": activity_table(1.0), "training": training_table(gamma, 0.1), "cost": cost_table(0.6, True)})
     assert v["rate_in_M"] == expected
+
+
+def test_rate_claims_use_only_runs_meeting_the_width():
+    """M = 4 grows instead of decaying, but its width is capped: left out, the claims hold; kept, not."""
+
+    def table(meets):
+        t = training_table(1.0, 0.1, meets)
+        slow = t["M"] == 4.0
+        t.loc[slow & (t["step"] > 0), "test_loss"] = 0.5 * 4.0 * (t.loc[slow & (t["step"] > 0), "step"] / 10) ** 1.0
+        return t
+
+    good = run({"training": table((True, True, False))})
+    bad = run({"training": table((True, True, True))})
+    assert good["rate_in_T"] == "reproduced" and bad["rate_in_T"] == "not reproduced"
+    notes = evaluate(claims.declare(CFG), {"training": table((True, True, False))}, alpha=0.05, n_boot=50, seed=0)
+    assert "left out (width below constant M^2/eps^2): M = 4" in notes.set_index("claim").loc["rate_in_T", "note"]
 
 
 def test_missing_experiment_is_not_run():

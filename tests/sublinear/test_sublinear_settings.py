@@ -12,7 +12,7 @@ from maskedntk.studies.sublinear import experiments, jobs
 from maskedntk.studies.sublinear.__main__ import _config
 from maskedntk.studies.sublinear.workflow import SublinearWorkflow
 
-ROOT = Path(__file__).parents[1]
+ROOT = Path(__file__).parents[2]
 CI_CONFIG = ROOT / ".test" / "config" / "sublinear.yaml"
 
 
@@ -30,11 +30,12 @@ def _settings(cfg: dict) -> dict[str, str]:
     [
         ("claims", "persist_ratio", 1.4, {"claims", "figure-persistence"}),
         ("claims", "active_tolerance", 0.2, {"claims"}),
-        ("training", "eps", 1.0e-2, {"claims", "figure-loss"}),
+        ("training", "eps", 1.0e-2, {"train", "claims", "figure-loss"}),
+        ("training", "degrees", [2], {"train", "cost"}),
         ("training", "Ms", [1.0, 4.0, 8.0], set()),
         ("training", "steps", 700, {"train"}),
         ("cost", "ds", [4, 8], set()),
-        ("cost", "steps", 30, {"cost"}),
+        ("cost", "steps", [30, 30, 30], {"cost"}),
         ("activity", "n_inputs", 60, {"activity"}),
         (None, "alpha", 0.1, {"claims"}),
         (None, "eta0", 0.5, {"train", "cost"}),
@@ -78,13 +79,13 @@ def test_cli_takes_a_whole_config_or_the_job_settings(tmp_path):
     assert _config(json.dumps(cfg), "train") == want
     assert _config(json.dumps(want), "train") == want
     with pytest.raises(ValueError, match="cost.steps"):
-        _config(json.dumps({**cfg, "cost": {**cfg["cost"], "steps": 0}}), "train")
+        _config(json.dumps({**cfg, "cost": {**cfg["cost"], "steps": [1]}}), "train")
 
 
 def test_jobs_give_the_same_numbers_from_their_settings(tmp_path):
     cfg = experiments.validate(_cfg())
     cfg["training"]["steps"] = 30
-    cfg["cost"].update(steps=5, ms=[256, 512])
+    cfg["cost"].update(steps=[5, 5], ms=[256, 512])
     for job, run in (
         ("train", lambda c, out, meta: jobs.train(c, 4.0, out, meta)),
         ("cost", lambda c, out, meta: jobs.cost(c, 4, out, meta)),
