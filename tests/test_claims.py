@@ -553,12 +553,12 @@ def test_claim_order_does_not_change_any_number():
     assert claim_rng("a", 0).random() == claim_rng("a", 0).random()
 
 
-def test_power_column_is_the_smallest_attainable_p():
+def test_min_p_column_is_the_smallest_attainable_p():
     df = evaluate_claims(make_tables(trend_plateau, trend_rate, seed=22), n_boot=N_BOOT).set_index("claim")
     # Wilcoxon over 8 seeds: 2^-8
-    assert df.loc["xi_one_vanishes", "power"] == pytest.approx(2.0**-8)
+    assert df.loc["xi_one_vanishes", "min_p"] == pytest.approx(2.0**-8)
     for c in TREND_CLAIMS:
-        assert 0 < df.loc[c, "power"] <= df.loc[c, "p_value"] or df.loc[c, "verdict"] != "reproduced"
+        assert 0 < df.loc[c, "min_p"] <= df.loc[c, "p_value"] or df.loc[c, "verdict"] != "reproduced"
 
 
 def _with_predictions(factor: float, seed: int):

@@ -74,7 +74,7 @@ GOLDEN_LOSSES = ["L0", "plateau", "final", "authors_estimate", "error_after_K", 
 GOLDEN_CLAIMS = ROOT / "tests" / "golden" / "test_claims.csv"
 #: claim columns compared exactly, and numerically (the bootstrap is seeded by the claim id)
 GOLDEN_CLAIM_EXACT = ["claim", "verdict", "n_units"]
-GOLDEN_CLAIM_FLOATS = ["effect", "ci_low", "ci_high", "p_value", "power"]
+GOLDEN_CLAIM_FLOATS = ["effect", "ci_low", "ci_high", "p_value", "min_p"]
 GOLDEN_LOSS_ATOL = 1e-14
 
 pytestmark = pytest.mark.workflow

@@ -26,7 +26,7 @@ class Claim:
 
     ``test(tables, *, alpha, n_boot, rng, **kwargs)`` receives ``{experiment: tables}`` for
     the experiments in ``experiments`` and returns a dict with some of :data:`COLUMNS`
-    (test, n_units, effect, effect_label, ci_low, ci_high, p_value, power, verdict, note);
+    (test, n_units, effect, effect_label, ci_low, ci_high, p_value, min_p, verdict, note);
     the declaration supplies claim, statement, source and experiment."""
 
     id: str

@@ -24,7 +24,7 @@ COLUMNS = (
     "ci_low",
     "ci_high",
     "p_value",
-    "power",
+    "min_p",
     "verdict",
     "note",
 )
@@ -33,7 +33,7 @@ VERDICT_RULE = (
     'Verdict{level}: "reproduced" when the one-sided test in the claimed direction has p < alpha; '
     '"not reproduced" when the one-sided test in the opposite direction has p < alpha or the '
     'effect size points the other way; "inconclusive" otherwise (including a design whose smallest '
-    'attainable p, the "power" column, is not below alpha); "not run" when the configuration has '
+    'attainable p, the "min_p" column, is not below alpha); "not run" when the configuration has '
     "no such experiment."
 )
 
@@ -83,7 +83,7 @@ def _source(r) -> str:
 
 def render_claims(df: pd.DataFrame, *, title: str, alpha: float | None = None, footer: str = "") -> tuple[str, str]:
     """(Markdown, self-contained HTML) of a claims table: claim, statement (source), test, n,
-    effect [CI], p, power, verdict, with the verdict rule, ``footer`` and the notes below."""
+    effect [CI], p, smallest attainable p, verdict, with the verdict rule, ``footer`` and the notes below."""
     rule = VERDICT_RULE.format(level="" if alpha is None else f" (alpha = {alpha:g})")
     if footer:
         rule += " " + footer
@@ -102,7 +102,7 @@ def render_claims(df: pd.DataFrame, *, title: str, alpha: float | None = None, f
             eff += f" ({r['effect_label']})"
         md.append(
             f"| `{r['claim']}` | {_md_cell(r['statement'] + _source(r))} | {_md_cell(r['test'] or '-')} | "
-            f"{r['n_units']} | {_md_cell(eff)} | {fmt_p(r['p_value'])} | {fmt_p(r['power'])} | **{r['verdict']}** |"
+            f"{r['n_units']} | {_md_cell(eff)} | {fmt_p(r['p_value'])} | {fmt_p(r['min_p'])} | **{r['verdict']}** |"
         )
         if r["note"]:
             notes.append(f"{i}. `{r['claim']}`: {r['note']}")
@@ -123,7 +123,7 @@ def render_claims(df: pd.DataFrame, *, title: str, alpha: float | None = None, f
             f"<td class='num'>{r['n_units']}</td>"
             f"<td class='num'>{e(effect_text(r))}<br><span class='small'>{e(r['effect_label'])}</span></td>"
             f"<td class='num'>{e(fmt_p(r['p_value']))}</td>"
-            f"<td class='num'>{e(fmt_p(r['power']))}</td>"
+            f"<td class='num'>{e(fmt_p(r['min_p']))}</td>"
             f"<td class='verdict' style='color:{fg};background:{bg};border-left:6px solid {edge}'>"
             f"{mark} {e(r['verdict'])}</td>"
             "</tr>"

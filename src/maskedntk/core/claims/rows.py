@@ -18,7 +18,7 @@ def base_row() -> dict:
 
 def seed_test_row(row, seed_ids, effect, ci, p, *, null, sign, alpha, notes) -> dict:
     """Fill ``row`` with the result of a one-sided Wilcoxon test over the seeds ``seed_ids``:
-    effect and its interval ``ci``, ``p`` = (claimed, opposite) p-values, the power (2^-S)
+    effect and its interval ``ci``, ``p`` = (claimed, opposite) p-values, the smallest attainable p (2^-S)
     and the verdict (:func:`~maskedntk.core.claims.stats.verdict`) against ``null`` in direction ``sign``."""
     row.update(
         n_units=len(seed_ids),
@@ -26,7 +26,7 @@ def seed_test_row(row, seed_ids, effect, ci, p, *, null, sign, alpha, notes) -> 
         ci_low=ci[0],
         ci_high=ci[1],
         p_value=p[0],
-        power=min_p_wilcoxon(len(seed_ids)),
+        min_p=min_p_wilcoxon(len(seed_ids)),
         verdict=verdict(p[0], p[1], effect, null, sign, alpha),
         note="; ".join(notes),
     )

@@ -57,7 +57,7 @@ def wilcoxon_one_sided(x, sign: int) -> tuple[float, float]:
 
 def min_p_wilcoxon(n: int) -> float:
     """The smallest one-sided p-value an exact Wilcoxon signed-rank test on ``n`` units can
-    give, 2^-n (every unit on the claimed side): the power column of a Wilcoxon claim."""
+    give, 2^-n (every unit on the claimed side): the min_p column of a Wilcoxon claim."""
     return math.ldexp(1.0, -int(n)) if n >= 1 else math.nan
 
 

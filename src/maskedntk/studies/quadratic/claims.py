@@ -42,7 +42,7 @@ def _wilcoxon_row(x, values, clusters, null: float, direction: int, *, test, lab
         "ci_low": lo,
         "ci_high": hi,
         "p_value": p_c,
-        "power": stats.min_p_wilcoxon(values.size),
+        "min_p": stats.min_p_wilcoxon(values.size),
         "verdict": stats.verdict(p_c, p_o, eff, null, direction, alpha),
     }
 
@@ -75,7 +75,7 @@ def _page_row(blocks: np.ndarray, effects: np.ndarray, null: float, *, test, lab
         "ci_low": float(np.min(effects)) if effects.size else math.nan,
         "ci_high": float(np.max(effects)) if effects.size else math.nan,
         "p_value": p_down,
-        "power": stats.min_p_page(blocks.shape[0], blocks.shape[1]),
+        "min_p": stats.min_p_page(blocks.shape[0], blocks.shape[1]),
         "verdict": stats.verdict(p_down, p_up, eff, null, -1, alpha),
         "note": note,
     }

@@ -3,7 +3,7 @@
 Every claim reduces each seed to one number (the effect), states a null value and the claimed
 side, and runs a one-sided Wilcoxon signed-rank test of (effect - null) over seeds; the
 verdict follows :func:`maskedntk.core.claims.stats.verdict`, the interval is a bootstrap over
-seeds of the mean effect and the power column is the smallest p the design can give (2^-n).
+seeds of the mean effect and the min_p column is the smallest p the design can give (2^-n).
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ def _seed_test(per_seed: pd.Series, null: float, label: str, *, alpha: float, n_
         ci_low=lo,
         ci_high=hi,
         p_value=p_claim,
-        power=min_p_wilcoxon(n),
+        min_p=min_p_wilcoxon(n),
         verdict=verdict(p_claim, p_opp, effect, null, sign, alpha),
         note=f"null {label} {'>=' if sign < 0 else '<='} {null:g}; opposite {p_eq(p_opp)}",
     )

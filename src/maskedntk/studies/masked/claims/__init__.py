@@ -95,7 +95,7 @@ def robustness_job(paths, settings: Mapping, config: Mapping, out_csv, out_md) -
         frames.append(df.assign(protocol=name))
         log.info("protocol %s: %s", name, dict(df["verdict"].value_counts()))
     out = pd.concat(frames, ignore_index=True)
-    cols = ["claim", "protocol", "verdict", "effect", "ci_low", "ci_high", "p_value", "power", "n_units", "note"]
+    cols = ["claim", "protocol", "verdict", "effect", "ci_low", "ci_high", "p_value", "min_p", "n_units", "note"]
     out = out[cols]
     write_frame(out_csv, out)
     descriptions = {name: description(config, prot) for prot, name in names.items()}

@@ -94,7 +94,7 @@ def xi_one_claim(runs: pd.DataFrame, *, alpha: float, n_boot: int, rng: np.rando
         ci_low=lo,
         ci_high=hi,
         p_value=p_claim,
-        power=min_p_wilcoxon(len(seed_ids)),
+        min_p=min_p_wilcoxon(len(seed_ids)),
         verdict="inconclusive" if why else verdict(p_claim, p_opp, effect, VANISH_RATIO, -1, alpha),
         note="; ".join([why, *notes] if why else notes),
     )

@@ -4,7 +4,7 @@ Each claim module (:mod:`.trend`, :mod:`.levels`, :mod:`.rates`) tests one kind 
 per-experiment tables (``runs``, ``trajectories``, ``trace``; see
 :mod:`maskedntk.studies.masked.runner`) and returns the test, an effect size with a bootstrap
 confidence interval, a one-sided p-value in the claimed direction, the smallest p-value the
-design can give (``power``) and a verdict.  The claims
+design can give (``min_p``) and a verdict.  The claims
 themselves are declared in :mod:`maskedntk.studies.masked.claims.declared`.
 
 Verdict rule (the same for every claim)

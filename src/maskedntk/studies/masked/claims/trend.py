@@ -118,14 +118,14 @@ def trend_claim(
         f"{len(wide)} {block_txt} blocks from {len(seed_ids)} seeds; the same test treating the "
         f"blocks as independent gives {p_eq(p_blocks)}"
     )
-    power = min_p_page(len(seed_ids), len(levels)) if len(levels) >= 3 else min_p_wilcoxon(len(seed_ids))
+    min_p = min_p_page(len(seed_ids), len(levels)) if len(levels) >= 3 else min_p_wilcoxon(len(seed_ids))
     row.update(
         n_units=len(seed_ids),
         effect=effect,
         ci_low=lo,
         ci_high=hi,
         p_value=p_claim,
-        power=power,
+        min_p=min_p,
         verdict="inconclusive" if why else verdict(p_claim, p_opp, effect, 0.0, sign, alpha),
         note="; ".join([why, *notes] if why else notes),
     )
