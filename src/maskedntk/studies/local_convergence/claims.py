@@ -54,9 +54,9 @@ def level_cols(df: pd.DataFrame) -> dict[float, str]:
     return {float(c[2:]): c for c in df.columns if c.startswith("T_")}
 
 
-def times(df: pd.DataFrame, censor: bool) -> pd.DataFrame:
-    """T(eps) per run (columns: eps); 0 (start below eps) -> NaN; never reached -> steps + 1
-    (a lower bound) when ``censor``, else NaN."""
+def times(df: pd.DataFrame, censor: bool = False) -> pd.DataFrame:
+    """T(eps) per run (columns: eps); 0 (start below eps) -> NaN; never reached -> NaN, or
+    steps + 1 (a lower bound, for figures) when ``censor``."""
     cols = level_cols(df)
     T = df[list(cols.values())].astype(float).set_axis(list(cols), axis=1)
     T[T == 0] = np.nan
@@ -73,7 +73,7 @@ def times(df: pd.DataFrame, censor: bool) -> pd.DataFrame:
 def t_eps_bound(tables, *, alpha, n_boot, rng):
     """C1a: b = max over m of the slope of log T(eps) in log(1/eps); Theorem 5 gives b <= 1."""
     df = tables["local"]
-    T = times(df, censor=True)
+    T = times(df, censor=False)  # unreached levels drop out (censoring at `steps` would bias b down)
     b = pd.Series([_slope(-np.log(T.columns), np.log(T.iloc[i])) for i in range(len(df))], index=df.index)
     per_seed = b.groupby(df["seed"]).max()
     return _units(
@@ -89,12 +89,17 @@ def t_eps_bound(tables, *, alpha, n_boot, rng):
 
 
 def m_independence(tables, *, alpha, n_boot, rng, eta, r, w_max, slope_max):
-    """C1b: B_m = max_eps T(eps) eps eta / (r w_max) for m > r; slope of log B_m in log m < slope_max."""
+    """C1b: B_m = max_eps T(eps) eps eta / (r w_max) for m > r over the levels every width of
+    the seed reached; slope of log B_m in log m < slope_max."""
     df = tables["local"]
     over = df[df["ratio"] > 1]
-    T = times(over, censor=True)
-    B = (T * np.asarray(T.columns)[None, :]).max(axis=1) * eta / (r * w_max)
-    per_seed = pd.Series({s: _slope(np.log(g["m"]), np.log(B[g.index])) for s, g in over.groupby("seed")})
+    T = times(over, censor=False) * eta / (r * w_max)
+    per_seed = {}
+    for s, g in over.groupby("seed"):
+        common = T.loc[g.index].dropna(axis=1)  # the levels every width of this seed reached
+        B = (common * np.asarray(common.columns)[None, :]).max(axis=1) if common.shape[1] else np.nan
+        per_seed[s] = _slope(np.log(g["m"]), np.log(B))
+    per_seed = pd.Series(per_seed)
     return _units(
         per_seed,
         null=slope_max,
