@@ -1,7 +1,11 @@
-"""The claims table: one falsifiable claim per row, seeds (or runs) as replicates.
+"""The claims table: one :class:`~maskedntk.core.claims.declare.Claim` per statement of the
+paper, each a one-sided test over seeds that can come out "not reproduced".
 
-Each claim states a null, a one-sided test in the claimed direction and the same test in the
-opposite direction; the verdict follows :func:`maskedntk.core.claims.stats.verdict`.
+Every test reduces each seed to one number (the unit), tests its centre against a null with a
+one-sided Wilcoxon signed-rank test (or a binomial test for pass/fail units), and reports the
+median with a percentile bootstrap interval over seeds (``claims.bootstrap_resamples``,
+``claims.bootstrap_seed``).  :func:`claims_for` declares them from the settings the claims job
+reads; :func:`evaluate` runs them with :func:`maskedntk.core.claims.declare.evaluate`.
 """
 
 from __future__ import annotations
@@ -10,368 +14,401 @@ import math
 
 import numpy as np
 import pandas as pd
-from scipy import stats as sps
 
 from maskedntk.core.claims import stats as S
-from maskedntk.core.claims.render import COLUMNS
+from maskedntk.core.claims.declare import Claim
+from maskedntk.core.claims.declare import evaluate as run_claims
 
-from .experiments import hit_col
-
-SRC = "Zhou, Ge & Jin 2021"
-
-
-def _row(**kw) -> dict:
-    row = {c: kw.get(c, math.nan) for c in COLUMNS}
-    for c in ("claim", "statement", "source", "experiment", "test", "effect_label", "verdict", "note"):
-        row[c] = kw.get(c, "")
-    return row
+SRC = "Zhou, Ge & Jin (COLT 2021)"
 
 
-def _interval(df: pd.DataFrame, hi: float, lo: float) -> pd.Series:
-    """Steps from first L <= hi to first L <= lo (NaN when a level is missed or L0 <= hi)."""
-    a, b = df[hit_col(hi)].astype(float), df[hit_col(lo)].astype(float)
-    out = b - a
-    out[(a <= 0) | (b < 0)] = np.nan
-    return out
-
-
-def _censored_interval(df: pd.DataFrame, hi: float, lo: float) -> pd.Series:
-    """As :func:`_interval`, but a run that reached ``hi`` and never ``lo`` counts as
-    (steps - hit_hi): a lower bound, so a slow run cannot drop out of the comparison."""
-    a, b = df[hit_col(hi)].astype(float), df[hit_col(lo)].astype(float)
-    out = b - a
-    miss = (a > 0) & (b < 0)
-    out[miss] = df["steps"][miss] - a[miss]
-    out[a <= 0] = np.nan
-    return out
-
-
-def _equivalence(x: np.ndarray, band: float) -> tuple[float, float]:
-    """Two one-sided Wilcoxon tests that the centre of x lies in (-band, band):
-    (p_claim = max of the two, p_opposite = min of the two opposite-direction p's)."""
-    p1, o1 = S.wilcoxon_one_sided(x - band, -1)
-    p2, o2 = S.wilcoxon_one_sided(x + band, +1)
-    return max(p1, p2), min(o1, o2)
-
-
-def _boot_median(x, clusters, name, alpha):
-    return S.cluster_bootstrap(np.asarray(x), np.asarray(clusters), np.median, 2000, S.claim_rng(name, 0), alpha)
-
-
-def _median_fields(x, name: str, alpha: float, clusters=None, ci: bool = True) -> dict:
-    """The row fields of a median effect over replicates ``x`` (clusters: one per value unless
-    given): n_units, effect, its cluster-bootstrap interval (NaN unless ``ci``) and the smallest
-    attainable Wilcoxon p-value."""
-    x = np.asarray(x)
-    lo, hi = math.nan, math.nan
-    if ci:
-        lo, hi = _boot_median(x, np.arange(x.size) if clusters is None else clusters, name, alpha)
+def _units(values: pd.Series, *, null: float, sign: int, alpha: float, n_boot: int, rng, label: str, test: str) -> dict:
+    """The Wilcoxon claim row for per-seed ``values`` (index: seed)."""
+    x = values.to_numpy(dtype=float)
+    x = x[np.isfinite(x)]
+    if x.size < 2:
+        return {"test": test, "n_units": int(x.size), "note": "fewer than 2 seeds with a value"}
+    p, q = S.wilcoxon_one_sided(x - null, sign)
+    lo, hi = S.cluster_bootstrap(x, np.arange(x.size), np.median, n_boot, rng, alpha)
+    eff = float(np.median(x))
     return {
-        "n_units": x.size,
-        "effect": float(np.median(x)) if x.size else math.nan,
+        "test": test,
+        "n_units": int(x.size),
+        "effect": eff,
+        "effect_label": label,
         "ci_low": lo,
         "ci_high": hi,
-        "power": S.min_p_wilcoxon(x.size),
+        "p_value": p,
+        "min_p": S.min_p_wilcoxon(x.size),
+        "verdict": S.verdict(p, q, eff, null, sign, alpha),
     }
 
 
-def _median_claim(name, x, alpha, p, null, direction, *, clusters=None, ci=True, score=None, **text) -> dict:
-    """The row of claim ``name`` whose effect is the median of ``x`` over replicates (see
-    :func:`_median_fields`); ``p`` = (p_claim, p_opposite); the verdict compares
-    ``score(effect)`` (default: the effect) with ``null`` in ``direction``; ``text``: the
-    row's descriptive fields (source, statement, experiment, test, effect_label, note)."""
-    fields = _median_fields(x, name, alpha, clusters, ci)
-    e = fields["effect"] if score is None else score(fields["effect"])
-    return _row(claim=name, **fields, p_value=p[0], verdict=S.verdict(p[0], p[1], e, null, direction, alpha), **text)
+def _slope(x, y) -> float:
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    ok = np.isfinite(x) & np.isfinite(y)
+    return float(np.polyfit(x[ok], y[ok], 1)[0]) if ok.sum() >= 2 and np.ptp(x[ok]) > 0 else math.nan
 
 
-def seed_interval(df: pd.DataFrame) -> pd.DataFrame:
-    """Geometric mean of ``interval`` per (seed, ratio), ratios as columns."""
-    g = df.groupby(["seed", "ratio"])["interval"].apply(lambda s: float(np.exp(np.nanmean(np.log(s)))))
-    return g.unstack("ratio")
+def level_cols(df: pd.DataFrame) -> dict[float, str]:
+    return {float(c[2:]): c for c in df.columns if c.startswith("T_")}
 
 
-def evaluate(cfg: dict, cur: pd.DataFrame, thr: pd.DataFrame, lnk: pd.DataFrame) -> pd.DataFrame:
+def times(df: pd.DataFrame, censor: bool = False) -> pd.DataFrame:
+    """T(eps) per run (columns: eps); 0 (start below eps) -> NaN; never reached -> NaN, or
+    steps + 1 (a lower bound, for figures) when ``censor``."""
+    cols = level_cols(df)
+    T = df[list(cols.values())].astype(float).set_axis(list(cols), axis=1)
+    T[T == 0] = np.nan
+    miss = T < 0
+    T[miss] = np.nan
+    if censor:
+        T = T.mask(miss, np.broadcast_to(df["steps"].to_numpy(dtype=float)[:, None] + 1.0, T.shape))
+    return T
+
+
+# --- the tests -------------------------------------------------------------------------------
+
+
+def t_eps_bound(tables, *, alpha, n_boot, rng):
+    """C1a: b = max over m of the slope of log T(eps) in log(1/eps); Theorem 5 gives b <= 1."""
+    df = tables["local"]
+    T = times(df, censor=False)  # unreached levels drop out (censoring at `steps` would bias b down)
+    b = pd.Series([_slope(-np.log(T.columns), np.log(T.iloc[i])) for i in range(len(df))], index=df.index)
+    per_seed = b.groupby(df["seed"]).max()
+    return _units(
+        per_seed,
+        null=1.0,
+        sign=-1,
+        alpha=alpha,
+        n_boot=n_boot,
+        rng=rng,
+        label="max_m slope of log T(eps) vs log(1/eps)",
+        test="Wilcoxon, seeds",
+    )
+
+
+def m_independence(tables, *, alpha, n_boot, rng, eta, r, w_max, slope_max):
+    """C1b: B_m = max_eps T(eps) eps eta / (r w_max) for m > r over the levels every width of
+    the seed reached; slope of log B_m in log m < slope_max."""
+    df = tables["local"]
+    over = df[df["ratio"] > 1]
+    T = times(over, censor=False) * eta / (r * w_max)
+    per_seed = {}
+    for s, g in over.groupby("seed"):
+        common = T.loc[g.index].dropna(axis=1)  # the levels every width of this seed reached
+        B = (common * np.asarray(common.columns)[None, :]).max(axis=1) if common.shape[1] else np.nan
+        per_seed[s] = _slope(np.log(g["m"]), np.log(B))
+    per_seed = pd.Series(per_seed)
+    return _units(
+        per_seed,
+        null=slope_max,
+        sign=-1,
+        alpha=alpha,
+        n_boot=n_boot,
+        rng=rng,
+        label="slope of log max_eps T(eps) eps eta in log m (m > r)",
+        test="Wilcoxon, seeds",
+    )
+
+
+def _kappa_fit(df: pd.DataFrame) -> pd.DataFrame:
+    rows = {}
+    for s, g in df[~df["diverged"]].groupby("seed"):
+        A = np.column_stack([np.ones(len(g)), np.log(g["r"]), np.log(g["w_max"])])
+        coef = np.linalg.lstsq(A, np.log(g["min_ratio"].to_numpy()), rcond=None)[0]
+        rows[s] = {"r": coef[1], "w_max": coef[2]}
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
+def kappa_exponent(tables, *, alpha, n_boot, rng, var, tol):
+    """C2a/b: the exponent of min ||grad L||_F / L in ``var`` (joint fit in log r, log w_max)
+    is >= -1/2 - tol (Theorem 4: the ratio is at least kappa = Theta(r^-1/2 w_max^-1/2))."""
+    fit = _kappa_fit(tables["gradient_bound"])[var]
+    return _units(
+        fit,
+        null=-0.5 - tol,
+        sign=+1,
+        alpha=alpha,
+        n_boot=n_boot,
+        rng=rng,
+        label=f"exponent of min ||grad L||/L in {var}",
+        test="Wilcoxon, seeds",
+    )
+
+
+def alignment(tables, *, alpha, n_boot, rng, drop):
+    """C3a: max over m > r of (final / initial mass-weighted angle to the teachers) < drop."""
+    df = tables["local"]
+    over = df[df["ratio"] > 1]
+    per_seed = (over["angle_final"] / over["angle0"]).groupby(over["seed"]).max()
+    return _units(
+        per_seed,
+        null=drop,
+        sign=-1,
+        alpha=alpha,
+        n_boot=n_boot,
+        rng=rng,
+        label="max_m angle_final / angle_0 (mass-weighted)",
+        test="Wilcoxon, seeds",
+    )
+
+
+def relu_counterexample(tables, *, alpha, n_boot, rng, zero_loss):
+    """C3b: per seed, the ReLU loss of Appendix A.2's student is zero (<= zero_loss times the
+    teacher's scale) while every student is at angle > 1e-3 from every teacher."""
+    df = tables["claim1"]
+    ok = (df["L_relu"].abs() <= zero_loss * df["teacher_scale"]) & (df["min_angle_relu"] > 1e-3)
+    n, k = len(df), int(ok.sum())
+    p, q = S.binom_one_sided(k, n, 0.5)
+    eff = k / n if n else math.nan
+    return {
+        "test": "binomial vs 1/2, seeds",
+        "n_units": n,
+        "effect": eff,
+        "effect_label": "fraction of seeds",
+        "p_value": p,
+        "min_p": 0.5**n if n else math.nan,
+        "verdict": S.verdict(p, q, eff, 0.5, +1, alpha),
+    }
+
+
+def claim2_exponents(tables, *, alpha, n_boot, rng, tol):
+    """C4: max(|slope of log L_two - 3|, |slope of log L_one - 2|) per seed < tol."""
+    df = tables["claim2"]
+    dev = pd.Series(
+        {
+            s: max(
+                abs(_slope(np.log(g["delta"]), np.log(g["L_two"])) - 3.0),
+                abs(_slope(np.log(g["delta"]), np.log(g["L_one"])) - 2.0),
+            )
+            for s, g in df.groupby("seed")
+        }
+    )
+    return _units(
+        dev,
+        null=tol,
+        sign=-1,
+        alpha=alpha,
+        n_boot=n_boot,
+        rng=rng,
+        label="max |fitted exponent - (3, 2)|",
+        test="Wilcoxon, seeds",
+    )
+
+
+def local_exponents(df: pd.DataFrame) -> pd.DataFrame:
+    """p_j = log(eps_j / eps_j+1) / log(T_j+1 / T_j) between consecutive levels (local exponent
+    of L ~ T^-p); columns: the lower level of each pair."""
+    T = times(df, censor=False)
+    eps = np.asarray(T.columns)
+    out = {
+        eps[j + 1]: np.log(eps[j] / eps[j + 1]) / np.log(T.iloc[:, j + 1] / T.iloc[:, j]) for j in range(len(eps) - 1)
+    }
+    return pd.DataFrame(out, index=df.index)
+
+
+def _first_last(p: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """The first and the last finite local exponent of each row."""
+    a = p.to_numpy(dtype=float)
+    ok = np.isfinite(a)
+    first = np.array([row[k][0] if k.any() else np.nan for row, k in zip(a, ok, strict=True)])
+    last = np.array([row[k][-1] if k.any() else np.nan for row, k in zip(a, ok, strict=True)])
+    return first, last
+
+
+def exact_linear(tables, *, alpha, n_boot, rng, accel):
+    """C5a: m = r: the local exponent grows (last / first reached pair > accel): linear convergence."""
+    df = tables["local"]
+    ex = df[df["ratio"] == 1]
+    first, last = _first_last(local_exponents(ex))
+    per_seed = pd.Series(last / first, index=ex["seed"].to_numpy())
+    return _units(
+        per_seed,
+        null=accel,
+        sign=+1,
+        alpha=alpha,
+        n_boot=n_boot,
+        rng=rng,
+        label="m = r: last / first local exponent",
+        test="Wilcoxon, seeds",
+    )
+
+
+def over_one_over_T(tables, *, alpha, n_boot, rng):
+    """C5b: m > r: min over m of the last reached local exponent p (L ~ T^-p) is >= 1 (the
+    O(1/T) of Theorem 5)."""
+    df = tables["local"]
+    over = df[df["ratio"] > 1]
+    _, last = _first_last(local_exponents(over))
+    per_seed = pd.Series(last, index=over.index).groupby(over["seed"]).min()
+    return _units(
+        per_seed,
+        null=1.0,
+        sign=+1,
+        alpha=alpha,
+        n_boot=n_boot,
+        rng=rng,
+        label="min_m local exponent p of L ~ T^-p (last decade)",
+        test="Wilcoxon, seeds",
+    )
+
+
+def init_width(tables, *, alpha, n_boot, rng):
+    """C6: Algorithm 1's loss before GD falls with the width: log10(L_init(m_max) / L_init(m_min))
+    < 0 per seed (Lemma E.1: enough neurons give L(W') <= eps_init)."""
+    df = tables["initialisation"]
+    L = df.pivot(index="seed", columns="m", values="L_init")
+    return _units(
+        np.log10(L[L.columns.max()] / L[L.columns.min()]),
+        null=0.0,
+        sign=-1,
+        alpha=alpha,
+        n_boot=n_boot,
+        rng=rng,
+        label="log10(L_init(m_max) / L_init(m_min))",
+        test="Wilcoxon, seeds",
+    )
+
+
+def samples_match_gd(tables, *, alpha, n_boot, rng, factor):
+    """C7: at the largest N, SGD's final population loss is within ``factor`` of population GD's
+    from the same start: |log10(L_SGD / L_GD)| < log10(factor) (a diverged run counts as inf)."""
+    df = tables["samples"]
+    gd = df[~np.isfinite(df["N"])].set_index("seed")["L_final"]
+    big = df[df["N"] == df.loc[np.isfinite(df["N"]), "N"].max()].set_index("seed")["L_final"]
+    dev = np.abs(np.log10(big / gd)).fillna(np.inf)
+    return _units(
+        dev,
+        null=math.log10(factor),
+        sign=-1,
+        alpha=alpha,
+        n_boot=n_boot,
+        rng=rng,
+        label="|log10(L_SGD(N_max) / L_GD)|",
+        test="Wilcoxon, seeds",
+    )
+
+
+def figure1_local(tables, *, alpha, n_boot, rng, tol):
+    """C8: Figure 1(c): from near the teachers (d = 2, m = 20, r = 3) L_final <= tol."""
+    df = tables["figure1"]
+    loc = df[df["regime"] == "local"].set_index("seed")
+    return _units(
+        np.log10(loc["L_final"].clip(lower=1e-300) / tol),
+        null=0.0,
+        sign=-1,
+        alpha=alpha,
+        n_boot=n_boot,
+        rng=rng,
+        label="log10(L_final / tol), local start",
+        test="Wilcoxon, seeds",
+    )
+
+
+def claims_for(cfg) -> list[Claim]:
+    """The claims, with the thresholds of ``cfg`` (the claims job's settings)."""
+    cl, t = cfg["claims"], cfg["teacher"]
+    return [
+        Claim(
+            "C1a_T_eps_bound",
+            "from below the threshold, T(eps) grows no faster than 1/eps for every m",
+            f"{SRC}, Theorem 5",
+            ("local",),
+            t_eps_bound,
+        ),
+        Claim(
+            "C1b_rate_independent_of_m",
+            "max_eps T(eps) eps eta does not grow with the width m > r",
+            f"{SRC}, Theorem 5 and Section 3.2",
+            ("local",),
+            m_independence,
+            {"eta": cfg["local"]["eta"], "r": t["r"], "w_max": t["w_max"], "slope_max": cl["m_slope_max"]},
+        ),
+        Claim(
+            "C2a_kappa_r",
+            "min ||grad L||_F / L along GD scales no worse than r^-1/2",
+            f"{SRC}, Theorem 4",
+            ("gradient_bound",),
+            kappa_exponent,
+            {"var": "r", "tol": cl["kappa_slope_tol"]},
+        ),
+        Claim(
+            "C2b_kappa_wmax",
+            "min ||grad L||_F / L along GD scales no worse than w_max^-1/2",
+            f"{SRC}, Theorem 4",
+            ("gradient_bound",),
+            kappa_exponent,
+            {"var": "w_max", "tol": cl["kappa_slope_tol"]},
+        ),
+        Claim(
+            "C3a_alignment",
+            "GD aligns the student neurons (mass-weighted angle up to sign) with teachers",
+            f"{SRC}, Theorem 3 (and Theorem 1)",
+            ("local",),
+            alignment,
+            {"drop": cl["align_drop"]},
+        ),
+        Claim(
+            "C3b_relu_counterexample",
+            "with ReLU a zero-loss student can have neurons matching no teacher",
+            f"{SRC}, Claim 1, Appendix A.2",
+            ("claim1",),
+            relu_counterexample,
+            {"zero_loss": cl["zero_loss"]},
+        ),
+        Claim(
+            "C4_claim2_exponents",
+            "two students at angle delta: L = Theta(delta^3); one student: Theta(delta^2)",
+            f"{SRC}, Section 4, Claim 2",
+            ("claim2",),
+            claim2_exponents,
+            {"tol": cl["exponent_tol"]},
+        ),
+        Claim(
+            "C5a_exact_linear",
+            "m = r converges linearly (locally strongly convex)",
+            f"{SRC}, Section 4",
+            ("local",),
+            exact_linear,
+            {"accel": cl["linear_accel"]},
+        ),
+        Claim(
+            "C5b_overparam_rate",
+            "m > r converges at least as fast as O(1/T)",
+            f"{SRC}, Theorem 5 (T = O(r w_max / (eps eta)))",
+            ("local",),
+            over_one_over_T,
+        ),
+        Claim(
+            "C6_init_width",
+            "Algorithm 1 starts at a lower loss with more student neurons",
+            f"{SRC}, Theorem 6, Lemma E.1",
+            ("initialisation",),
+            init_width,
+        ),
+        Claim(
+            "C7_samples",
+            "SGD with N fresh samples per step converges like GD once N is large enough",
+            f"{SRC}, Theorem 7",
+            ("samples",),
+            samples_match_gd,
+            {"factor": cl["sgd_factor"]},
+        ),
+        Claim(
+            "C8_figure1_local",
+            "Figure 1(c): started near the teachers, GD reaches a small loss",
+            f"{SRC}, Figure 1",
+            ("figure1",),
+            figure1_local,
+            {"tol": cfg["figure1"]["tol"]},
+        ),
+    ]
+
+
+def evaluate(cfg, tables) -> pd.DataFrame:
+    """The claims table of ``tables`` ({experiment: run table})."""
     cl = cfg["claims"]
-    alpha = cl["alpha"]
-    rows = []
-    ratios = sorted(int(r) for r in cur["ratio"].unique())
-    over = [r for r in ratios if r > 1]
-
-    # C1 -- local convergence from below the threshold (runs as replicates, binomial)
-    if len(thr[thr["rho"] <= cl["local_rho_max"]]):
-        name = "C1_local_convergence"
-        loc = thr[thr["rho"] <= cl["local_rho_max"]]
-        conv = (~loc["diverged"]) & (loc["L_final"] <= cfg["threshold"]["tol"])
-        k, n = int(conv.sum()), int(len(loc))
-        p_c, p_o = S.binom_one_sided(k, n, cl["conv_p0"])
-        eff = k / n if n else math.nan
-        rows.append(
-            _row(
-                claim=name,
-                source=f"{SRC}, main theorem (abstract: 'as long as the loss is already lower than a threshold')",
-                statement=(
-                    f"Started close to the teacher (rho <= {cl['local_rho_max']:g}), GD on both layers "
-                    "drives the loss to 0 for every m >= m*"
-                ),
-                experiment="threshold",
-                test=(
-                    f"exact binomial, H0: P(converge) <= {cl['conv_p0']:g} "
-                    f"(converged: L_T <= {cfg['threshold']['tol']:g})"
-                ),
-                n_units=n,
-                effect=eff,
-                effect_label="fraction of runs converged",
-                ci_low=sps.binomtest(k, n).proportion_ci(1 - alpha).low if n else math.nan,
-                ci_high=sps.binomtest(k, n).proportion_ci(1 - alpha).high if n else math.nan,
-                p_value=p_c,
-                power=cl["conv_p0"] ** n if n else math.nan,
-                verdict=S.verdict(p_c, p_o, eff, cl["conv_p0"], +1, alpha),
-                note=(
-                    f"{k}/{n} runs over m/m* in {sorted(loc['ratio'].unique().tolist())}; the runs of one "
-                    "seed share its teacher"
-                ),
-            )
-        )
-
-    # C2 -- every neuron aligns with a teacher or loses its mass (seeds as replicates)
-    if len(cur[cur["ratio"].isin(over)]):
-        name = "C2_alignment"
-        ov = cur[cur["ratio"].isin(over)].copy()
-        ov["log_drop"] = np.log10(ov["alignT"] / ov["align0"])
-        per_seed = ov.groupby("seed")["log_drop"].max()  # the worst run of each seed
-        null = math.log10(cl["align_drop"])
-        p_c, p_o = S.wilcoxon_one_sided(per_seed.values - null, -1)
-        rows.append(
-            _median_claim(
-                name,
-                per_seed.values,
-                alpha,
-                (p_c, p_o),
-                null,
-                -1,
-                clusters=per_seed.index.values,
-                source=f"{SRC}, main theorem ('all student neurons ... converge to one of teacher neurons')",
-                statement=(
-                    "Every student neuron ends aligned with a teacher direction or carries vanishing output "
-                    f"mass: the mass-weighted squared angle A drops by more than {1 / cl['align_drop']:.0e}x "
-                    "(m > m*)"
-                ),
-                experiment="curves",
-                test=f"Wilcoxon signed-rank over seeds of the worst run's log10(A_T/A_0), H0: >= {null:g}",
-                effect_label="median over seeds of worst log10(A_T / A_0)",
-                note=(
-                    f"A = sum_i |a_i||w_i| theta_i^2 / sum_k a*_k; final far mass (theta > {cfg['delta']:g} "
-                    f"rad) median {np.median(ov['farT']):.2g}, max {np.max(ov['farT']):.2g}"
-                ),
-            )
-        )
-
-    # C3 -- the rate does not depend on m (equivalence within a factor rate_band)
-    name = "C3_rate_independent_of_m"
-    hi_l, lo_l = cl["level_hi"], cl["level_lo"]
-    cur = cur.copy()
-    cur["interval"] = _censored_interval(cur, hi_l, lo_l)
-    if len(over) >= 2:
-        r_lo, r_hi = over[0], over[-1]
-        g = seed_interval(cur)
-        x = np.log2(g[r_hi] / g[r_lo]).dropna().values
-        band = math.log2(cl["rate_band"])
-        p_c, p_o = _equivalence(x, band)
-        page_up, page_down = S.page_one_sided(g[over].dropna().values)
-        rows.append(
-            _median_claim(
-                name,
-                x,
-                alpha,
-                (p_c, p_o),
-                band,
-                -1,
-                score=abs,
-                source=f"{SRC}, abstract ('our convergence rate is independent of the number of student neurons')",
-                statement=(
-                    f"Steps to go from L = {hi_l:g} to L = {lo_l:g} change by less than a factor {cl['rate_band']:g} "
-                    f"from m = {r_lo}m* to m = {r_hi}m*"
-                ),
-                experiment="curves",
-                test=(
-                    f"two one-sided Wilcoxon tests over seeds (TOST) of log2 T({r_hi}m*)/T({r_lo}m*) inside +-{band:g}"
-                ),
-                effect_label=f"median log2 T({r_hi}m*) / T({r_lo}m*)",
-                note=(
-                    f"per seed: geometric mean over d and rho; a run missing {lo_l:g} counts with its censored "
-                    f"time; Page trend over m/m* in {[int(r) for r in over]}: p(up) = {S.fmt_p(page_up)}, "
-                    f"p(down) = {S.fmt_p(page_down)}"
-                ),
-            )
-        )
-
-    # C4 -- m = m* converges faster (linearly) than m > m*
-    name = "C4_exact_faster_than_over"
-    if 1 in ratios and over:
-        g = seed_interval(cur[cur["ratio"].isin([1, over[0]])])
-        x = np.log2(g[over[0]] / g[1]).dropna().values
-        p_c, p_o = S.wilcoxon_one_sided(x, +1)
-        rfit = cur[cur["ratio"] == 1]["rho_fit"]
-        rows.append(
-            _median_claim(
-                name,
-                x,
-                alpha,
-                (p_c, p_o),
-                0.0,
-                +1,
-                source="Zhou, Ge & Jin 2021 (m = m* case, linear) vs m > m*; Xu & Du 2023 (exp(-T) vs T^-3, m* = 1)",
-                statement=f"With m = m* the loss falls from {hi_l:g} to {lo_l:g} faster than with m = {over[0]}m*",
-                experiment="curves",
-                test=f"Wilcoxon signed-rank over seeds of log2 T({over[0]}m*)/T(m*), H0: <= 0",
-                effect_label=f"median log2 T({over[0]}m*) / T(m*)",
-                note=(
-                    f"m = m*: fitted contraction per step rho_fit median {np.nanmedian(rfit):.4f} (linear convergence)"
-                ),
-            )
-        )
-
-    # C5 -- the sub-linear exponent for m > m* (Xu & Du's 3)
-    if cur[cur["ratio"].isin(over)]["beta_fit"].notna().any():
-        name = "C5_sublinear_exponent"
-        b = cur[cur["ratio"].isin(over)].groupby("seed")["beta_fit"].median().dropna()
-        band = 1.0
-        p_c, p_o = _equivalence(b.values - 3.0, band) if len(b) else (math.nan, math.nan)
-        rows.append(
-            _median_claim(
-                name,
-                b.values,
-                alpha,
-                (p_c, p_o),
-                band,
-                -1,
-                score=lambda e: abs(e - 3.0),
-                source="Xu & Du, COLT 2023 (Theta(T^-3) for m* = 1); Zhou, Ge & Jin's own exponent not verified",
-                statement=f"For m > m* the loss decays polynomially, L ~ T^-beta with beta within 3 +- {band:g}",
-                experiment="curves",
-                test=f"TOST, two one-sided Wilcoxon tests over seeds of (beta - 3) inside +-{band:g}",
-                effect_label=f"median beta (fit over {cl['fit_lo']:g} <= L <= {cl['fit_hi']:g})",
-                note="per seed: median over m/m* > 1, d and rho; the prediction is for m* = 1, here m* > 1",
-            )
-        )
-
-    # C6 -- threshold premise: convergence fails more often far from the teacher
-    if thr["rho"].nunique() >= 2:
-        name = "C6_threshold_premise"
-        rhos = sorted(thr["rho"].unique())
-        near, far = thr[thr["rho"] == rhos[0]], thr[thr["rho"] == rhos[-1]]
-        cn = int(((~near["diverged"]) & (near["L_final"] <= cfg["threshold"]["tol"])).sum())
-        cf = int(((~far["diverged"]) & (far["L_final"] <= cfg["threshold"]["tol"])).sum())
-        tab = [[cn, len(near) - cn], [cf, len(far) - cf]]
-        p_c = float(sps.fisher_exact(tab, alternative="greater").pvalue)
-        p_o = float(sps.fisher_exact(tab, alternative="less").pvalue)
-        eff = cn / len(near) - cf / len(far)
-        rows.append(
-            _row(
-                claim=name,
-                source=f"{SRC}: the guarantee is local (premise: initial loss below a threshold)",
-                statement=(
-                    f"Far from the teacher (rho = {rhos[-1]:g}) fewer runs converge than near it (rho = {rhos[0]:g})"
-                ),
-                experiment="threshold",
-                test="one-sided Fisher exact test on converged / not converged, runs as units",
-                n_units=len(near) + len(far),
-                effect=eff,
-                effect_label="fraction converged (near) - (far)",
-                p_value=p_c,
-                power=float(sps.fisher_exact([[len(near), 0], [0, len(far)]], alternative="greater").pvalue),
-                verdict=S.verdict(p_c, p_o, eff, 0.0, +1, alpha),
-                note=(
-                    f"near {cn}/{len(near)}, far {cf}/{len(far)}; a converse of the theorem is not claimed "
-                    "by the paper: this checks that the premise bites"
-                ),
-            )
-        )
-
-    # C7 -- link: the masked-neuron algorithm needs NTK-scale width
-    mk = lnk[lnk["algorithm"].str.startswith("masked")]  # also C8's
-    if mk["m"].nunique() >= 3:
-        name = "C7_masked_needs_width"
-        pv = mk.pivot_table(index="seed", columns="m", values="rel_loss")
-        up, down = S.page_one_sided(np.log(pv.values))
-        tau = S.kendall(mk["m"].values, np.log(mk["rel_loss"].values))
-        rows.append(
-            _row(
-                claim=name,
-                source="Liao & Kyrillidis 2022 (core study): over-parameterisation m >> n needed",
-                statement=(
-                    "On the same teacher data, the masked-neuron algorithm's training loss falls as the width grows"
-                ),
-                experiment="link",
-                test="Page's L test over seeds (blocks) across widths, H1: decreasing",
-                n_units=len(pv),
-                effect=tau,
-                effect_label="Kendall tau(m, log loss)",
-                p_value=down,
-                power=S.min_p_page(len(pv), pv.shape[1]),
-                verdict=S.verdict(down, up, tau, 0.0, -1, alpha),
-                note=(
-                    f"widths {sorted(mk['m'].unique().tolist())}; loss = the core's tracked ||y - xi f||^2 "
-                    f"/ ||y||^2 after {int(mk['steps'].iloc[0])} local steps"
-                ),
-            )
-        )
-
-    # C8 -- link: at the same mild widths, local GD reaches far lower loss
-    name = "C8_local_vs_masked_mild"
-    lg = lnk[lnk["algorithm"].str.startswith("local")]
-    common = sorted(set(lg["m"]) & set(mk["m"]))
-    if common:
-        a = (
-            lg[lg["m"].isin(common)]
-            .groupby("seed")["rel_loss"]
-            .apply(lambda s: np.mean(np.log10(np.maximum(s, 1e-18))))
-        )
-        b2 = mk[mk["m"].isin(common)].groupby("seed")["rel_loss"].apply(lambda s: np.mean(np.log10(s)))
-        x = (b2 - a).dropna().values
-        p_c, p_o = S.wilcoxon_one_sided(x - 3.0, +1)
-        rows.append(
-            _median_claim(
-                name,
-                x,
-                alpha,
-                (p_c, p_o),
-                3.0,
-                +1,
-                ci=False,
-                source=f"{SRC} vs the core study: mild over-parameterisation suffices locally",
-                statement=(
-                    f"At the widths m in {common} (m <= 8m*), GD on both layers from near the teacher ends "
-                    "with a training loss over 1000x lower than the masked algorithm"
-                ),
-                experiment="link",
-                test="Wilcoxon signed-rank over seeds of mean log10 L_masked/L_local, H0: <= 3",
-                effect_label="median log10 L_masked / L_local",
-                note=(
-                    "different starting points by design: the local theory assumes a small initial loss, "
-                    "the masked (NTK) theory a random start; local losses floored at 1e-18"
-                ),
-            )
-        )
-    # a claim the configuration cannot test (e.g. fewer than two m > m* ratios) is "not run"
-    done = {r["claim"] for r in rows}
-    for cid, why in NOT_RUN_REASON.items():
-        if cid not in done:
-            rows.append(_row(claim=cid, statement=why, verdict="not run", n_units=0, note="not run: " + why))
-    order = list(NOT_RUN_REASON)
-    rows.sort(key=lambda r: order.index(r["claim"]))
-    return pd.DataFrame(rows, columns=list(COLUMNS))
-
-
-#: every claim id, in table order, with what it needs from the configuration
-NOT_RUN_REASON = {
-    "C1_local_convergence": "needs threshold runs with rho <= claims.local_rho_max",
-    "C2_alignment": "needs curves runs with m > m*",
-    "C3_rate_independent_of_m": "needs at least two ratios > 1",
-    "C4_exact_faster_than_over": "needs ratio 1 and a ratio > 1",
-    "C5_sublinear_exponent": "needs curves runs with m > m* reaching claims.fit_lo",
-    "C6_threshold_premise": "needs at least two threshold rho values",
-    "C7_masked_needs_width": "needs at least three link.core_widths",
-    "C8_local_vs_masked_mild": "needs a link width shared by local GD and the core engine",
-}
+    return run_claims(
+        claims_for(cfg), tables, alpha=cl["alpha"], n_boot=cl["bootstrap_resamples"], seed=cl["bootstrap_seed"]
+    )

@@ -1,7 +1,8 @@
 """The functions the workflow's rules call (through ``python -m maskedntk.studies.local_convergence``).
 
-Every output is written atomically; every run table has a JSON side file with provenance
-(configuration, package versions, git commit) and the job's wall time.
+Every output is written atomically; every run table has one JSON metadata file beside it
+(:func:`meta`: the settings the job read, the seeds, package versions and git commit from
+:mod:`maskedntk.core.provenance`, and the job's wall time).
 """
 
 from __future__ import annotations
@@ -9,96 +10,93 @@ from __future__ import annotations
 import importlib
 import logging
 import time
+from pathlib import Path
 
 import pandas as pd
+import torch
 
 from maskedntk.core.atomic import write_frame, write_json
 from maskedntk.core.provenance import provenance
 
-from .experiments import settings
+from . import experiments, runs
 
 log = logging.getLogger("maskedntk")
 
-#: figure name -> module under .figures (each exposes render(inputs, pdf, png, settings))
+#: figure name -> its module under .figures
 FIGURES = {
-    "loss_curves": "loss_curves",
+    "local_rate": "local_rate",
+    "gradient_bound": "gradient_bound",
     "alignment": "alignment",
-    "rate_vs_m": "rate_vs_m",
-    "threshold": "threshold",
-    "mstar_contrast": "mstar_contrast",
-    "link": "link",
+    "claim2": "claim2",
+    "rates": "rates",
+    "initialisation": "initialisation",
+    "samples": "samples",
+    "figure1": "figure1",
+}
+#: experiment -> its run function (``local`` also takes the ratio)
+RUNNERS = {
+    "local": runs.run_local,
+    "gradient_bound": runs.run_gradient_bound,
+    "claim2": runs.run_claim2,
+    "initialisation": runs.run_initialisation,
+    "samples": runs.run_samples,
+    "figure1": runs.run_figure1,
+    "claim1": runs.run_claim1,
 }
 
 
-def _setup():
-    """Import the engine (torch) only in the jobs that train; one thread: the batches are
-    small, and the machine's cores go to parallel jobs."""
-    import torch
+def meta_path(table: str) -> str:
+    """The metadata JSON beside run table ``table`` (x.parquet -> x.json)."""
+    return str(Path(table).with_suffix(".json"))
 
-    from . import runs
 
+def train(cfg: dict, experiment: str, outputs: dict[str, str], ratio: int | None = None) -> None:
+    """Run one experiment (one ratio of ``local``) and write its tables ``outputs`` ({name: path})."""
+    if experiment not in RUNNERS:
+        raise ValueError(f"experiment = {experiment!r}: must be one of {sorted(RUNNERS)}")
     torch.set_num_threads(1)
-    return runs
-
-
-def population(
-    cfg: dict, experiment: str, ratio: int, out_runs: str, out_traj: str | None, out_neurons: str | None, meta: str
-) -> None:
-    """Train one (experiment, m/m*) cell; write its run table (and trajectories, neurons)."""
-    runs = _setup()
-    cfg = settings(cfg)
+    cfg = experiments.settings(cfg)
     t0 = time.perf_counter()
-    df, traj, neurons = runs.run_population(cfg, experiment, ratio)
+    tables = RUNNERS[experiment](cfg, ratio) if experiment == "local" else RUNNERS[experiment](cfg)
     seconds = time.perf_counter() - t0
-    log.info("%s ratio %d: %d runs in %.1f s", experiment, ratio, len(df), seconds)
-    write_frame(out_runs, df)
-    if out_traj:
-        write_frame(out_traj, traj)
-    if out_neurons:
-        write_frame(out_neurons, neurons)
-    write_json(meta, {**provenance(cfg), "experiment": experiment, "ratio": ratio, "seconds": seconds})
+    log.info(
+        "%s%s: %s in %.1f s",
+        experiment,
+        "" if ratio is None else f" ratio {ratio}",
+        {k: len(v) for k, v in tables.items()},
+        seconds,
+    )
+    if set(outputs) != set(tables):
+        raise ValueError(f"{experiment}: outputs {sorted(outputs)} do not match its tables {sorted(tables)}")
+    info = {**provenance(cfg), "experiment": experiment, "ratio": ratio, "seeds": cfg["seeds"], "seconds": seconds}
+    for name, path in outputs.items():
+        write_frame(path, tables[name])
+        write_json(meta_path(path), {**info, "table": name, "rows": len(tables[name])})
 
 
-def link(cfg: dict, out: str, meta: str) -> None:
-    """The same teacher data trained by this study's GD and by the core's masked algorithm."""
-    runs = _setup()
-    cfg = settings(cfg)
-    t0 = time.perf_counter()
-    df = runs.run_link(cfg)
-    seconds = time.perf_counter() - t0
-    log.info("link: %d rows in %.1f s", len(df), seconds)
-    write_frame(out, df)
-    write_json(meta, {**provenance(cfg), "experiment": "link", "seconds": seconds})
-
-
-def claims(
-    cfg: dict, curves: list[str], threshold: list[str], link_file: str, out_csv: str, out_md: str, out_html: str
-) -> None:
-    """Evaluate every claim and write the claims table (CSV, Markdown, HTML)."""
+def claims(cfg: dict, inputs: dict[str, list[str]], out_csv: str, out_md: str, out_html: str) -> None:
+    """Evaluate every claim on the run tables ``inputs`` ({experiment: files}) and write the table."""
     from maskedntk.core.claims.render import write_claims
 
     from .claims import evaluate
 
-    cfg = settings(cfg)
-    cur = pd.concat([pd.read_parquet(f) for f in curves], ignore_index=True)
-    thr = pd.concat([pd.read_parquet(f) for f in threshold], ignore_index=True)
-    lnk = pd.read_parquet(link_file)
-    table = evaluate(cfg, cur, thr, lnk)
+    cfg = experiments.settings(cfg)
+    tables = {e: pd.concat([pd.read_parquet(f) for f in files], ignore_index=True) for e, files in inputs.items()}
     write_claims(
-        table,
+        evaluate(cfg, tables),
         out_csv,
         out_md,
         out_html,
-        title="Local convergence of mildly over-parameterised two-layer ReLU networks "
-        "(Zhou, Ge & Jin, COLT 2021): claims",
+        title="Local convergence of mildly over-parameterised two-layer networks, the model of "
+        "Definition 2 (Zhou, Ge & Jin, COLT 2021): claims",
         alpha=cfg["claims"]["alpha"],
     )
 
 
 def figure(name: str, cfg: dict, inputs: dict[str, str], pdf: str, png: str) -> None:
-    """Render figure ``name`` (a key of FIGURES)."""
+    """Render figure ``name`` (a key of FIGURES) from ``inputs`` ({key: run table})."""
     if name not in FIGURES:
         raise ValueError(f"figure = {name!r}: must be one of {sorted(FIGURES)}")
-    cfg = settings(cfg)
+    cfg = experiments.settings(cfg)
     mod = importlib.import_module(f"{__package__}.figures.{FIGURES[name]}")
     mod.render(inputs, pdf, png, cfg)

@@ -1,184 +1,240 @@
-"""Runs of the experiments: build the batch of one job, train it, tabulate the results.
+"""The runs of each experiment (see :mod:`.experiments`): build the batch, train, tabulate.
 
-Tables (pandas, one row per ...):
-  * runs     -- run: experiment, ratio (m/m*), m, m_star, d, rho, seed, eta, steps, L0, L_final,
-                diverged, hit_<k> (first step with L <= 1e-k, -1 = never), far0, farT, align0,
-                alignT, beta_fit, rho_fit;
-  * traj     -- (run, checkpoint): step, loss, far_mass, align;
-  * neurons  -- (run, neuron): theta (angle to the nearest teacher), mu (|a_i||w_i|), nearest.
+Every function takes the settings its job reads (:func:`.experiments.job_settings`) and
+returns ``{table name: DataFrame}``; seeds are batched, every run's randomness comes from
+its own seed (:mod:`.problem`), so a table row does not depend on the other rows.
 """
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
+import torch
 
-from . import engine, metrics, problem
-from .experiments import grid, hit_col, levels
-
-RUN_KEYS = ["experiment", "ratio", "m", "d", "rho", "seed"]
+from . import engine, problem
+from .theory import angle_up_to_sign, angles, network, population_loss_and_grad, teacher
 
 
-def run_population(cfg: dict, experiment: str, ratio: int) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """Train every run of (experiment, ratio) on the population loss; (runs, traj, neurons)."""
-    runs = grid(cfg, experiment, ratio)
-    lv = np.array(levels(cfg))
-    sub = cfg[experiment]
-    eta = sub["eta"] if "eta" in sub else cfg["eta"]
-    steps = sub["steps"]
-    n_ck = sub.get("checkpoints", 40)
-    rows, trajs, neurons = [], [], []
-    # one batch per d (the runs of a batch share the shapes)
-    for d in sorted({r["d"] for r in runs}):
-        batch = [r for r in runs if r["d"] == d]
-        A0, W0, As, Ws = [], [], [], []
-        for r in batch:
-            a_s, W_s = problem.make_teacher(r["seed"], cfg["m_star"], d, cfg["a_star_range"])
-            a0, w0 = problem.init_student(r["seed"], a_s, W_s, r["m"], r["rho"])
-            A0.append(a0), W0.append(w0), As.append(a_s), Ws.append(W_s)
-        res = engine.train(
-            np.stack(A0),
-            np.stack(W0),
-            np.stack(As),
-            np.stack(Ws),
-            eta=eta,
-            steps=steps,
-            levels=lv,
-            n_checkpoints=n_ck,
-            lam=cfg["balance_lambda"],
-            delta=cfg["delta"],
-        )
-        cl = cfg["claims"]
-        for i, r in enumerate(batch):
-            row = {
-                "experiment": experiment,
-                "ratio": ratio,
-                "m": r["m"],
-                "m_star": cfg["m_star"],
-                "d": d,
-                "rho": r["rho"],
-                "seed": r["seed"],
-                "eta": eta,
-                "steps": steps,
-                "L0": res.loss[i, 0],
-                "L_final": res.loss[i, -1],
-                "diverged": bool(res.diverged[i]),
-                "far0": res.far_mass[i, 0],
-                "farT": res.far_mass[i, -1],
-                "align0": res.align[i, 0],
-                "alignT": res.align[i, -1],
-                "beta_fit": metrics.fit_power_exponent(res.steps, res.loss[i], cl["fit_lo"], cl["fit_hi"]),
-                "rho_fit": metrics.fit_linear_rate(res.steps, res.loss[i], cl["fit_lo"], cl["fit_hi"]),
-                "batch_seconds": res.seconds,
+def level_col(level: float) -> str:
+    """The run-table column with the first step at which L <= level."""
+    return f"T_{level:.0e}"
+
+
+def nearest_angle(W: np.ndarray, W_star: np.ndarray) -> np.ndarray:
+    """theta_i = min_k angle(w_i, w*_k) up to sign, (..., m, d) x (..., r, d) -> (..., m)."""
+    t = angle_up_to_sign(angles(torch.as_tensor(W), torch.as_tensor(W_star)))
+    return t.min(-1).values.numpy()
+
+
+def weighted_angle(W: np.ndarray, W_star: np.ndarray) -> np.ndarray:
+    """sum_i |w_i|^2 theta_i / sum_i |w_i|^2: the mass-weighted distance to the teachers (..., )."""
+    mass = (W * W).sum(-1)
+    return (mass * nearest_angle(W, W_star)).sum(-1) / mass.sum(-1)
+
+
+def pop_loss(W: np.ndarray, W_star: np.ndarray, activation: str = "abs") -> np.ndarray:
+    L, _ = population_loss_and_grad(torch.as_tensor(W), torch.as_tensor(W_star), activation, need_grad=False)
+    return L.numpy()
+
+
+def _teachers(cfg, seeds, r=None):
+    t = cfg["teacher"]
+    return {s: problem.make_teacher(s, r or t["r"], t["d"], t["Delta"], t["w_min"], t["w_max"]) for s in seeds}
+
+
+def run_local(cfg, ratio: int) -> dict[str, pd.DataFrame]:
+    """Experiments 1, 3, 5: GD from near the teachers (problem.split_init) with m = ratio * r."""
+    lo, seeds, r = cfg["local"], cfg["seeds"], cfg["teacher"]["r"]
+    m = ratio * r
+    teach = _teachers(cfg, seeds)
+    Ws = np.stack([teach[s] for s in seeds])
+    W0 = np.stack([problem.split_init(s, teach[s], m, lo["rho"]) for s in seeds])
+    res = engine.train(W0, Ws, eta=lo["eta"], steps=lo["steps"], levels=lo["levels"], n_checkpoints=lo["checkpoints"])
+    ang0, ang1 = nearest_angle(W0, Ws), nearest_angle(res.W, Ws)
+    runs, traj, neurons = [], [], []
+    for i, s in enumerate(seeds):
+        row = {"seed": s, "m": m, "ratio": ratio, "steps": lo["steps"], "L0": res.loss[i, 0]}
+        row.update(L_final=res.loss[i, -1], diverged=bool(res.diverged[i]), min_ratio=res.min_ratio[i])
+        row.update(angle0=weighted_angle(W0[i], Ws[i]), angle_final=weighted_angle(res.W[i], Ws[i]))
+        row.update({level_col(lv): int(res.hit[i, j]) for j, lv in enumerate(res.levels)})
+        runs.append(row)
+        traj += [
+            {"seed": s, "m": m, "step": int(k), "loss": res.loss[i, c], "grad": res.grad[i, c]}
+            for c, k in enumerate(res.steps)
+        ]
+        mass0, mass1 = (W0[i] ** 2).sum(-1), (res.W[i] ** 2).sum(-1)
+        neurons += [
+            {
+                "seed": s,
+                "m": m,
+                "neuron": j,
+                "mass0": mass0[j],
+                "mass": mass1[j],
+                "angle0": ang0[i, j],
+                "angle": ang1[i, j],
             }
-            for j, L in enumerate(lv):
-                row[hit_col(L)] = int(res.hit[i, j])
-            rows.append(row)
-            key = {k: row[k] for k in RUN_KEYS}
-            trajs.append(
-                pd.DataFrame(
-                    {**key, "step": res.steps, "loss": res.loss[i], "far_mass": res.far_mass[i], "align": res.align[i]}
-                )
-            )
-            neurons.append(
-                pd.DataFrame(
-                    {
-                        **key,
-                        "neuron": np.arange(r["m"]),
-                        "theta": res.theta[i],
-                        "mu": res.mu[i],
-                        "nearest": res.nearest[i],
-                    }
-                )
-            )
-    return pd.DataFrame(rows), pd.concat(trajs, ignore_index=True), pd.concat(neurons, ignore_index=True)
+            for j in range(m)
+        ]
+    return {"runs": pd.DataFrame(runs), "traj": pd.DataFrame(traj), "neurons": pd.DataFrame(neurons)}
 
 
-def _core():
-    """The core study's masked-neuron engine (its module moved during the reorganisation)."""
-    try:
-        from maskedntk.studies.masked.engine import train
-        from maskedntk.studies.masked.spec import TrainSpec
-    except ImportError:  # the layout before the reorganisation
-        from maskedntk.engine import train
-        from maskedntk.spec import TrainSpec
-    return train, TrainSpec
-
-
-def run_link(cfg: dict) -> pd.DataFrame:
-    """The same teacher data for both algorithms.  Rows: algorithm, seed, m, rel_loss
-    (training loss / mean y^2 after the budget), pop_loss (this study's runs only), steps."""
-    li = cfg["link"]
-    train_core, TrainSpec = _core()
-    d, n, ms = li["d"], li["n"], cfg["m_star"]
+def run_gradient_bound(cfg) -> dict[str, pd.DataFrame]:
+    """Experiment 2: min over the GD steps of ||grad L||_F / L for r in ``r`` and teacher norms
+    scaled by ``w_scale`` (eta = eta_r_wmax / (r w_max), Theorem 5's eta0 = O(1/(r w_max)))."""
+    gb, t, seeds = cfg["gradient_bound"], cfg["teacher"], cfg["seeds"]
     rows = []
-    data = {}
-    for seed in li["seeds"]:
-        a_s, W_s = problem.make_teacher(seed, ms, d, cfg["a_star_range"])
-        X, y = problem.gaussian_data(seed, n, d, a_s, W_s)
-        data[seed] = (a_s, W_s, X, y, float(np.mean(y * y)))
-    # (i) this study: GD on both layers, empirical loss, from near the teacher; seeds batched
-    for ratio in cfg["ratios"]:
-        inits = [problem.init_student(s, data[s][0], data[s][1], ms * ratio, li["rho"]) for s in li["seeds"]]
-        stack = lambda i: np.stack([data[s][i] for s in li["seeds"]])  # noqa: E731
-        res = engine.train(
-            np.stack([a for a, _ in inits]),
-            np.stack([w for _, w in inits]),
-            stack(0),
-            stack(1),
-            eta=cfg["eta"],
-            steps=li["steps"],
-            levels=levels(cfg),
-            n_checkpoints=20,
-            lam=cfg["balance_lambda"],
-            delta=cfg["delta"],
-            X=stack(2),
-            y=stack(3),
-        )
-        for i, seed in enumerate(li["seeds"]):
+    for r in gb["r"]:
+        base = _teachers(cfg, seeds, r)
+        for sc in gb["w_scale"]:
+            w_max = sc * t["w_max"]
+            Ws = np.stack([sc * base[s] for s in seeds])
+            W0 = np.stack([problem.split_init(s, sc * base[s], gb["ratio"] * r, gb["rho"]) for s in seeds])
+            eta = gb["eta_r_wmax"] / (r * w_max)
+            res = engine.train(W0, Ws, eta=eta, steps=gb["steps"], n_checkpoints=10)
+            for i, s in enumerate(seeds):
+                rows.append(
+                    {"seed": s, "r": r, "w_scale": sc, "w_max": w_max, "m": gb["ratio"] * r, "eta": eta}
+                    | {"L0": res.loss[i, 0], "L_final": res.loss[i, -1], "min_ratio": res.min_ratio[i]}
+                    | {"diverged": bool(res.diverged[i])}
+                )
+    return {"runs": pd.DataFrame(rows)}
+
+
+def run_claim2(cfg) -> dict[str, pd.DataFrame]:
+    """Experiment 4: L of Claim 2's two students and of one student at angle delta, on a
+    log grid of delta jittered per seed (a random point in each cell) and embedded in a random
+    plane of R^3 (the loss is rotation invariant: the embedding checks that)."""
+    c2, rows = cfg["claim2"], []
+    edges = np.geomspace(c2["delta_min"], c2["delta_max"], c2["points"] + 1)
+    for s in cfg["seeds"]:
+        rng = np.random.default_rng([int(s), 5])
+        Q, _ = np.linalg.qr(rng.standard_normal((3, 3)))
+        for lo, hi in zip(edges[:-1], edges[1:], strict=True):
+            delta = float(np.exp(rng.uniform(np.log(lo), np.log(hi))))
+            W_star, W_two, W_one = (A @ Q.T for A in problem.claim2_pair(delta, 3))
             rows.append(
                 {
-                    "algorithm": "local GD (both layers, near teacher)",
-                    "seed": seed,
-                    "m": ms * ratio,
-                    "rel_loss": 2.0 * res.loss[i, -1] / data[seed][4],
-                    "pop_loss": res.loss_pop[i, -1],
-                    "steps": li["steps"],
+                    "seed": s,
+                    "delta": delta,
+                    "L_two": float(pop_loss(W_two[None], W_star[None])[0]),
+                    "L_one": float(pop_loss(W_one[None], W_star[None])[0]),
                 }
             )
-    # (ii) the core study: masked-neuron training (NTK parameterisation, a fixed, random init)
-    for seed in li["seeds"]:
-        _, _, X, y, ybar = data[seed]
-        for label, xi, p, tau in (
-            (
-                f"masked (xi={li['core_xi']:g}, p={li['core_p']}, tau={li['core_tau']})",
-                li["core_xi"],
-                li["core_p"],
-                li["core_tau"],
-            ),
-            ("full GD, core parameterisation (xi=1, p=1)", 1.0, 1, 1),
-        ):
-            for m in li["core_widths"]:
-                spec = TrainSpec(
-                    m=m,
-                    kappa=li["core_kappa"],
-                    mask="bernoulli",
-                    xi=xi,
-                    p=p,
-                    tau=tau,
-                    eta=li["core_eta"],
-                    rounds=li["core_rounds"],
-                    loss="mean",
-                )
-                r = train_core(X, y, spec, [seed])
-                rows.append(
+    return {"runs": pd.DataFrame(rows)}
+
+
+def run_initialisation(cfg) -> dict[str, pd.DataFrame]:
+    """Experiment 6: Algorithm 1 (random directions, norms by non-negative least squares),
+    then GD; converged: final L <= tol.  ``cover`` is max_k min_i angle(w_i, w*_k)."""
+    ini, t, seeds = cfg["initialisation"], cfg["teacher"], cfg["seeds"]
+    teach = {s: problem.make_teacher(s, t["r"], ini["d"], t["Delta"], t["w_min"], t["w_max"]) for s in seeds}
+    Ws = np.stack([teach[s] for s in seeds])
+    rows = []
+    for q in ini["ratios"]:
+        m = q * t["r"]
+        W0 = np.stack([problem.algorithm1(s, teach[s], m) for s in seeds])
+        dirs = np.stack([problem.algorithm1_directions(s, m, ini["d"]) for s in seeds])
+        cover = nearest_angle(Ws, dirs).max(-1)
+        res = engine.train(W0, Ws, eta=ini["eta"], steps=ini["steps"], n_checkpoints=10)
+        for i, s in enumerate(seeds):
+            rows.append(
+                {"seed": s, "ratio": q, "m": m, "L_init": res.loss[i, 0], "L_final": res.loss[i, -1]}
+                | {"cover": cover[i], "diverged": bool(res.diverged[i])}
+                | {"converged": bool(res.loss[i, -1] <= ini["tol"]) and not bool(res.diverged[i])}
+            )
+    return {"runs": pd.DataFrame(rows)}
+
+
+def run_samples(cfg) -> dict[str, pd.DataFrame]:
+    """Experiment 7: SGD with N fresh samples per step (Theorem 7) from near the teachers,
+    and population GD (N = inf) from the same start; the final population loss."""
+    sa, seeds, r = cfg["samples"], cfg["seeds"], cfg["teacher"]["r"]
+    teach = _teachers(cfg, seeds)
+    Ws = np.stack([teach[s] for s in seeds])
+    W0 = np.stack([problem.split_init(s, teach[s], sa["ratio"] * r, sa["rho"]) for s in seeds])
+    rows = []
+    for N in [*sorted(sa["batch"]), None]:
+        sample_seeds = None if N is None else [hash_seed(s, N) for s in seeds]
+        res = engine.train(
+            W0, Ws, eta=sa["eta"], steps=sa["steps"], batch=N, sample_seeds=sample_seeds, n_checkpoints=10
+        )
+        for i, s in enumerate(seeds):
+            rows.append(
+                {"seed": s, "N": math.inf if N is None else N, "L0": res.loss[i, 0], "L_final": res.loss[i, -1]}
+                | {"diverged": bool(res.diverged[i])}
+            )
+    return {"runs": pd.DataFrame(rows)}
+
+
+def hash_seed(seed: int, n: int) -> int:
+    """The torch sample seed of run ``seed`` at batch size ``n`` (distinct per pair)."""
+    return int(np.random.default_rng([int(seed), 6, int(n)]).integers(2**62))
+
+
+REGIMES = ("large_scale", "small_scale", "local")
+
+
+def run_figure1(cfg) -> dict[str, pd.DataFrame]:
+    """Experiment 8 (Figure 1): d = 2, m students, r teachers; three starts: Gaussian with a
+    large scale (step eta / large_scale^4), Gaussian with a small scale, and near the teachers
+    (split_init with rho)."""
+    f1, t, seeds = cfg["figure1"], cfg["teacher"], cfg["seeds"]
+    teach = {s: problem.make_teacher(s, f1["r"], 2, f1["Delta"], t["w_min"], t["w_max"]) for s in seeds}
+    Ws = np.stack([teach[s] for s in seeds])
+    runs, traj = [], []
+    for regime in REGIMES:
+        if regime == "local":
+            W0 = np.stack([problem.split_init(s, teach[s], f1["m"], f1["rho"]) for s in seeds])
+        else:
+            W0 = np.stack([problem.gaussian_init(s, f1["m"], 2, f1[regime]) for s in seeds])
+        # the large start's gradient is ~ large_scale^4 times larger (f is 2-homogeneous and the
+        # residual grows with f): its step is eta / large_scale^4, so no neuron overshoots through 0
+        eta = f1["eta"] / (f1["large_scale"] ** 4 if regime == "large_scale" else 1.0)
+        res = engine.train(W0, Ws, eta=eta, steps=f1["steps"], n_checkpoints=40, keep_traj=True)
+        for i, s in enumerate(seeds):
+            runs.append(
+                {"seed": s, "regime": regime, "L0": res.loss[i, 0], "L_final": res.loss[i, -1]}
+                | {"angle_final": weighted_angle(res.W[i], Ws[i]), "diverged": bool(res.diverged[i])}
+            )
+            for c, k in enumerate(res.steps):
+                traj += [
                     {
-                        "algorithm": label,
-                        "seed": seed,
-                        "m": m,
-                        "rel_loss": float(r.losses[0, -1]) / (n * ybar),
-                        "pop_loss": np.nan,
-                        "steps": li["core_rounds"] * tau,
+                        "seed": s,
+                        "regime": regime,
+                        "step": int(k),
+                        "neuron": j,
+                        "x": res.traj[i, c, j, 0],
+                        "y": res.traj[i, c, j, 1],
                     }
-                )
-    return pd.DataFrame(rows)
+                    for j in range(f1["m"])
+                ]
+        for s in seeds:
+            traj += [
+                {"seed": s, "regime": "teacher", "step": -1, "neuron": k, "x": teach[s][k, 0], "y": teach[s][k, 1]}
+                for k in range(f1["r"])
+            ]
+    return {
+        "runs": pd.DataFrame(runs),
+        "traj": pd.DataFrame(traj).drop_duplicates(["seed", "regime", "step", "neuron"]),
+    }
+
+
+def run_claim1(cfg) -> dict[str, pd.DataFrame]:
+    """Claim 1 / Appendix A.2: the ReLU counterexample per seed: closed-form ReLU and |.| losses,
+    a Monte Carlo check of the ReLU loss, and each student's angle (not up to sign) to the
+    nearest teacher."""
+    d, rows = cfg["teacher"]["d"], []
+    for s in cfg["seeds"]:
+        W_star, W = problem.claim1_counterexample(s, d)
+        X = torch.as_tensor(np.random.default_rng([int(s), 7]).standard_normal((20000, d)))
+        Wt, Wst = torch.as_tensor(W), torch.as_tensor(W_star)
+        mc = 0.5 * float(((network(Wt, X, "relu") - teacher(Wst, X, "relu")) ** 2).mean())
+        signed = angles(Wt, Wst).min(-1).values.numpy()
+        rows.append(
+            {"seed": s, "L_relu": float(pop_loss(W[None], W_star[None], "relu")[0]), "L_relu_mc": mc}
+            | {"L_abs": float(pop_loss(W[None], W_star[None])[0]), "min_angle_relu": float(signed.min())}
+            | {"teacher_scale": float(pop_loss(np.zeros_like(W)[None], W_star[None], "relu")[0])}
+        )
+    return {"runs": pd.DataFrame(rows)}

@@ -1,8 +1,6 @@
-"""What the local-convergence study's rules file (workflow/rules/local_convergence.smk) needs
-from its configuration: the jobs, their files, code dependencies and settings, and the figure
-table (figure name -> its inputs).
-
-Kept in the package (not in the rules file) so that the rules file holds only rules."""
+"""What the study's rules file (workflow/rules/local_convergence.smk) needs from its
+configuration: the jobs, their output tables, the settings each reads, and the figure table
+(figure name -> its inputs).  Kept in the package so that the rules file holds only rules."""
 
 from __future__ import annotations
 
@@ -10,14 +8,20 @@ import json
 from collections.abc import Mapping
 from pathlib import Path
 
-from .experiments import job_settings, validate
+from .experiments import RUN_JOBS, job_settings, validate
 
-#: the command line of every job (``python -m maskedntk.studies.local_convergence JOB ...``)
+#: the command line of every job
 COMMAND = "python -m maskedntk.studies.local_convergence"
 #: the package's folder (the rules depend on their code)
 CODE = Path(__file__).parent
 #: the modules every training job runs
-ENGINE = ("engine.py", "theory.py", "problem.py", "runs.py", "metrics.py")
+ENGINE = ("engine.py", "theory.py", "problem.py", "runs.py", "experiments.py", "jobs.py")
+#: the tables of each training job (``local``: per ratio)
+TABLES = {
+    "local": ("runs", "traj", "neurons"),
+    "figure1": ("runs", "traj"),
+    **{job: ("runs",) for job in RUN_JOBS if job not in ("local", "figure1")},
+}
 
 
 class LocalConvergenceWorkflow:
@@ -31,43 +35,54 @@ class LocalConvergenceWorkflow:
         self.settings = validate(config.get("local_convergence", None))
         self.dir, self.logs = f"{results}/local_convergence", f"{logs}/local_convergence"
         self.engine = self.code(*ENGINE)
-        ratios = self.settings["ratios"]
-        #: run tables, by figure-input key
-        self.curves = {f"curves_r{r}_runs": self.run(f"curves_r{r}") for r in ratios}
-        self.traj = {f"curves_r{r}_traj": self.run(f"curves_r{r}_traj") for r in ratios}
-        self.neurons = {f"curves_r{r}_neurons": self.run(f"curves_r{r}_neurons") for r in ratios}
-        self.threshold = {f"threshold_r{r}": self.run(f"threshold_r{r}") for r in ratios}
-        self.link = self.run("link")
-        #: THE figure table: figure name -> {input key: input file}
+        self.ratios = self.settings["local"]["ratios"]
+        #: training job name -> {table: file}; the local job once per ratio
+        self.jobs = {f"local_r{q}": self.tables("local", f"local_r{q}") for q in self.ratios}
+        self.jobs.update({job: self.tables(job, job) for job in RUN_JOBS if job != "local"})
+        local = lambda t: {f"{t}_r{q}": self.jobs[f"local_r{q}"][t] for q in self.ratios}  # noqa: E731
+        #: THE figure table: figure name -> {input key: file}
         self.figures = {
-            "loss_curves": self.traj,
-            "alignment": {**self.traj, **self.neurons},
-            "rate_vs_m": self.curves,
-            "mstar_contrast": self.traj,
-            "threshold": self.threshold,
-            "link": {"link": self.link},
+            "local_rate": local("runs"),
+            "gradient_bound": {"runs": self.jobs["gradient_bound"]["runs"]},
+            "alignment": {**local("neurons"), "claim1": self.jobs["claim1"]["runs"]},
+            "claim2": {"runs": self.jobs["claim2"]["runs"]},
+            "rates": local("traj"),
+            "initialisation": {"runs": self.jobs["initialisation"]["runs"]},
+            "samples": {"runs": self.jobs["samples"]["runs"]},
+            "figure1": dict(self.jobs["figure1"]),
         }
+        #: the claims job's inputs: experiment -> run tables
+        self.claim_inputs = {"local": list(local("runs").values())}
+        self.claim_inputs.update({job: [self.jobs[job]["runs"]] for job in RUN_JOBS if job != "local"})
         self.claim_files = [f"{self.dir}/tables/claims.{ext}" for ext in ("csv", "md", "html")]
         #: the study's target: every figure and the claims table
         self.outputs = [f for name in self.figures for f in self.figure_files(name)] + self.claim_files
 
+    def tables(self, experiment: str, job: str) -> dict[str, str]:
+        return {t: f"{self.dir}/runs/{job}{'' if t == 'runs' else '_' + t}.parquet" for t in TABLES[experiment]}
+
+    def outputs_of(self, job: str) -> list[str]:
+        """Every file training job ``job`` writes: its tables and their metadata JSON."""
+        files = list(self.jobs[job].values())
+        return files + [str(Path(f).with_suffix(".json")) for f in files]
+
+    def out_pairs(self, job: str) -> str:
+        return " ".join(f"{t}={f}" for t, f in self.jobs[job].items())
+
     def settings_json(self, job: str) -> str:
-        """The settings job ``job`` reads (see :func:`.experiments.job_settings`) as its
-        ``--config``: a change elsewhere in the config never reruns it."""
+        """The settings job ``job`` reads (:func:`.experiments.job_settings`) as its ``--config``:
+        a change elsewhere in the config never reruns it."""
         return json.dumps(job_settings(self.settings, job), sort_keys=True)
 
     def figure_pairs(self, fig: str) -> str:
-        """``--input`` of figure ``fig``'s job: 'KEY=PATH KEY=PATH ...'."""
         return " ".join(f"{key}={path}" for key, path in self.figures[fig].items())
+
+    def claim_pairs(self) -> str:
+        return " ".join(f"{e}={f}" for e, files in self.claim_inputs.items() for f in files)
 
     @staticmethod
     def code(*names: str) -> list[str]:
-        """Files of the package (relative to its folder)."""
         return [str(CODE / n) for n in names]
-
-    def run(self, name: str, ext: str = "parquet") -> str:
-        """The run table of job ``name`` (``ext='json'``: its provenance side file)."""
-        return f"{self.dir}/runs/{name}.{ext}"
 
     def log(self, name: str) -> str:
         return f"{self.logs}/{name}.log"

@@ -1,67 +1,47 @@
-"""Alignment of every student neuron: (a) the mass-weighted squared angle A_t, (b) the far
-mass F_t (output mass of neurons farther than delta from every teacher), (c) the final
-angle-vs-mass scatter of every neuron (the theorem: each neuron is near a teacher or massless)."""
+"""Experiment 3 (Theorem 3 and Claim 1).  (a) Every student neuron's angle (up to sign) to
+its nearest teacher against its mass |w_i|^2, at the start and at the end of GD from near the
+teachers (m > r); Theorem 3: at zero loss every neuron with mass > 0 sits at angle 0.
+(b) Appendix A.2's ReLU student: zero ReLU loss while each neuron is at an angle > 0 from every
+teacher; under |.| the same neurons are at angle 0 up to sign."""
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import numpy as np
 
 from maskedntk.core import figures as F
 
-from .common import load, median_curve, ratio_colours, ratio_label
+from .common import load, new, save, width_colours
 
 
-def render(inputs, pdf, png, settings) -> None:
-    F.apply_style()
-    tr = load(inputs, "curves_", "_traj")
-    tr = tr[tr["step"] > 0]  # log time axis
-    ne = load(inputs, "curves_", "_neurons")
-    ratios = sorted(tr["ratio"].unique())
-    col = ratio_colours(ratios)
-    delta = settings["delta"]
-    fig, axes = plt.subplots(1, 3, figsize=(F.TWO_COLUMNS, 2.4))
-    for r in ratios:
-        s = tr[tr["ratio"] == r]
-        for ax, y in ((axes[0], "align"), (axes[1], "far_mass")):
-            mc = median_curve(s, "step", y)
-            x = np.maximum(mc["step"], 1)
-            ax.plot(x, np.maximum(mc["med"], 1e-32), color=col[r], label=ratio_label(r))
-            ax.fill_between(x, np.maximum(mc["lo"], 1e-32), np.maximum(mc["hi"], 1e-32), color=col[r], alpha=0.2, lw=0)
-    axes[0].set_yscale("log")
-    axes[0].set_ylim(1e-14, 2)
-    axes[0].set_ylabel(r"$A_t=\sum_i |a_i|\,\|w_i\|\,\theta_i^2 / \sum_k a^*_k$")
-    axes[0].set_title("(a) alignment residual (theory: $\\to 0$)", fontsize=7.5)
-    axes[1].set_ylabel(rf"far mass $F_t$ ($\theta_i > {delta:g}$ rad)")
-    axes[1].set_title("(b) far mass (theory: $\\to 0$)", fontsize=7.5)
-    axes[1].set_yscale("symlog", linthresh=1e-4)
-    axes[1].set_ylim(0, 1)
-    for ax in axes[:2]:
-        ax.set_xscale("log")
-        ax.set_xlabel("GD step $t$")
-    axes[0].legend(frameon=False, fontsize=6)
-    ax = axes[2]
-    for r in ratios:
-        s = ne[ne["ratio"] == r]
-        ax.scatter(
-            np.maximum(s["theta"], 1e-9),
-            np.maximum(s["mu"], 1e-12),
-            s=3,
-            color=col[r],
-            alpha=0.5,
-            lw=0,
-            label=ratio_label(r),
-        )
-    ax.axvline(delta, color="k", ls=":", lw=0.8)
-    ax.text(delta * 1.3, 0.03, rf"$\delta={delta:g}$", fontsize=6, transform=ax.get_xaxis_transform())
-    ax.text(1.3e-9, 0.03, r"$\theta_i \leq 10^{-9}$" + "\n(clipped)", fontsize=5.5, transform=ax.get_xaxis_transform())
-    ax.legend(frameon=False, fontsize=6, loc="lower center", markerscale=2)
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    ax.set_xlabel(r"final angle to nearest teacher $\theta_i$ (rad)")
-    ax.set_ylabel(r"final mass $\mu_i = |a_i|\,\|w_i\|$")
-    ax.set_title("(c) final neurons: aligned or massless", fontsize=7.5)
-    fig.suptitle(
-        r"Student neurons converge to teacher directions (curves experiment, all $\rho$, $d$, seeds)", fontsize=8
+def render(inputs, pdf, png, cfg):
+    nd = load(inputs, "neurons")
+    r = int(nd["m"].min())
+    nd = nd[nd["m"] > r]
+    c1 = load(inputs, "claim1")
+    fig, axes = new(2, height=2.7)
+    ax = axes[0]
+    cols = width_colours(nd["m"])
+    ax.scatter(nd["mass0"], np.degrees(nd["angle0"]), s=3, color="0.7", label="start (all m)")
+    for m, g in nd.groupby("m"):
+        ax.scatter(g["mass"], np.degrees(g["angle"]), s=3, color=cols[m], label=f"end, m = {m}")
+    ax.axhline(0, color="k", ls="--", lw=1, label="Thm 3 (L = 0): angle 0")
+    ax.set(xscale="log", xlabel=r"neuron mass $\|w_i\|^2$", ylabel="angle to nearest teacher (deg)")
+    ax.set_title("(a) |.| model: neurons align with teachers", fontsize=7)
+    ax.legend(fontsize=5.5, markerscale=2)
+    ax = axes[1]
+    pal = F.palette(4)
+    x = np.arange(len(c1))
+    ax.bar(x, np.degrees(c1["min_angle_relu"]), 0.5, color=pal[1], label="ReLU: min angle to a teacher")
+    ax.plot(x, np.zeros(len(c1)), "D", ms=4, color=pal[0], clip_on=False, label="|.|: angle up to sign (= 0)")
+    for i, row in c1.reset_index().iterrows():
+        ax.text(i, np.degrees(row["min_angle_relu"]) + 2, f"L={abs(row['L_relu']):.0e}", ha="center", fontsize=5)
+    ax.set(
+        xticks=x,
+        xticklabels=[str(s) for s in c1["seed"]],
+        xlabel="seed (teacher with sum w* = 0)",
+        ylabel="angle (deg)",
+        ylim=(0, 1.3 * np.degrees(c1["min_angle_relu"].max()) + 5),
     )
-    F.save(fig, pdf, png, name=__name__)
+    ax.set_title("(b) Claim 1: ReLU student at zero loss, L = ReLU loss", fontsize=7)
+    ax.legend(fontsize=5.5, loc="upper left")
+    save(fig, pdf, png, __name__)
