@@ -242,3 +242,14 @@ def test_prediction_accuracy_table_groups_and_numbers():
     full_gd = runs.assign(xi=[1.0, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5])
     t1 = prediction_accuracy(full_gd).set_index("group")
     assert t1.loc["all Bernoulli, m >= 1000 (the 25% target)", "runs"] == 1
+
+
+def test_neurons_evolve_when_fewer_rounds_than_the_cell_are_predicted(data):
+    """rounds < the cell's K still updates the neurons (tr C moves away from its initial value)."""
+    X, y = data
+    spec = _spec(X, "bernoulli", 1, 0.9)
+    full = pr.predict_plateau(X, y, spec, 0)
+    short = pr.predict_plateau(X, y, spec, 0, rounds=K // 2)
+    assert abs(full.trace_C_window / full.trace_C0 - 1) > 1e-3
+    assert abs(short.trace_C_window / short.trace_C0 - 1) > 1e-3
+    assert short.trajectory.shape == (K // 2 + 1,)

@@ -379,7 +379,7 @@ def predict_plateau(
     kcoef = xi**3 * (1 - xi) if (kernel_term and spec.mask == "categorical") else 0.0
     # blocks of 1, 4, 16, ... rounds (the fit at the start moves the neurons fast), then j_max
     # (xi = 1: no self-noise and no mask noise, the neurons only carry the fit that A describes)
-    j_max = (block_length(q, c, spec) if block is None else max(int(block), 1)) if evolve and xi < 1 else K + 1
+    j_max = min(block_length(q, c, spec) if block is None else max(int(block), 1), K) if evolve and xi < 1 else K + 1
     # as many kernel samples per round as blocks of 4 with kernel_sample neurons each, up to 8 x kernel_sample
     sD = min(int(kernel_sample) * min(max(1, -(-min(j_max, K) // 4)), 8), m)
     PD = q.P0[:, np.sort(rng.choice(m, size=sD, replace=False))]
@@ -424,7 +424,7 @@ def predict_plateau(
     n1 = np.empty(K + 1)
     n2 = np.empty(K + 1)
     trC = np.empty(K + 1)
-    start, length, prev, trC_prev = 0, (1 if j_max <= K else K + 1), 0, 1.0
+    start, length, prev, trC_prev = 0, (1 if j_max <= K else K + 1), 0, 1.0  # j_max > K: no neuron update
     E_t = np.zeros_like(Y)  # sum of the mean residual (eigen coordinates) over the last block
     while start <= K:
         if start > 0:
