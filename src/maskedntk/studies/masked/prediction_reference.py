@@ -153,3 +153,43 @@ def train_frozen_patterns(
         Vn = acc.T @ wts  # (n, m): sum_l (M_lr / X_r) sum_t r_l^t
         c = c + (eta_ / m) * P0 * (G @ (P0 * Vn))
     return (L, c) if return_contributions else L
+
+
+def missing_pieces(ps=(2, 4, 8), seeds=(0, 1), m: int = 1000, tau: int = 5, rounds: int = 200):
+    """Per categorical cell and seed on the default data: the prediction (and its mean and
+    kernel terms), the frozen-pattern network and the real network (window means of L_k),
+    docs/masked/prediction.md sec. 7.  Yields dicts."""
+    from .data import make_synthetic
+    from .engine import train
+    from .runner import resolve_cell_eta
+    from .stationarity import stationarity_window
+    from .stepsize import EtaRule
+
+    ds = make_synthetic("teacher", 100, 128, 0)
+    first, last = stationarity_window(rounds)
+    for p in ps:
+        spec = TrainSpec(m=m, tau=tau, rounds=rounds, mask="categorical", p=p, xi=None)
+        spec, _, _ = resolve_cell_eta(spec, ds, EtaRule())
+        for seed in seeds:
+            pred = predict_plateau(ds.X, ds.y, spec, seed)
+            frozen = float(train_frozen_patterns(ds.X, ds.y, spec, seed)[first : last + 1].mean())
+            real = float(train(ds.X, ds.y, spec, [seed]).losses[0, first : last + 1].mean())
+            yield {
+                "p": p,
+                "seed": seed,
+                "predicted": pred.plateau_predicted,
+                "mean_term": pred.mean_term,
+                "kernel_term": pred.noise_kernel,
+                "frozen": frozen,
+                "real": real,
+                "closure_gap": (frozen - pred.plateau_predicted) / real,
+                "pattern_movement": (real - frozen) / real,
+            }
+
+
+if __name__ == "__main__":
+    import torch
+
+    torch.set_num_threads(1)
+    for row in missing_pieces():
+        print("  ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in row.items()), flush=True)
