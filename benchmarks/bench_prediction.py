@@ -1,48 +1,91 @@
-"""Benchmark of the plateau prediction (docs/masked/prediction.md): seconds per (cell, seed)
-beside the seconds of training the same cell, measured side by side in one run.
+"""Benchmark of the plateau prediction (docs/masked/prediction.md): its cost beside the cost of
+training the same cell, measured side by side in one run, and the wall time of the predicted
+paper-scale map.
 
-    python benchmarks/bench_prediction.py            # default-config cells, 1 torch thread
+    python benchmarks/bench_prediction.py            # ratios at m = 1000 and 4000, then the map
+    python benchmarks/bench_prediction.py --no-map   # the ratios only
 
-Prints, for a Bernoulli and a categorical cell at m = 1000 and 4000 (n = 100, d = 128,
-tau = 5, K = 200, the default step rule), the prediction's wall time, the training's wall
-time for one seed, and their ratio."""
+One thread each (torch and numpy's BLAS; set before numpy loads).  For a Bernoulli and a
+categorical cell at m = 1000 and 4000 (n = 100, d = 128, tau = 5, K = 200, the default step
+rule), prediction and training of seed 0 alternate ``--repeats`` times; the medians and their
+ratio are printed.  Training runs the K rounds only (no extension to stationarity), so the
+ratio is an upper bound of the ratio to training until stationary.  Then the predicted
+paper-scale map (config/paper.yaml's two heatmaps, m = 4000, 10 seeds) is timed with
+``--workers`` processes, as ``snakemake predicted_map --cores 2`` runs it.
+"""
 
 from __future__ import annotations
 
-import time
+import os
 
-import torch
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ.setdefault("MKL_NUM_THREADS", "1")
 
-from maskedntk.studies.masked.data import make_synthetic
-from maskedntk.studies.masked.engine import train
-from maskedntk.studies.masked.prediction import predict_plateau
-from maskedntk.studies.masked.runner import resolve_cell_eta
-from maskedntk.studies.masked.spec import TrainSpec
-from maskedntk.studies.masked.stepsize import EtaRule
+import argparse  # noqa: E402
+import statistics  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import torch  # noqa: E402
+
+from maskedntk.studies.masked.data import make_synthetic  # noqa: E402
+from maskedntk.studies.masked.engine import train  # noqa: E402
+from maskedntk.studies.masked.prediction import predict_plateau  # noqa: E402
+from maskedntk.studies.masked.runner import resolve_cell_eta  # noqa: E402
+from maskedntk.studies.masked.spec import TrainSpec  # noqa: E402
+from maskedntk.studies.masked.stepsize import EtaRule  # noqa: E402
 
 CELLS = {
     "bernoulli p=4 xi=0.5": dict(mask="bernoulli", p=4, xi=0.5),
     "categorical p=4": dict(mask="categorical", p=4, xi=None),
 }
+ROOT = Path(__file__).resolve().parents[1]
 
 
-def main() -> None:
-    torch.set_num_threads(1)
+def ratios(repeats: int) -> None:
     ds = make_synthetic("teacher", 100, 128, seed=0)
     for m in (1000, 4000):
         for name, cell in CELLS.items():
             spec, _, _ = resolve_cell_eta(TrainSpec(m=m, tau=5, rounds=200, **cell), ds, EtaRule())
-            t0 = time.perf_counter()
-            pred = predict_plateau(ds.X, ds.y, spec, seed=0)
-            t_pred = time.perf_counter() - t0
-            t0 = time.perf_counter()
-            res = train(ds.X, ds.y, spec, [0])
-            t_train = time.perf_counter() - t0
+            t_pred, t_train = [], []
+            for _ in range(repeats):
+                t0 = time.perf_counter()
+                pred = predict_plateau(ds.X, ds.y, spec, seed=0)
+                t_pred.append(time.perf_counter() - t0)
+                t0 = time.perf_counter()
+                res = train(ds.X, ds.y, spec, [0])
+                t_train.append(time.perf_counter() - t0)
+            tp, tt = statistics.median(t_pred), statistics.median(t_train)
             print(
-                f"m={m} cell={name!r} predict_s={t_pred:.2f} train_s={t_train:.2f} "
-                f"ratio={t_pred / t_train:.2f} predicted={pred.plateau_predicted:.4g} "
-                f"L_K={res.losses[0, -1]:.4g}"
+                f"m={m} cell={name!r} predict_s={tp:.3f} train_s={tt:.2f} ratio={tp / tt:.3f} "
+                f"predicted={pred.plateau_predicted:.4g} L_K={res.losses[0, -1]:.4g}",
+                flush=True,
             )
+
+
+def paper_map(workers: int) -> None:
+    from maskedntk.studies.masked.predicted_map import predict_map, read_grids
+
+    grids = read_grids([ROOT / "config" / "config.yaml", ROOT / "config" / "paper.yaml"])
+    t0 = time.perf_counter()
+    table = predict_map(grids, workers=workers)
+    print(
+        f"predicted paper-scale map: {len(table)} (cell, seed) predictions at m = {grids['m']}, "
+        f"{workers} workers, wall {time.perf_counter() - t0:.1f} s"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3, help="alternating repetitions per cell (default: 3)")
+    parser.add_argument("--workers", type=int, default=2, help="processes for the map (default: 2)")
+    parser.add_argument("--no-map", action="store_true", help="skip the paper-scale map")
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    ratios(args.repeats)
+    if not args.no_map:
+        paper_map(args.workers)
 
 
 if __name__ == "__main__":

@@ -1,9 +1,11 @@
-"""Command line: ``maskedntk run | theory | data | claims``.
+"""Command line: ``maskedntk run | predict | theory | data | claims``.
 
 ``maskedntk run`` trains one configuration (one grid cell) over several seeds, prints a
 summary table beside the theory, and with ``--out DIR`` writes ``runs.csv`` (one row per
 seed), ``trajectories.parquet`` (L_k per seed and round), ``trace.parquet`` (with
-``--trace``) and ``provenance.json``.
+``--trace``) and ``provenance.json``.  ``maskedntk predict`` takes the same options, each train
+or eta option also as a comma-separated list (a grid), and prints the predicted plateau of
+every cell (docs/masked/prediction.md) without training (``--compare`` trains too).
 """
 
 from __future__ import annotations
@@ -125,7 +127,8 @@ def option_default(block: str, key: str):
     return source.__dataclass_fields__[key].default
 
 
-def _add(parser: argparse.ArgumentParser, opts) -> None:
+def _add(parser: argparse.ArgumentParser, opts, as_list: bool = False) -> None:
+    """The options ``opts``; ``as_list``: each takes a comma-separated list of values (a grid axis)."""
     for flag, _block, key, typ, allowed, text in opts:
         default = option_default(_block, key)
         allowed_s = ", ".join(allowed) if isinstance(allowed, tuple) else allowed
@@ -133,11 +136,21 @@ def _add(parser: argparse.ArgumentParser, opts) -> None:
         parser.add_argument(
             flag,
             dest=f"opt_{_block}_{key}",
-            type=typ,
+            type=_list_of(typ, flag) if as_list else typ,
             default=None,
-            metavar=metavar,
-            help=f"{text} (default: {default}; allowed: {allowed_s})",
+            metavar=metavar + ",..." if as_list else metavar,
+            help=f"{text}{'; a list is a grid axis' if as_list else ''} (default: {default}; allowed: {allowed_s})",
         )
+
+
+def _list_of(typ, flag):
+    def parse(text: str) -> list:
+        try:
+            return [typ(v.strip()) for v in text.split(",") if v.strip()]
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{flag} = {text!r}: give a value or comma-separated values") from None
+
+    return parse
 
 
 def parse_seed_list(text: str) -> list[int]:
@@ -207,6 +220,26 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
     run.add_argument("--quiet", action="store_true", help="print only the summary table")
     _add(run, ALL_OPTS)
+    pr = sub.add_parser(
+        "predict",
+        help="predict the plateau of one cell or a grid of cells from the initialisation (no training)",
+        description="Predict the error neighbourhood (plateau), its rate and its terms from the data and "
+        "each seed's initialisation alone (docs/masked/prediction.md).  Every train and eta option "
+        "takes a comma-separated list; the cells are all their combinations (e.g. --p 1,2,4 "
+        "--xi 0.1,0.5,0.9); --eta-rule grid_lambda_max gives the whole grid "
+        "one step, as the workflow does.  The numerics options (dtype, device, path, selection) "
+        "apply to --compare's training.",
+    )
+    pr.add_argument("--config", help="YAML cell config (data/train/eta/seeds/metrics); options override it")
+    pr.add_argument("--seeds", help="seeds: a range '0-9', a list '0,3,7' or a count '5' (default: 5 = 0..4)")
+    pr.add_argument("--out", help="CSV file for the table of predictions, one row per (cell, seed)")
+    pr.add_argument(
+        "--compare", action="store_true", help="also train every cell and print the measured plateau beside"
+    )
+    pr.add_argument("--threads", type=int, default=None, help="torch threads for --compare (default: torch's choice)")
+    _add(pr, DATA_OPTS)
+    _add(pr, TRAIN_OPTS + ETA_OPTS, as_list=True)
+    _add(pr, METRIC_OPTS)
     th = sub.add_parser("theory", help="print the theory quantities of a configuration (no training)")
     th.add_argument("--config", help="YAML cell config")
     _add(th, ALL_OPTS)
@@ -316,6 +349,12 @@ def cmd_run(args) -> int:
     return 0
 
 
+def cmd_predict(args) -> int:
+    from maskedntk.studies.masked.predict_cli import run_predict
+
+    return run_predict(args, cell_from_args, TRAIN_OPTS + ETA_OPTS)
+
+
 def cmd_theory(args) -> int:
     from maskedntk.studies.masked.runner import cell_theory, resolve_cell_eta
 
@@ -355,7 +394,9 @@ def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return {"run": cmd_run, "theory": cmd_theory, "data": cmd_data, "claims": cmd_claims}[args.command](args)
+        return {"run": cmd_run, "predict": cmd_predict, "theory": cmd_theory, "data": cmd_data, "claims": cmd_claims}[
+            args.command
+        ](args)
     except ValueError as err:
         print(f"maskedntk {args.command}: error: {err}", file=sys.stderr)
         return 2

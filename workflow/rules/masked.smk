@@ -294,3 +294,57 @@ rule masked_all:
 
 
 STUDY_TARGETS["masked"] = rules.masked_all.input
+
+
+# The predicted paper-scale map: config/paper.yaml's two heatmaps (m = 4000, 10 seeds) predicted
+# from the initialisation alone, merged over config/config.yaml as --configfile merges them
+# (docs/masked/prediction.md sec. 8).  No training: `snakemake predicted_map --cores 2`.
+import sys
+
+PREDICTED_MAP = f"{sys.executable} -m maskedntk.studies.masked.predicted_map"
+PAPER_CONFIGS = [str(Path(workflow.basedir) / "config" / f) for f in ("config.yaml", "paper.yaml")]
+
+
+rule predicted_map:
+    input:
+        configs=PAPER_CONFIGS,
+        code=[str(PACKAGE / "studies" / "masked" / f) for f in ("prediction.py", "predict_grid.py", "predicted_map.py")],
+    output:
+        f"{RESULTS}/tables/predicted_map.csv",
+    log:
+        f"{LOGS}/predicted_map.log",
+    conda:
+        "../../environment.yml"
+    threads: 2
+    resources:
+        mem_mb=4000,
+        runtime=10,
+    params:
+        command=PREDICTED_MAP,
+    shell:
+        "{params.command} predict --configs {input.configs} --out {output} --workers {threads} > {log} 2>&1"
+
+
+# The map beside the measured default-scale heatmaps (their ratio per shared cell).
+rule fig_predicted_map:
+    input:
+        map=f"{RESULTS}/tables/predicted_map.csv",
+        bernoulli=f"{RESULTS}/tables/heatmap_bernoulli/runs.csv",
+        categorical=f"{RESULTS}/tables/heatmap_categorical/runs.csv",
+        code=str(PACKAGE / "studies" / "masked" / "figures" / "predicted_map.py"),
+    output:
+        pdf=f"{RESULTS}/figures/fig_predicted_map.pdf",
+        png=f"{RESULTS}/figures/fig_predicted_map.png",
+    log:
+        f"{LOGS}/figures/fig_predicted_map.log",
+    conda:
+        "../../environment.yml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    params:
+        command=PREDICTED_MAP,
+    shell:
+        "{params.command} figure --map {input.map} --bernoulli {input.bernoulli} --categorical {input.categorical} "
+        "--pdf {output.pdf} --png {output.png} > {log} 2>&1"

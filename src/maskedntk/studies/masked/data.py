@@ -19,7 +19,7 @@ from maskedntk.core.validate import check_choice, check_float, check_int
 from .rng import data_generator
 
 FAMILIES = ("teacher", "random", "smooth")
-BUILTIN = ("diabetes",)
+BUILTIN = ("diabetes", "digits")
 #: cosine above which two rows count as parallel (lambda0 would be 0 up to rounding)
 PARALLEL_COS = 1.0 - 1e-10
 
@@ -221,28 +221,41 @@ def load_user_data(path, *, label_columns=None, C: float = 2.0, center: bool = F
 
 
 def load_builtin(name: str, C: float = 2.0, n: int | None = None) -> Dataset:
-    """A real regression set that ships inside an installed package (nothing is downloaded).
+    """A real data set that ships inside an installed package (nothing is downloaded).
 
     ``diabetes``: scikit-learn's diabetes data (n = 442, d = 10), preprocessed as the paper
     does: rows scaled to unit norm, labels (disease progression, all positive) scaled to
-    max|y| = C - 1 without centring.  ``n`` keeps the first n rows.
+    max|y| = C - 1 without centring.
+    ``digits``: scikit-learn's handwritten digits (n = 1797 8x8 images, d = 64, 10 classes),
+    the shape of the paper's TMLR set-up (10 one-hot outputs): rows (pixel intensities) scaled
+    to unit norm, labels one-hot (d_out = 10) scaled to max|y| = C - 1, not centred.
+    ``n`` keeps the first n rows (the digits cycle through the classes, so any n >= 10 holds
+    every class).
     """
     check_choice("dataset", name, BUILTIN)
-    from sklearn.datasets import load_diabetes
+    if name == "diabetes":
+        from sklearn.datasets import load_diabetes
 
-    X, y = load_diabetes(return_X_y=True)
+        X, y = load_diabetes(return_X_y=True)
+    else:
+        from sklearn.datasets import load_digits
+
+        X, labels = load_digits(return_X_y=True)
+        y = np.eye(10)[labels]
     if n is not None:
         n = check_int("n", n, 1, X.shape[0])
         X, y = X[:n], y[:n]
     changes: list[str] = []
     X, y = _normalise(X, y, C, False, changes)
+    if name == "digits":
+        changes.insert(0, "labels one-hot encoded (10 classes)")
     meta = {
         "source": "builtin",
         "name": name,
         "n": X.shape[0],
         "d": X.shape[1],
         "C": float(C),
-        "n_outputs": 1,
+        "n_outputs": y.shape[1],
         "changes": changes,
     }
     return Dataset(X, y, meta)

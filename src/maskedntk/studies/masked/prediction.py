@@ -1,47 +1,41 @@
 """Predict a cell's error neighbourhood from the data and the initialisation alone.
 
 This is the project's own derivation, not the paper's (docs/masked/prediction.md).  Nothing
-here runs Algorithm 1 and no constant is fitted to training runs: the prediction uses X, y,
+here runs Algorithm 1 and no constant is fitted to training runs: the prediction uses X, Y,
 the initialisation (W_0, a) of the seed (:func:`engine.init_params`) and the cell's settings
 (mask kind, p, xi, tau, eta, m, kappa, K).
 
 Model (lazy regime).  With the activation patterns frozen at their initial values,
-D_r = diag(1{X w_r(0) >= 0}), neuron r contributes c_r = (a_r / sqrt(m)) D_r X w_r to
-f = sum_r c_r, and a local GD step of subnetwork l moves a held neuron's contribution by
-(eta / m) K_r (y - f_l), K_r = D_r X X^T D_r.  One round of Algorithm 1 is then exactly
+D_r = diag(1{X w_r(0) >= 0}), neuron r carries h_r = D_r X w_r / sqrt(m) and contributes
+a_ro h_r to output o (a_ro = +-1), f = sum_r h_r a_r^T (n x d_out).  A local GD step of
+subnetwork l moves a held neuron by (eta / m) K_r (y - f_l) a_r, K_r = D_r X X^T D_r, and
+one round of Algorithm 1 is exactly
 
-    c_r <- c_r + (eta / m) K_r sum_l (M_lr / X_r) S_l (e - nu_l),
+    h_r <- h_r + (eta / m) K_r sum_l (M_lr / X_r) S_l (e - nu_l) a_r,
     S_l = sum_{t < tau} (I - eta H_l)^t,  H_l = (1/m) sum_r M_lr K_r,
-    e = y - xi f (tracked residual),  nu_l = f_l - xi f = sum_r (M_lr - xi) c_r.
+    e = y - xi f (tracked residual),  nu_l = f_l - xi f = sum_r (M_lr - xi) h_r a_r^T.
 
-The predictor is a moment closure of this recursion (docs/masked/prediction.md has every
-step and every approximation):
+The predictor is a moment closure of this recursion (docs/masked/prediction.md, sec. 3):
 
-* mean: every neuron's contribution follows its expected update, with S_l replaced by
-  S = sum_t (I - eta xi H)^t, H = (1/m) sum_r K_r the empirical kernel at initialisation:
-  c_r <- c_r + (eta / m) theta K_r S (e_bar - (1 - xi) c_r).  The term -(1 - xi) c_r is each
-  neuron's own share of nu_l (its "self-noise"): averaged over masks it is the dropout
-  penalty xi (1 - xi) sum_r ||c_r||^2, which shrinks the contributions during training;
-* neuron fluctuations: the rest of nu_l, averaged over the subnetworks that hold r, has
-  covariance xi (1 - xi) alpha_d C per neuron (C = sum_r c_r c_r^T, alpha_d = E[1{X>=1}/X]),
-  of which xi (1 - xi) alpha_o C is shared by all neurons (it is the residual's fluctuation,
-  which the residual feedback removes again); the neuron-specific part
-  xi (1 - xi) (alpha_d - alpha_o) C is injected into a sample of neurons (Gaussian, seeded)
-  that decay like the mean;
-* residual fluctuations: Sigma <- A Sigma A^T + Q_k with A = I - theta P,
-  P = I - (I - eta xi H)^tau, and Q_k = xi (1 - xi) alpha_o P C_k P (Bernoulli masks,
-  alpha_o = theta^2 / p), or, for categorical masks (sum_l nu_l = 0: no first-order noise),
-  Q_k = xi^3 (1 - xi) (1/m^2) sum_r dP[K_r] C_k dP[K_r]^T with dP the derivative of
-  P_l = I - (I - eta H_l)^tau (the correlation of each subnetwork's kernel with its own noise);
-* prediction: L_k = ||e_bar_k||^2 + tr Sigma_k, averaged over the window of
-  :func:`stationarity.stationarity_test` (the last half of K rounds), the window in which
-  the measured plateau is taken.
+* mean: every neuron follows its expected update with S_l -> S = sum_t (I - eta xi H)^t,
+  H = (1/m) sum_r K_r: h_r <- h_r + (eta / m) theta K_r S (e_bar a_r - (1 - xi) d_out h_r),
+  where -(1 - xi) d_out h_r is the neuron's own share of nu_l (the dropout penalty);
+* neuron fluctuations: the neuron-specific rest of nu_l, covariance xi (1 - xi) (alpha_d -
+  alpha_o) d_out C_h per neuron (C_h = sum_r h_r h_r^T), injected into a seeded sample of
+  neurons that decay like the mean;
+* residual fluctuations: Sigma <- A Sigma A^T + Q_k, A = I - theta P, P = I - (I - eta xi H)^tau,
+  Q_k = xi (1 - xi) alpha_o P C P (Bernoulli), or the kernel-fluctuation term
+  xi^3 (1 - xi) (1/m^2) sum_r dP[K_r] C dP[K_r]^T (categorical), C = d_out C_h;
+* prediction: L_k = ||e_bar_k||_F^2 + tr Sigma_k, averaged over the window of
+  :func:`stationarity.stationarity_test` (the last half of K rounds).
 
-Also here, for the validation ladder (tests/test_prediction.py):
-:func:`simulate_linear_recursion` (Monte Carlo of the linear recursion with the contributions
-fixed at initialisation, exact masks) with its moments :func:`linear_recursion_moments`, and
-:func:`train_frozen_patterns` (the network with frozen activation patterns, trained exactly by
-Algorithm 1 with the engine's masks).
+A, P and S are functions of H, so in the eigenbasis H = V diag(lambda) V^T the residual
+recursions are diagonal: each block of ``block`` rounds (constant neuron state) is summed in
+closed form, and the neurons are updated once per block.  That is what makes the prediction
+cost O((K / block) n^2 m) instead of O(K n^3 + (K / 4) n^2 m).
+
+The references the tests compare with (Monte Carlo of the linear recursion, the frozen-pattern
+network) are in :mod:`.prediction_reference`.
 """
 
 from __future__ import annotations
@@ -53,7 +47,6 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .engine import init_params
-from .masks import sample_masks
 from .rng import generator
 from .spec import TrainSpec
 from .stationarity import stationarity_window
@@ -62,10 +55,16 @@ from .stationarity import stationarity_window
 STREAM_PREDICTION = 7
 #: default number of neurons whose fluctuations are tracked (the rest are represented by them)
 NEURON_SAMPLE = 256
-#: default number of neurons that estimate the kernel-fluctuation term D(C) each round
+#: default number of neurons that estimate the kernel-fluctuation term D(C) each block
 KERNEL_SAMPLE = 64
-#: rounds per update of the neurons' expected contributions (the residual recursion runs every round)
-BLOCK = 4
+#: the neurons are updated once per block of rounds (after blocks of 1, 4, 16, ... at the start):
+#: BLOCK rounds, or more where the bound on one block's self-noise decay,
+#: eta theta (1 - xi) d_out lambda_max(G) max|S| j / m, stays below BLOCK_DECAY (docs sec. 3)
+BLOCK = 20
+BLOCK_GROWTH = 4
+BLOCK_DECAY = 0.1
+#: ... but never so long that one block's decay bound exceeds this (narrow networks: short blocks)
+BLOCK_STABLE = 0.5
 
 METHODS = ("moment_closure", "first_order_initial")
 
@@ -78,12 +77,12 @@ class Prediction:
     rate_predicted : predicted per-round contraction factor of L_k - plateau: the slowest
         mode of the mean recursion, rho(A)^2 = (1 - theta (1 - (1 - eta xi lambda_min(H))^tau))^2.
     noise_first_order : window mean of tr Sigma from the first-order mask noise alpha_o P C P.
-    noise_kernel : window mean of tr Sigma from the kernel-fluctuation term (alpha_d - alpha_o) D(C).
+    noise_kernel : window mean of tr Sigma from the kernel-fluctuation term D(C).
     mean_term : window mean of ||e_bar_k||^2 (the bias the dropout penalty leaves).
     trace_C0, trace_C_window : tr C at initialisation and its window mean.
     trajectory : predicted L_0..L_K.
-    method : 'moment_closure' (default) or 'first_order_initial' (the issue's sketch:
-        stationary Lyapunov solution with the initial contributions, no evolution).
+    method : 'moment_closure' (default) or 'first_order_initial' (stationary Lyapunov
+        solution with the initial contributions, no evolution).
     window : (first, last) rounds averaged.
     seconds : wall time of the prediction.
     """
@@ -147,9 +146,8 @@ def resolve_settings(X, y, settings, eta: float | None = None) -> TrainSpec:
     )
 
 
-def _check_supported(spec: TrainSpec, y: np.ndarray) -> None:
-    if y.shape[1] != 1:
-        raise ValueError(f"y has {y.shape[1]} columns: the predictor is for scalar labels (d_out = 1)")
+def check_supported(spec: TrainSpec) -> None:
+    """The predictor covers the paper's conventions (any number of outputs); ValueError otherwise."""
     bad = {
         k: getattr(spec, k)
         for k, v in (("surrogate", "paper"), ("aggregation", "paper"), ("loss", "sum"), ("output_scale", "sqrt_m"))
@@ -157,18 +155,6 @@ def _check_supported(spec: TrainSpec, y: np.ndarray) -> None:
     }
     if bad:
         raise ValueError(f"the predictor covers the paper's conventions only; this cell sets {bad}")
-
-
-def initial_contributions(X, spec: TrainSpec, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """(P0, c0): P0 (n, m) the initial activation patterns 1{<w_r, x_i> >= 0} (sigma'(0) = 1
-    convention; relu_grad_at_zero only matters on a null set), c0 (n, m) with column r the
-    contribution c_r = (a_r / sqrt(m)) relu(X w_r(0)) of neuron r to f(W_0, X)."""
-    X = np.asarray(X, dtype=np.float64)
-    W0, a = init_params(spec, seed, X.shape[1], 1)
-    Z = X @ W0.T
-    P0 = (Z >= 0).astype(np.float64)
-    c0 = P0 * Z * (a[:, 0] / math.sqrt(spec.m))[None, :]
-    return P0, c0
 
 
 def weighted_kernel(G: np.ndarray, P0: np.ndarray, w: np.ndarray) -> np.ndarray:
@@ -187,7 +173,7 @@ def mask_moments(mask: str, p: int, xi: float) -> tuple[float, float, float]:
     theta = P(X_r >= 1) = E[sum_l M_lr / X_r];  alpha_d = E[1{X_r >= 1} / X_r] = E[sum_l (M_lr/X_r)^2];
     alpha_o = E[sum_l (M_lr / X_r)(M_ls / X_s)] for r != s (theta^2 / p for Bernoulli masks).
     Categorical masks: (1, 1, 1/p) with the first-order noise cancelling exactly (sum_l nu_l = 0),
-    which the caller handles by alpha_o -> 0 (see the docs)."""
+    which the predictor handles by alpha_o -> 0 (see the docs)."""
     if mask == "categorical":
         return 1.0, 1.0, 1.0 / p
     from scipy.stats import binom
@@ -198,39 +184,88 @@ def mask_moments(mask: str, p: int, xi: float) -> tuple[float, float, float]:
     return theta, alpha_d, theta * theta / p
 
 
-@dataclass
-class _Init:
-    G: np.ndarray  # X X^T
+@dataclass(frozen=True)
+class Initialisation:
+    """What a seed's initialisation fixes, shared by every cell with the same data, seed, m,
+    kappa and init (:func:`initialise`): G = X X^T, the patterns P0 (n, m), the neurons
+    h0 (n, m) (column r: h_r = D_r X w_r(0) / sqrt(m)), the second layer a (m, d_out), the
+    kernel H = (1/m) sum_r K_r and its eigen-decomposition H = V diag(lam) V^T."""
+
+    G: np.ndarray
     P0: np.ndarray
-    c0: np.ndarray
-    H: np.ndarray  # (1/m) sum_r K_r
-    S: np.ndarray  # sum_t (I - eta xi H)^t
-    P: np.ndarray  # I - (I - eta xi H)^tau = eta xi H S
-    A: np.ndarray  # I - theta P
+    h0: np.ndarray
+    a: np.ndarray
+    H: np.ndarray
+    lam: np.ndarray
+    V: np.ndarray
+    g_max: float  # lambda_max(G)
+    key: tuple
+
+    @property
+    def c0(self) -> np.ndarray:
+        """(n, m) initial contributions to output 0, a_r0 h_r; they sum to f(W_0, X)[:, 0]."""
+        return self.h0 * self.a[:, 0][None, :]
+
+
+def init_key(spec: TrainSpec, seed: int, X: np.ndarray, d_out: int) -> tuple:
+    """What an :class:`Initialisation` depends on besides X."""
+    return (int(seed), spec.m, spec.kappa, spec.init, X.shape, int(d_out))
+
+
+def initialise(X, spec: TrainSpec, seed: int, d_out: int = 1) -> Initialisation:
+    """The :class:`Initialisation` of run ``seed`` (the engine's W_0 and a, sigma'(0) = 1)."""
+    X = np.asarray(X, dtype=np.float64)
+    W0, a = init_params(spec, seed, X.shape[1], d_out)
+    Z = X @ W0.T
+    P0 = (Z >= 0).astype(np.float64)
+    h0 = P0 * Z / math.sqrt(spec.m)
+    G = X @ X.T
+    H = weighted_kernel(G, P0, np.full(spec.m, 1.0 / spec.m))
+    lam, V = np.linalg.eigh(H)
+    g_max = float(np.linalg.eigvalsh(G)[-1])
+    return Initialisation(G, P0, h0, a, H, lam, V, g_max, init_key(spec, seed, X, d_out))
+
+
+def initial_contributions(X, spec: TrainSpec, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """(P0, c0) of a scalar-output network: the initial patterns 1{<w_r, x_i> >= 0} and the
+    contributions c_r = (a_r / sqrt(m)) relu(X w_r(0)), which sum to f(W_0, X)."""
+    q = initialise(X, spec, seed, 1)
+    return q.P0, q.c0
+
+
+@dataclass(frozen=True)
+class _Cell:
+    xi: float
     theta: float
     alpha_d: float
-    alpha_o: float  # the effective first-order coefficient (0 for categorical masks)
-    xi: float
+    alpha_o: float  # effective first-order coefficient (0 for categorical masks)
+    g: np.ndarray  # eigenvalues of A1 = I - eta xi H
+    pv: np.ndarray  # eigenvalues of P = I - A1^tau
+    av: np.ndarray  # eigenvalues of A = I - theta P
+    S: np.ndarray  # sum_t A1^t (n x n)
 
 
-def _init_quantities(X, y, spec: TrainSpec, seed: int) -> _Init:
-    X = np.asarray(X, dtype=np.float64)
-    n = X.shape[0]
-    G = X @ X.T
-    P0, c0 = initial_contributions(X, spec, seed)
-    H = weighted_kernel(G, P0, np.full(spec.m, 1.0 / spec.m))
+def _cell(q: Initialisation, spec: TrainSpec) -> _Cell:
     xi = spec.xi_eff
-    A1 = np.eye(n) - spec.eta * xi * H
-    S = np.zeros((n, n))
-    T = np.eye(n)
-    for _ in range(spec.tau):
-        S += T
-        T = T @ A1
-    P = np.eye(n) - T
+    g = 1.0 - spec.eta * xi * q.lam
+    s = sum(g**t for t in range(spec.tau))
+    pv = 1.0 - g**spec.tau
     theta, alpha_d, alpha_o = mask_moments(spec.mask, spec.p, xi)
     if spec.mask == "categorical":
         alpha_o = 0.0  # sum_l nu_l = 0 exactly: no first-order noise
-    return _Init(G, P0, c0, H, S, P, np.eye(n) - theta * P, theta, alpha_d, alpha_o, xi)
+    return _Cell(xi, theta, alpha_d, alpha_o, g, pv, 1.0 - theta * pv, (q.V * s) @ q.V.T)
+
+
+def block_length(q: Initialisation, c: _Cell, spec: TrainSpec) -> int:
+    """Rounds per neuron update: BLOCK, or the largest j with j gamma <= BLOCK_DECAY, gamma = eta theta
+    (1 - xi) d_out lambda_max(G) max|s(lambda)| / m a bound on the per-round self-noise decay
+    of a neuron (||K_r S|| <= ||G|| ||S||), if larger; at most BLOCK_STABLE / gamma (so that
+    the Euler step of the decay stays stable in narrow networks), at least 1, at most K."""
+    s_max = float(np.max(np.abs(sum(c.g**t for t in range(spec.tau)))))
+    gamma = spec.eta * c.theta * (1 - c.xi) * q.a.shape[1] * q.g_max * s_max / spec.m
+    if gamma <= 0:
+        return spec.rounds
+    return int(max(min(max(BLOCK_DECAY / gamma, BLOCK), BLOCK_STABLE / gamma, spec.rounds), 1))
 
 
 def _chol(C: np.ndarray) -> np.ndarray:
@@ -239,10 +274,23 @@ def _chol(C: np.ndarray) -> np.ndarray:
     return np.linalg.cholesky(C + jitter * np.eye(n))
 
 
-def _rho_rate(q: _Init, spec: TrainSpec) -> float:
-    lam_min = float(np.linalg.eigvalsh(q.H)[0])
-    r = 1.0 - q.theta * (1.0 - (1.0 - spec.eta * q.xi * lam_min) ** spec.tau)
-    return r * r
+def _block(et, sig, av, bt, qs, T, slope):
+    """T rounds of the diagonal recursions e <- a e + (1 + t slope / 2) b, sigma <- a^2 sigma +
+    (1 + t slope) q (eigen coordinates; slope the relative drift of tr C per round), from
+    (et, sig): the per-round mean term and noise traces, the sum of e over the T rounds, and
+    sigma after them."""
+    mt = np.empty(T)
+    traces = [np.empty(T) for _ in qs]
+    E = np.zeros_like(et)
+    a2 = av * av
+    for t in range(T):
+        mt[t] = float((et * et).sum())
+        E += et
+        for i, q in enumerate(qs):
+            traces[i][t] = sig[i].sum()
+            sig[i] = a2 * sig[i] + (1.0 + t * slope) * q
+        et = av[:, None] * et + (1.0 + 0.5 * t * slope) * bt
+    return mt, traces, E, sig
 
 
 # ----------------------------------------------------------------------------------------
@@ -263,63 +311,60 @@ def predict_plateau(
     kernel_term: bool = True,
     neuron_sample: int = NEURON_SAMPLE,
     kernel_sample: int = KERNEL_SAMPLE,
-    block: int = BLOCK,
+    block: int | None = None,
     shared_cancels: bool = True,
     window_fraction: float = 0.5,
     min_window: int = 20,
     noise_seed: int = 0,
+    init: Initialisation | None = None,
 ) -> Prediction:
     """Predicted plateau and contraction factor of a cell (module docstring; docs/masked/prediction.md).
 
-    X (n, d) unit rows, y (n,) or (n, 1); ``settings`` a TrainSpec, a cell dict or a CellConfig
-    (:func:`resolve_settings`); ``seed`` the run whose initialisation is used; ``eta``
-    overrides the cell's step; ``rounds`` overrides K (the plateau is the mean of the
+    X (n, d) unit rows, y (n,) or (n, d_out); ``settings`` a TrainSpec, a cell dict or a
+    CellConfig (:func:`resolve_settings`); ``seed`` the run whose initialisation is used;
+    ``eta`` overrides the cell's step; ``rounds`` overrides K (the plateau is the mean of the
     predicted L_k over the stationarity window of K rounds, as measured).
 
-    ``evolve=False`` keeps the contributions at their initial values (the linear recursion of
-    :func:`simulate_linear_recursion`); ``kernel_term=False`` drops D(C);
+    ``evolve=False`` keeps the neurons at their initial values (the linear recursion of
+    :func:`.prediction_reference.simulate_linear_recursion`); ``kernel_term=False`` drops D(C);
     ``shared_cancels=False`` injects the whole per-neuron noise (alpha_d instead of
-    alpha_d - alpha_o) into the neurons' fluctuations (docs sec. 3, step 2); ``block`` is the
-    number of rounds per update of the neurons' expected contributions.  ``neuron_sample``
-    neurons (drawn once from the generator of (seed, STREAM_PREDICTION, noise_seed)) carry the
-    neuron fluctuations; all m neurons carry the mean.
+    alpha_d - alpha_o); ``block`` is the number of rounds per update of the neurons (None:
+    :func:`block_length`).
+    ``neuron_sample`` neurons (drawn once from the generator of (seed, STREAM_PREDICTION,
+    noise_seed)) carry the neuron fluctuations; all m neurons carry the mean.  ``init``: the
+    seed's :class:`Initialisation`, to share it between cells (it must match the cell).
     """
     t0 = time.perf_counter()
     if method not in METHODS:
         raise ValueError(f"method = {method!r}: choose one of {METHODS}")
     spec = resolve_settings(X, y, settings, eta)
+    check_supported(spec)
     X = np.asarray(X, dtype=np.float64)
-    y2 = np.asarray(y, dtype=np.float64).reshape(X.shape[0], -1)
-    _check_supported(spec, y2)
-    y1 = y2[:, 0]
+    Y = np.asarray(y, dtype=np.float64).reshape(X.shape[0], -1)
+    D = Y.shape[1]
+    if init is None:
+        init = initialise(X, spec, seed, D)
+    elif init.key != init_key(spec, seed, X, D):
+        raise ValueError(f"init was computed for {init.key}, this cell needs {init_key(spec, seed, X, D)}")
+    q, c = init, _cell(init, spec)
     K = spec.rounds if rounds is None else int(rounds)
     first, last = stationarity_window(K, window_fraction, min_window)
-    q = _init_quantities(X, y1, spec, seed)
-    n, m = q.c0.shape
-    xi, theta = q.xi, q.theta
-    C0 = q.c0 @ q.c0.T
+    n, m = q.h0.shape
+    xi, theta, V = c.xi, c.theta, q.V
+    rate = float((1.0 - theta * (1.0 - (1.0 - spec.eta * xi * q.lam[0]) ** spec.tau)) ** 2)
+
+    def diagC(Cm):  # diag(V^T C V) with C = d_out Cm
+        return D * ((V.T @ Cm) * V.T).sum(axis=1)
 
     if method == "first_order_initial":
-        from scipy.linalg import solve_discrete_lyapunov
-
-        Q = xi * (1 - xi) * q.alpha_o * (q.P @ C0 @ q.P)
-        Sig = solve_discrete_lyapunov(q.A, Q)
-        L = np.full(K + 1, float(np.trace(Sig)))
-        e0 = y1 - xi * q.c0.sum(axis=1)
-        L[0] = float(e0 @ e0)
-        plateau = float(np.trace(Sig))
+        q1 = xi * (1 - xi) * c.alpha_o * c.pv**2 * diagC(q.h0 @ q.h0.T)
+        plateau = float(np.sum(q1 / (1.0 - c.av**2)))
+        e0 = Y - xi * (q.h0 @ q.a)
+        L = np.full(K + 1, plateau)
+        L[0] = float((e0**2).sum())
+        trC0 = D * float((q.h0**2).sum())
         return Prediction(
-            plateau_predicted=plateau,
-            rate_predicted=_rho_rate(q, spec),
-            noise_first_order=plateau,
-            noise_kernel=0.0,
-            mean_term=0.0,
-            trace_C0=float(np.trace(C0)),
-            trace_C_window=float(np.trace(C0)),
-            method=method,
-            window=(first, last),
-            seconds=time.perf_counter() - t0,
-            trajectory=L,
+            plateau, rate, plateau, 0.0, 0.0, trC0, trC0, method, (first, last), time.perf_counter() - t0, L
         )
 
     beta = spec.eta / m
@@ -328,92 +373,98 @@ def predict_plateau(
     idx = np.sort(rng.choice(m, size=s, replace=False))
     Ps = q.P0[:, idx]
     scale_s = m / s
-    inj = math.sqrt(xi * (1 - xi) * (q.alpha_d - (q.alpha_o if shared_cancels else 0.0)))
+    inj = math.sqrt(D * xi * (1 - xi) * (c.alpha_d - (c.alpha_o if shared_cancels else 0.0)))
     # kernel-fluctuation term: categorical masks only (for Bernoulli masks it is O(p / (theta^2 m))
     # of the first-order noise and its parts cancel; docs/masked/prediction.md, approximation A4)
     kcoef = xi**3 * (1 - xi) if (kernel_term and spec.mask == "categorical") else 0.0
-    sD = min(int(kernel_sample), m)
+    # blocks of 1, 4, 16, ... rounds (the fit at the start moves the neurons fast), then j_max
+    # (xi = 1: no self-noise and no mask noise, the neurons only carry the fit that A describes)
+    j_max = min(block_length(q, c, spec) if block is None else max(int(block), 1), K) if evolve and xi < 1 else K + 1
+    # as many kernel samples per round as blocks of 4 with kernel_sample neurons each, up to 8 x kernel_sample
+    sD = min(int(kernel_sample) * min(max(1, -(-min(j_max, K) // 4)), 8), m)
     PD = q.P0[:, np.sort(rng.choice(m, size=sD, replace=False))]
-    A1 = np.eye(n) - spec.eta * xi * q.H
-    j = max(int(block), 1)
+    A1 = ((V * c.g) @ V.T).astype(np.float32) if kcoef else None
+    Pt = np.tile(PD, (1, spec.tau)).astype(np.float32) if kcoef else None
+    cols = m + 2 * s + (m if D > 1 else 0)
+    # the neurons' update products in float32 (the state stays float64; docs sec. 3, A5)
+    Pw = np.concatenate([q.P0, Ps, Ps] + ([q.P0] if D > 1 else []), axis=1).astype(np.float32)
+    G32, S32 = q.G.astype(np.float32), c.S.astype(np.float32)
+    U = np.empty((n, cols), dtype=np.float32)
+    decay_coef = theta * (1 - xi) * D
 
-    def kernel_D(Lc):
-        """(1/m^2) sum_r dP[K_r] C dP[K_r]^T from sD sampled neurons and v ~ N(0, C), with
+    def kernel_q(Lc):
+        """diag V^T [(1/m^2) sum_r dP[K_r] C dP[K_r]^T] V from sD sampled neurons and v ~ N(0, C),
         dP[K] v = eta sum_t A1^t K A1^(tau-1-t) v (the derivative of P_l = I - (I - eta H_l)^tau)."""
-        ws = [Lc @ rng.standard_normal((n, sD))]
+        ws = [(math.sqrt(D) * (Lc @ rng.standard_normal((n, sD)))).astype(np.float32)]
         for _ in range(spec.tau - 1):
             ws.append(A1 @ ws[-1])
-        Pt = np.tile(PD, (1, spec.tau))
-        Kw = Pt * (q.G @ (Pt * np.concatenate(ws, axis=1)))
+        Kw = Pt * (G32 @ (Pt * np.concatenate(ws, axis=1)))
         acc = Kw[:, :sD]
         for i in range(1, spec.tau):
             acc = A1 @ acc + Kw[:, i * sD : (i + 1) * sD]
-        acc = spec.eta * acc
-        return (acc @ acc.T) / (m * sD)
+        acc = V.T @ (spec.eta * acc.astype(np.float64))
+        return kcoef * (acc**2).sum(axis=1) / (m * sD)
 
-    cbar = q.c0.copy()
-    dc = np.zeros((n, s))
-    e_bar = y1 - xi * cbar.sum(axis=1)
-    # the self-noise bias of the mean residual, xi beta theta (1 - xi) sum_r K_r S c_r
-    b_self = xi * beta * theta * (1 - xi) * (q.P0 * (q.G @ (q.P0 * (q.S @ q.c0)))).sum(axis=1)
-    Sig1 = np.zeros((n, n))
-    Sig2 = np.zeros((n, n))
+    def noise_q(Lc, dC):
+        q1 = xi * (1 - xi) * c.alpha_o * c.pv**2 * dC
+        return [q1, kernel_q(Lc) if kcoef else np.zeros(n)]
+
+    hbar = q.h0.copy()
+    dh = np.zeros((n, s))
+    C_h = hbar @ hbar.T
+    Lc = _chol(C_h)
+    qs = noise_q(Lc, diagC(C_h))
+    sig = [np.zeros(n), np.zeros(n)]
+    e_bar = Y - xi * (hbar @ q.a)
+    # the self-noise bias of the mean residual, xi beta theta (1 - xi) d_out sum_r K_r S h_r a_r^T
+    P32 = Pw[:, :m]
+    b_self = xi * beta * decay_coef * ((P32 * (G32 @ (P32 * (S32 @ hbar.astype(np.float32))))).astype(np.float64) @ q.a)
     L = np.empty(K + 1)
     mean_t = np.empty(K + 1)
     n1 = np.empty(K + 1)
     n2 = np.empty(K + 1)
     trC = np.empty(K + 1)
-    C = C0
-    Lc = _chol(C)
-    Q1 = xi * (1 - xi) * q.alpha_o * (q.P @ C @ q.P)
-    Q2 = kcoef * kernel_D(Lc) if kcoef else None
-    E_sum = np.zeros(n)
-    for k in range(K + 1):
-        if evolve and k > 0 and k % j == 0:
-            # end of a block of j rounds: every neuron's expected update over the block (the
-            # residual part exactly, summed over the block; the self-noise decay and the
-            # injected neuron noise by one step of length j), then the block's C, Q
-            U = np.concatenate(
-                [
-                    theta * (E_sum[:, None] - j * (1 - xi) * cbar),
-                    -j * theta * (1 - xi) * dc,
-                    math.sqrt(j) * inj * (Lc @ rng.standard_normal((n, s))),
-                ],
-                axis=1,
-            )
-            Pw = np.concatenate([q.P0, Ps, Ps], axis=1)
-            V = Pw * (q.G @ (Pw * (q.S @ U)))
-            if xi < 1.0:
-                decay = theta * (m * (q.H @ (q.S @ E_sum))) - V[:, :m].sum(axis=1)  # = j theta (1-xi) sum_r K_r S c_r
-                b_self = xi * beta * decay / j
-            cbar += beta * V[:, :m]
-            dc += beta * (V[:, m : m + s] + V[:, m + s :])
-            e_bar = y1 - xi * cbar.sum(axis=1)
-            C = cbar @ cbar.T + scale_s * (dc @ dc.T)
-            Lc = _chol(C)
-            Q1 = xi * (1 - xi) * q.alpha_o * (q.P @ C @ q.P)
-            if kcoef:
-                Q2 = kcoef * kernel_D(Lc)
-            E_sum = np.zeros(n)
-        mean_t[k] = float(e_bar @ e_bar)
-        n1[k] = float(np.trace(Sig1))
-        n2[k] = float(np.trace(Sig2))
-        trC[k] = float(np.trace(C))
-        L[k] = mean_t[k] + n1[k] + n2[k]
-        if k == K:
-            break
-        E_sum += e_bar
-        e_bar = q.A @ e_bar + b_self
-        Sig1 = q.A @ Sig1 @ q.A.T + Q1
-        if kcoef:
-            if not evolve:
-                Q2 = kcoef * kernel_D(Lc)  # a fresh estimate every round (C fixed)
-            Sig2 = q.A @ Sig2 @ q.A.T + Q2
+    start, length, prev, trC_prev = 0, (1 if j_max <= K else K + 1), 0, 1.0  # j_max > K: no neuron update
+    E_t = np.zeros_like(Y)  # sum of the mean residual (eigen coordinates) over the last block
+    while start <= K:
+        if start > 0:
+            j = prev
+            # the neurons' expected update over the previous block (the residual forcing exactly,
+            # summed over the block; the self-noise decay and the injected noise by one step of j)
+            E_sum = V @ E_t
+            U[:, :m] = theta * (E_sum @ q.a.T - j * (1 - xi) * D * hbar)
+            U[:, m : m + s] = -j * decay_coef * dh
+            U[:, m + s : m + 2 * s] = math.sqrt(j) * inj * (Lc @ rng.standard_normal((n, s)))
+            if D > 1:
+                U[:, m + 2 * s :] = hbar
+            W = (Pw * (G32 @ (Pw * (S32 @ U)))).astype(np.float64)
+            if decay_coef == 0.0:  # xi = 1: no self-noise
+                decay = np.zeros_like(Y)
+            elif D == 1:  # sum_r a_r K_r S U_r = theta m H S E - j theta (1 - xi) sum_r a_r K_r S h_r
+                decay = theta * m * (q.H @ (c.S @ E_sum)) - W[:, :m] @ q.a
+            else:
+                decay = j * decay_coef * (W[:, m + 2 * s : cols] @ q.a)
+            b_self = xi * beta * decay / j
+            hbar += beta * W[:, :m]
+            dh += beta * (W[:, m : m + s] + W[:, m + s : m + 2 * s])
+            e_bar = Y - xi * (hbar @ q.a)
+            h32 = hbar.astype(np.float32)
+            C_h = (h32 @ h32.T).astype(np.float64) + scale_s * (dh @ dh.T)
+            Lc = _chol(C_h)
+            qs = noise_q(Lc, diagC(C_h))
+        T = min(length, K + 1 - start)
+        trC_now = float(np.trace(C_h))
+        slope = (trC_now / trC_prev - 1.0) / prev if prev else 0.0
+        mt, traces, E_t, sig = _block(V.T @ e_bar, sig, c.av, V.T @ b_self, qs, T, slope)
+        sl = slice(start, start + T)
+        mean_t[sl], n1[sl], n2[sl] = mt, traces[0], traces[1]
+        trC[sl] = D * trC_now
+        L[sl] = mt + traces[0] + traces[1]
+        start, prev, length, trC_prev = start + T, T, min(BLOCK_GROWTH * length, j_max), trC_now
     w = slice(first, last + 1)
-    plateau = float(L[w].mean())
     return Prediction(
-        plateau_predicted=plateau,
-        rate_predicted=_rho_rate(q, spec),
+        plateau_predicted=float(L[w].mean()),
+        rate_predicted=rate,
         noise_first_order=float(n1[w].mean()),
         noise_kernel=float(n2[w].mean()),
         mean_term=float(mean_t[w].mean()),
@@ -424,125 +475,3 @@ def predict_plateau(
         seconds=time.perf_counter() - t0,
         trajectory=L,
     )
-
-
-# ----------------------------------------------------------------------------------------
-# rung (1): the linear recursion with the contributions fixed at initialisation
-# ----------------------------------------------------------------------------------------
-
-
-def _round_operators(q: _Init, spec: TrainSpec, masks: np.ndarray):
-    """For one mask set: (A_k, b_k) of the exact linear recursion e' = A_k e + b_k with the
-    contributions fixed at c0 (per-subnetwork kernels H_l, weights M_lr / X_r, S_l)."""
-    n = q.G.shape[0]
-    m = spec.m
-    M = masks.astype(np.float64)
-    cnt = M.sum(axis=0)
-    wts = M * np.where(cnt > 0, 1.0 / np.maximum(cnt, 1.0), 0.0)[None, :]
-    Hl = weighted_kernel(q.G, q.P0, M / m)
-    Gl = weighted_kernel(q.G, q.P0, wts / m)
-    nu = (q.c0 @ (M - q.xi).T).T  # (p, n)
-    A = np.eye(n)
-    b = np.zeros(n)
-    for sub in range(M.shape[0]):
-        A1 = np.eye(n) - spec.eta * Hl[sub]
-        S = np.zeros((n, n))
-        T = np.eye(n)
-        for _ in range(spec.tau):
-            S += T
-            T = T @ A1
-        GS = q.xi * spec.eta * Gl[sub] @ S
-        A -= GS
-        b += GS @ nu[sub]
-    return A, b
-
-
-def simulate_linear_recursion(
-    X,
-    y,
-    settings,
-    seed: int = 0,
-    eta: float | None = None,
-    *,
-    rounds: int | None = None,
-    replicas: int = 4,
-    mask_seed: int = 1000,
-) -> np.ndarray:
-    """Monte Carlo of the linear stochastic recursion the moments describe (contributions fixed
-    at initialisation, exact per-subnetwork kernels, weights and S_l):
-
-        e_{k+1} = e_k - xi eta sum_l G_l S_l (e_k - nu_l),  G_l = (1/m) sum_r (M_lr / X_r) K_r,
-
-    e_0 = y - xi f(W_0).  Replica j uses the masks sample_masks(kind, mask_seed + j, k, ...).
-    Returns ||e_k||^2 as a (replicas, K+1) array."""
-    spec = resolve_settings(X, y, settings, eta)
-    X = np.asarray(X, dtype=np.float64)
-    y1 = np.asarray(y, dtype=np.float64).reshape(X.shape[0], -1)[:, 0]
-    K = spec.rounds if rounds is None else int(rounds)
-    q = _init_quantities(X, y1, spec, seed)
-    out = np.empty((replicas, K + 1))
-    for j in range(replicas):
-        e = y1 - q.xi * q.c0.sum(axis=1)
-        out[j, 0] = e @ e
-        for k in range(K):
-            A, b = _round_operators(q, spec, sample_masks(spec.mask, mask_seed + j, k, spec.p, spec.m, spec.xi))
-            e = A @ e + b
-            out[j, k + 1] = e @ e
-    return out
-
-
-def linear_recursion_moments(
-    X, y, settings, seed: int = 0, eta: float | None = None, *, rounds: int | None = None, **kw
-) -> Prediction:
-    """The moment closure for the recursion of :func:`simulate_linear_recursion` (no evolution
-    of the contributions): ``predict_plateau(..., evolve=False)``."""
-    return predict_plateau(X, y, settings, seed, eta, rounds=rounds, evolve=False, **kw)
-
-
-# ----------------------------------------------------------------------------------------
-# rung (2): the network with frozen activation patterns, trained exactly
-# ----------------------------------------------------------------------------------------
-
-
-def train_frozen_patterns(
-    X,
-    y,
-    settings,
-    seed: int = 0,
-    eta: float | None = None,
-    *,
-    rounds: int | None = None,
-    return_contributions: bool = False,
-):
-    """Algorithm 1 on the linearised network f(W, x_i) = (1/sqrt m) sum_r a_r 1{<w_r(0), x_i> >= 0} <w_r, x_i>
-    with the engine's masks (sample_masks(kind, seed, k, ...)), exactly (in contribution space).
-
-    Returns L_0..L_K (tracked L_k = ||y - xi f||^2), and the final contributions (n, m) when
-    ``return_contributions``."""
-    spec = resolve_settings(X, y, settings, eta)
-    X = np.asarray(X, dtype=np.float64)
-    y1 = np.asarray(y, dtype=np.float64).reshape(X.shape[0], -1)[:, 0]
-    K = spec.rounds if rounds is None else int(rounds)
-    n = X.shape[0]
-    m, p, tau, eta_ = spec.m, spec.p, spec.tau, spec.eta
-    xi = spec.xi_eff
-    G = X @ X.T
-    P0, c = initial_contributions(X, spec, seed)
-    L = np.empty(K + 1)
-    for k in range(K + 1):
-        e = y1 - xi * c.sum(axis=1)
-        L[k] = e @ e
-        if k == K:
-            break
-        M = sample_masks(spec.mask, seed, k, p, m, spec.xi).astype(np.float64)
-        cnt = M.sum(axis=0)
-        Hl = weighted_kernel(G, P0, M / m)
-        r = y1[None, :] - (c @ M.T).T  # (p, n): y - f_l
-        acc = np.zeros((p, n))
-        for _ in range(tau):
-            acc += r
-            r = r - eta_ * np.einsum("lij,lj->li", Hl, r)
-        wts = M * np.where(cnt > 0, 1.0 / np.maximum(cnt, 1.0), 0.0)[None, :]
-        Vn = acc.T @ wts  # (n, m): sum_l (M_lr / X_r) sum_t r_l^t
-        c = c + (eta_ / m) * P0 * (G @ (P0 * Vn))
-    return (L, c) if return_contributions else L

@@ -21,6 +21,7 @@ import pytest
 import torch
 
 from maskedntk.studies.masked import prediction as pr
+from maskedntk.studies.masked import prediction_reference as ref
 from maskedntk.studies.masked import theory
 from maskedntk.studies.masked.data import make_synthetic
 from maskedntk.studies.masked.engine import train
@@ -100,7 +101,7 @@ def test_frozen_patterns_match_engine_first_round(data):
     step (the patterns barely move in one round at m = 500)."""
     X, y = data
     spec = _spec(X, "bernoulli", 3, 0.5, rounds=1)
-    Lf = pr.train_frozen_patterns(X, y, spec, 0)
+    Lf = ref.train_frozen_patterns(X, y, spec, 0)
     Lr = train(X, y, spec, [0]).losses[0]
     assert Lf[0] == pytest.approx(Lr[0], rel=1e-12)
     assert Lf[1] == pytest.approx(Lr[1], rel=0.02)
@@ -121,8 +122,8 @@ def test_rung1_moments_match_monte_carlo_of_the_linear_recursion(data, mask, p, 
     so the closure is only good to ~10%: docs/masked/prediction.md sec. 5)."""
     X, y = data
     spec = _spec(X, mask, p, xi)
-    mom = pr.linear_recursion_moments(X, y, spec, 0)
-    L = pr.simulate_linear_recursion(X, y, spec, 0, replicas=3)
+    mom = ref.linear_recursion_moments(X, y, spec, 0)
+    L = ref.simulate_linear_recursion(X, y, spec, 0, replicas=3)
     mc, se = _batch_means_se(L, _window())
     assert abs(mom.plateau_predicted - mc) <= 3 * se + tol * mc, (mom.plateau_predicted, mc, se)
 
@@ -138,7 +139,7 @@ def test_rung2_prediction_vs_frozen_pattern_network(data, mask, p, xi):
     spec = _spec(X, mask, p, xi)
     w = _window()
     pred = np.mean([pr.predict_plateau(X, y, spec, s).plateau_predicted for s in (0, 1)])
-    frozen = np.mean([pr.train_frozen_patterns(X, y, spec, s)[w].mean() for s in (0, 1)])
+    frozen = np.mean([ref.train_frozen_patterns(X, y, spec, s)[w].mean() for s in (0, 1)])
     assert abs(pred / frozen - 1) <= 0.30, (pred, frozen)
 
 
@@ -148,7 +149,7 @@ def test_rung2_contribution_shrinkage_is_needed(data):
     X, y = data
     spec = _spec(X, "bernoulli", 6, 0.15)
     w = _window()
-    frozen = pr.train_frozen_patterns(X, y, spec, 0)[w].mean()
+    frozen = ref.train_frozen_patterns(X, y, spec, 0)[w].mean()
     full = pr.predict_plateau(X, y, spec, 0).plateau_predicted
     first = pr.predict_plateau(X, y, spec, 0, method="first_order_initial").plateau_predicted
     assert abs(math.log(full / frozen)) < abs(math.log(first / frozen))
@@ -241,3 +242,14 @@ def test_prediction_accuracy_table_groups_and_numbers():
     full_gd = runs.assign(xi=[1.0, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5])
     t1 = prediction_accuracy(full_gd).set_index("group")
     assert t1.loc["all Bernoulli, m >= 1000 (the 25% target)", "runs"] == 1
+
+
+def test_neurons_evolve_when_fewer_rounds_than_the_cell_are_predicted(data):
+    """rounds < the cell's K still updates the neurons (tr C moves away from its initial value)."""
+    X, y = data
+    spec = _spec(X, "bernoulli", 1, 0.9)
+    full = pr.predict_plateau(X, y, spec, 0)
+    short = pr.predict_plateau(X, y, spec, 0, rounds=K // 2)
+    assert abs(full.trace_C_window / full.trace_C0 - 1) > 1e-3
+    assert abs(short.trace_C_window / short.trace_C0 - 1) > 1e-3
+    assert short.trajectory.shape == (K // 2 + 1,)
