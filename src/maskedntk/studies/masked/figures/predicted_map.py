@@ -19,7 +19,7 @@ from maskedntk.core import figures as style
 from maskedntk.core.figures import plt
 
 from ..accuracy import comparable
-from . import grids
+from . import grid_data, grids, notes
 
 PANELS = (("bernoulli", "xi", r"$\xi$"), ("categorical", "tau", r"$\tau$"))
 
@@ -33,7 +33,7 @@ def _measured(runs: pd.DataFrame) -> pd.DataFrame:
 
 
 def _scale(df: pd.DataFrame) -> str:
-    return f"m = {grids.values_text(df, 'm')}, {df['seed'].nunique()} seeds"
+    return f"m = {notes.values_text(df, 'm')}, {df['seed'].nunique()} seeds"
 
 
 def draw(table: pd.DataFrame, bernoulli: pd.DataFrame, categorical: pd.DataFrame, pdf, png) -> pd.DataFrame:
@@ -47,7 +47,7 @@ def draw(table: pd.DataFrame, bernoulli: pd.DataFrame, categorical: pd.DataFrame
     for row, ((mask, col, col_label), measured) in enumerate(zip(PANELS, (bernoulli, categorical), strict=True)):
         pred = table[table["mask"] == mask]
         meas = _measured(measured[measured["mask"] == mask])
-        grid = grids.cell_grid(pred, "plateau_predicted", "p", col)
+        grid = grid_data.cell_grid(pred, "plateau_predicted", "p", col)
         grid = grid.where(grid > 1e-12, 0.0)  # xi_eff = 1: rounding level, shown as 0
         scale = grids.zero_log_norm(grid.to_numpy(), max_decades=4)
         ax = axes[row, 0]
@@ -55,7 +55,9 @@ def draw(table: pd.DataFrame, bernoulli: pd.DataFrame, categorical: pd.DataFrame
         grids.colorbar(fig, sm, [ax], "predicted plateau", scale=scale)
         ax.set_title(f"({'ac'[row]}) predicted, {mask} masks\n{_scale(pred)}", fontsize=7)
 
-        m_grid = grids.cell_grid(meas, "plateau", "p", col, row_values=list(grid.index), col_values=list(grid.columns))
+        m_grid = grid_data.cell_grid(
+            meas, "plateau", "p", col, row_values=list(grid.index), col_values=list(grid.columns)
+        )
         ratio = grid.where(grid > 0) / m_grid
         rscale = grids.ratio_norm(ratio.to_numpy(), max_decades=1.0, min_decades=0.3)
         bx = axes[row, 1]
