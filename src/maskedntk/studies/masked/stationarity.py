@@ -75,7 +75,7 @@ first rounds of the tail do not pull the rate towards the fast one.  Example:
 The standard error is the weighted least-squares one, inflated by sqrt((1 + rho)/(1 - rho))
 for the lag-one correlation rho of the fit residuals; it omits the uncertainty of c_hat.
 
-Accuracy, as measured by tests/test_stationarity.py (50 seeds; error = (1 - rate)/(1 - r) - 1;
+Accuracy, as measured by tests/masked/test_stationarity.py (50 seeds; error = (1 - rate)/(1 - r) - 1;
 L_k = c xi_k + 0.99 r^k, c = 0.01, xi_k mean-one noise of s.d. 0.3, runs long enough to
 reach the floor): noiseless, |error| < 2e-4; i.i.d. noise, r in {0.7, 0.9, 0.98, 0.995}:
 median <= 0.5%, max 1.9%; AR(1) noise with phi = 0.9: median <= 1%, >= 96% of seeds within
@@ -98,7 +98,7 @@ K in {200, 400, 1000} (not at its floor yet) in 50 of 50 seeds with i.i.d. or AR
 (phi = 0.9) plateau noise, and a linear drift of the floor by 100% across the run (i.i.d.
 noise: 50 of 50 seeds).  It passes flat noisy plateaus c xi_k (lognormal or gamma xi,
 i.i.d. or AR(1) with phi up to 0.9) and fast decays (r = 0.7, 0.9) that reached the floor
-early.  Measured false-flag rates (tests/test_stationarity.py; 200 seeds per case, K in
+early.  Measured false-flag rates (tests/masked/test_stationarity.py; 200 seeds per case, K in
 {200, 1000}): 0.5-2.0% for i.i.d. noise, 0.5-2.5% for AR(1) phi = 0.5 and 0.5-3.5% for AR(1)
 phi = 0.9; fast decays at the floor 1-3.5%.  Over the tests' 50 seeds: 0-6% (they require
 <= 10%).  Not detected by design: drifts below 1% across the window (e.g. r = 0.9999 at
@@ -442,7 +442,7 @@ def contraction_factor(
     (e_0 <= noise_mult * sigma: L_0 at or below the floor, or a pure floor);
     "too few rounds above the floor noise (...)".
 
-    Accuracy (asserted by tests/test_stationarity.py, 50 seeds; measured values in the
+    Accuracy (asserted by tests/masked/test_stationarity.py, 50 seeds; measured values in the
     module docstring): L_k = c xi_k + 0.99 r^k with r in {0.7, 0.9, 0.98, 0.995}, run to its
     floor: |(1 - rate)/(1 - r) - 1| <= 5% in every seed for i.i.d. noise, <= 10% in >= 90%
     of seeds for AR(1) noise with phi = 0.9 (a correlated floor excursion biases the rounds

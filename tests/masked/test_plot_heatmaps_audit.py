@@ -28,7 +28,7 @@ from maskedntk.studies.masked.figures import (
     notes,
 )
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 RULE_SCRIPTS = ROOT / "workflow" / "scripts"
 
 

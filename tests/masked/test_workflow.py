@@ -3,7 +3,7 @@
 One session-scoped run of ``reproduce_all`` in a temporary working directory feeds most
 tests; the interrupted-rerun and the cluster-executor tests run their own subsets and
 compare with it byte for byte.  Update the golden values on purpose with
-``pytest tests/test_workflow.py --update-golden``.
+``pytest tests/masked/test_workflow.py --update-golden``.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ import yaml
 from maskedntk.studies.masked.experiments import expand_config
 from maskedntk.studies.masked.figures import FIGURES as MASKED_FIGURES
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = ROOT / "tests" / "golden" / "test_runs.csv"
 FIGURES = list(MASKED_FIGURES)
 RUNS_COLUMNS = [
@@ -199,7 +199,7 @@ def test_golden_values(test_run, update_golden):
     for c in GOLDEN_CLAIM_FLOATS:
         got, want = claims[c].to_numpy(float), golden_claims[c].to_numpy(float)
         assert np.allclose(got, want, rtol=1e-6, atol=1e-12, equal_nan=True), (c, got, want)
-    assert GOLDEN.exists(), "no golden values: run pytest tests/test_workflow.py --update-golden"
+    assert GOLDEN.exists(), "no golden values: run pytest tests/masked/test_workflow.py --update-golden"
     golden = pd.read_csv(GOLDEN)
     assert len(current) == len(golden)
     for c in GOLDEN_EXACT:

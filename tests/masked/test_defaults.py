@@ -15,7 +15,7 @@ from maskedntk.studies.masked.metrics import PlateauOptions
 from maskedntk.studies.masked.spec import TrainSpec
 from maskedntk.studies.masked.stepsize import EtaRule
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 #: (block, key) the workflow sets differently from the library default, on purpose: xi and
 #: preset are per-experiment choices; max_rounds turns on the extension until stationary; a
 #: grid's one constant step (eta.rule grid_lambda_max) needs the grid, which a single cell
