@@ -10,7 +10,7 @@ from pathlib import Path
 from .cellconfig import dataset_id
 from .experiments import ConfigError, expand_config, validate_config
 from .figures import FIGURES
-from .jobs import train_memory_mb
+from .jobs import state_memory_mb, train_memory_mb
 from .protocols import SEP, split
 
 TABLES = ("runs", "trajectories", "trace")
@@ -93,8 +93,10 @@ class MaskedWorkflow:
         return [self._data_path(c) for c in self.cells[experiment].values()]
 
     def train_mem_mb(self, wildcards) -> int:
-        """The largest memory estimate of the job's cells (they train one after another)."""
-        return max(train_memory_mb(cell, cell["data"]) for cell in self.job_cells(wildcards).values())
+        """The largest memory estimate of the job's cells plus the state of all of them (they
+        train together, round by round)."""
+        cells = self.job_cells(wildcards).values()
+        return max(train_memory_mb(c, c["data"]) for c in cells) + sum(state_memory_mb(c, c["data"]) for c in cells)
 
     def experiment_tables(self, experiment: str) -> dict[str, str]:
         return {t: f"{self.results}/tables/{experiment}/{t}.{'csv' if t == 'runs' else 'parquet'}" for t in TABLES}
