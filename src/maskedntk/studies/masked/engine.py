@@ -69,9 +69,12 @@ BATCH_ELEMENTS = {"cpu": 2**20, "cuda": None}
 #: (the padding costs at most this share of the batch's work)
 WIDTH_SLACK = 0.2
 
-#: L_k at or below (FLOOR_ULPS eps)^2 ||y||^2 is rounding noise: the residuals are, in root
-#: mean square, within FLOOR_ULPS units of the last place of the labels (eps of the run's dtype)
-FLOOR_ULPS = 4.0
+#: L_k at or below (FLOOR_ULPS eps)^2 ||y||^2 (eps of the run's dtype) has converged to zero:
+#: the residuals are, in root mean square, within FLOOR_ULPS units of the last place of the
+#: labels.  Plain GD on the default data (n = 100, d = 128, m = 1000, float64) stalls on a
+#: rounding plateau of 2e-29 to 8e-29 = (5-9 eps)^2 ||y||^2 whose noise the stationarity test
+#: reads as drift; 32 ulps put the floor a factor >= 12 above that plateau
+FLOOR_ULPS = 32.0
 
 
 @dataclass
