@@ -28,6 +28,10 @@ Each measurement runs in its own child process, the modes alternating, and the b
 
 Usage:  python benchmarks/bench_engine.py [--scales heatmap width default_cell] [--repeats 2] [--seeds 5]
         python benchmarks/bench_engine.py --rows          # a default heatmap row: cells batched or not
+        python benchmarks/bench_engine.py --row-job heatmap_bernoulli p~4   # one training job
+            of config/config.yaml as the workflow runs it (one thread): CPU and wall seconds and
+            the rounds run; with PYTHONPATH=<a checkout of an older commit>/src it times that
+            commit's engine with the same script (before/after)
         python benchmarks/bench_engine.py --selection     # gather vs masked crossover
         python benchmarks/bench_engine.py --dtype         # float64 vs float32 (dtype: auto)
 """
@@ -314,6 +318,38 @@ def bench_rows(repeats: int):
     )
 
 
+def bench_row_job(experiment: str, row: str, config: str):
+    """One training job (the cells of one grid row) as the workflow runs it."""
+    import json
+    import tempfile
+    from pathlib import Path
+
+    import yaml
+
+    from maskedntk.studies.masked import jobs
+    from maskedntk.studies.masked.experiments import expand_config
+
+    cells = expand_config(yaml.safe_load(Path(config).read_text()))[experiment]
+    sel = {c: v for c, v in cells.items() if c.split("/")[0] == row}
+    if not sel:
+        raise SystemExit(f"row {row!r}: no such row in {experiment} (rows: {sorted({c.split('/')[0] for c in cells})})")
+    out = Path(tempfile.mkdtemp(prefix="bench_row_job"))
+    data_file = out / "data.npz"
+    jobs.make_data_job(next(iter(sel.values()))["data"], data_file)
+    keys = ("experiment", "data", "train", "eta", "seeds")
+    params = {c: {k: v[k] for k in keys if k in v} | {"data_file": str(data_file)} for c, v in sel.items()}
+    c0, t0 = time.process_time(), time.perf_counter()
+    jobs.train_cells_job(params, row, out / "train", 1)
+    cpu, wall = time.process_time() - c0, time.perf_counter() - t0
+    rounds = sum(
+        sum(json.loads((jobs.cell_folder(out / "train", row, c) / "record.json").read_text())["rounds_run"])
+        for c in sel
+    )
+    print(
+        f"row_job {experiment}/{row} cells={len(sel)} cpu_s={cpu:.1f} wall_s={wall:.1f} run_rounds={rounds}", flush=True
+    )
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--scales", nargs="+", default=DEFAULT_SCALES, choices=list(SCALES))
@@ -322,7 +358,12 @@ def main():
     ap.add_argument("--dtype", action="store_true", help="measure float64 against float32 (dtype: auto) instead")
     ap.add_argument("--seeds", type=int, default=5, help="seeds of the batched-against-one-by-one comparison")
     ap.add_argument("--rows", action="store_true", help="time a default heatmap row, cells batched or not, instead")
+    ap.add_argument("--row-job", nargs=2, metavar=("EXPERIMENT", "ROW"), help="time one training job instead")
+    ap.add_argument("--config", default="config/config.yaml", help="the configuration of --row-job")
     args = ap.parse_args()
+    if args.row_job:
+        bench_row_job(*args.row_job, args.config)
+        return
     if args.rows:
         bench_rows(args.repeats)
         return
