@@ -293,7 +293,10 @@ def _rows_child(mode, queue):
     elif mode == "seeds":  # each cell's seeds batched
         for spec in specs:
             train(ds.X, ds.y, spec, seeds)
-    else:  # the row's cells and seeds batched
+    else:  # the row's cells and seeds batched (as on a GPU: MIX_CELLS)
+        from maskedntk.studies.masked import engine
+
+        engine.MIX_CELLS["cpu"] = True
         train_many(ds.X, ds.y, [(spec, seeds) for spec in specs])
     queue.put(time.perf_counter() - t0)
 

@@ -58,10 +58,13 @@ def test_seed_does_not_depend_on_its_batch(data, monkeypatch, cap, dtype, cell):
     _assert_runs_equal(together, reordered, 0, len(seeds) - 1, dtype)
 
 
-def test_cells_batched_match_cells_alone(data):
+@pytest.mark.parametrize("mix", [True, False])
+def test_cells_batched_match_cells_alone(data, monkeypatch, mix):
     """train_many: cells of one shape group (different mask kinds, p, xi, eta, conventions)
-    share batches; a cell of another tau runs in its own group; each cell's seeds get the
-    numbers they get in a call of their own."""
+    share batches (mix: the GPU setting, here on the CPU) or run side by side (the CPU
+    setting); a cell of another tau runs in its own group; each cell's seeds get the numbers
+    they get in a call of their own."""
+    monkeypatch.setitem(engine.MIX_CELLS, "cpu", mix)
     base = dict(m=24, tau=2, rounds=10, dtype="float64", trace=True)
     specs = [
         TrainSpec(xi=0.2, p=3, eta=0.4, **base),

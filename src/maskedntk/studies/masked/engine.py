@@ -21,9 +21,9 @@ neuron space and divided by X_{k,r}; W = W_anchor + C^T X is kept implicitly, C 
 accumulated aggregated coefficients, and Z is updated by the same operator.  W is formed
 only on request.
 
-Runs are batched.  All seeds of a call (and, through :func:`train_many`, the seeds of
-several cells that share the data and the shapes m, tau, dtype, device, path, sigma'(0) and
-trace) advance round by round together: their states are stacked, one tracked-loss product
+Runs are batched.  All seeds of a call (and, through :func:`train_many` on a GPU, the seeds
+of several cells that share the data and the shapes m, tau, dtype, device, path, sigma'(0)
+and trace; ``MIX_CELLS``) advance round by round together: their states are stacked, one tracked-loss product
 and one aggregation product serve them all, and the subnetworks of runs whose widths are
 close run their tau local steps as one batch (:mod:`maskedntk.studies.masked.kernels`),
 up to ``BATCH_ELEMENTS`` numbers per batch tensor on a CPU (beyond that the tensors leave
@@ -64,6 +64,12 @@ GATHER_MAX_FRACTION = 0.85
 #: (benchmarks/bench_engine.py --batch); a GPU takes every run of a round in as few batches
 #: as the widths allow
 BATCH_ELEMENTS = {"cpu": 2**20, "cuda": None}
+
+#: whether the runs of different cells share batches (seeds of a cell always do): on a GPU
+#: yes; on a CPU no, as measured on an idle machine with one thread (a default heatmap row,
+#: `benchmarks/bench_engine.py --rows`: cells batched 0.81x, seeds batched 0.98x of one run
+#: at a time), where the padding and the larger tensors cost more than the fewer calls save
+MIX_CELLS = {"cpu": False, "cuda": True}
 
 #: runs share a batch when their widths differ by at most this fraction of the batch's width
 #: (the padding costs at most this share of the batch's work)
@@ -220,7 +226,8 @@ def train_many(
     for j, (spec, seeds) in enumerate(jobs):
         runs = [_Run.start(j, spec, sd, Yn) for sd in seeds]
         runs_of_job.append(runs)
-        groups.setdefault(batch_key(spec, n, d), []).extend(runs)
+        own = () if MIX_CELLS.get(resolve_device(spec.device).type, True) else (j,)
+        groups.setdefault(batch_key(spec, n, d) + own, []).extend(runs)
     for runs in groups.values():
         _Batch(Xn, Yn, runs, return_weights).train(progress, progress_every, t_start)
     seconds = time.perf_counter() - t_start
