@@ -65,7 +65,7 @@ def _setup(cfg):
     from maskedntk.studies.masked.data import make_synthetic
     from maskedntk.studies.masked.spec import TrainSpec
 
-    torch.set_num_threads(os.cpu_count())
+    torch.set_num_threads(cfg.get("threads") or os.cpu_count())
     ds = make_synthetic("teacher", cfg["n"], cfg["d"], seed=0)
     spec = TrainSpec(
         m=cfg["m"], p=cfg["p"], tau=cfg["tau"], xi=cfg["xi"], eta=ETA, rounds=cfg["rounds"], dtype="float32"
@@ -165,8 +165,8 @@ def _run(kind, cfg):
     return out
 
 
-def bench_scale(name, repeats, seeds):
-    cfg = dict(SCALES[name], seeds=seeds)
+def bench_scale(name, repeats, seeds, threads=None):
+    cfg = dict(SCALES[name], seeds=seeds, threads=threads)
     engine, naive = [], []
     for _ in range(repeats):
         naive.append(_run("naive", cfg))
@@ -360,6 +360,7 @@ def main():
     ap.add_argument("--selection", action="store_true", help="measure the gather/masked crossover instead")
     ap.add_argument("--dtype", action="store_true", help="measure float64 against float32 (dtype: auto) instead")
     ap.add_argument("--seeds", type=int, default=5, help="seeds of the batched-against-one-by-one comparison")
+    ap.add_argument("--threads", type=int, default=None, help="torch threads (default: all cores; SGEMM too)")
     ap.add_argument("--rows", action="store_true", help="time a default heatmap row, cells batched or not, instead")
     ap.add_argument("--row-job", nargs=2, metavar=("EXPERIMENT", "ROW"), help="time one training job instead")
     ap.add_argument("--config", default="config/config.yaml", help="the configuration of --row-job")
@@ -377,7 +378,7 @@ def main():
         bench_dtype(args.repeats)
         return
     for name in args.scales:
-        bench_scale(name, args.repeats, args.seeds)
+        bench_scale(name, args.repeats, args.seeds, args.threads)
 
 
 if __name__ == "__main__":
