@@ -11,14 +11,27 @@ relative difference of the losses after the timed rounds is printed on stderr).
 For each scale, one line exactly of the form (shown wrapped here)
 
     scale=<name> naive_s_per_round=<x> engine_s_per_round=<y> speedup=<x/y>
-    engine_gflops=<g> sgemm_gflops=<s> peak_rss_mb=<r>
+    engine_gflops=<g> sgemm_gflops=<s> efficiency=<g/s> peak_rss_mb=<r>
 
-where engine_gflops counts the matrix products the engine performs (TrainResult.flops),
-sgemm_gflops is the best rate of a 2048^3 float32 torch.mm on this machine, and peak_rss_mb is
-the engine process's peak resident memory.  Each measurement runs in its own child process,
-engine and naive alternating, and the best of ``--repeats`` is kept (these machines are noisy).
+where engine_gflops counts the matrix products the engine performs (TrainResult.flops) for
+one seed per call, sgemm_gflops is the best rate of a 2048^3 float32 torch.mm on this machine
+measured in the same run, efficiency their ratio, and peak_rss_mb the engine process's peak
+resident memory.  Then, per scale, the seeds-batched speed-up: ``--seeds`` seeds in one call
+(batched) against the same seeds one call each (one after another, as the engine ran them
+before batching), with the engine's efficiency in both modes:
 
-Usage:  python benchmarks/bench_engine.py [--scales heatmap width default_cell] [--repeats 2]
+    batched scale=<name> seeds=<S> one_by_one_s_per_round=<x> batched_s_per_round=<y>
+    speedup=<x/y> efficiency_one_by_one=<e1> efficiency_batched=<e2>
+
+Each measurement runs in its own child process, the modes alternating, and the best of
+``--repeats`` is kept (these machines are noisy).
+
+Usage:  python benchmarks/bench_engine.py [--scales heatmap width default_cell] [--repeats 2] [--seeds 5]
+        python benchmarks/bench_engine.py --rows          # a default heatmap row: cells batched or not
+        python benchmarks/bench_engine.py --row-job heatmap_bernoulli p~4   # one training job
+            of config/config.yaml as the workflow runs it (one thread): CPU and wall seconds and
+            the rounds run; with PYTHONPATH=<a checkout of an older commit>/src it times that
+            commit's engine with the same script (before/after)
         python benchmarks/bench_engine.py --selection     # gather vs masked crossover
         python benchmarks/bench_engine.py --dtype         # float64 vs float32 (dtype: auto)
 """
@@ -52,7 +65,7 @@ def _setup(cfg):
     from maskedntk.studies.masked.data import make_synthetic
     from maskedntk.studies.masked.spec import TrainSpec
 
-    torch.set_num_threads(os.cpu_count())
+    torch.set_num_threads(cfg.get("threads") or os.cpu_count())
     ds = make_synthetic("teacher", cfg["n"], cfg["d"], seed=0)
     spec = TrainSpec(
         m=cfg["m"], p=cfg["p"], tau=cfg["tau"], xi=cfg["xi"], eta=ETA, rounds=cfg["rounds"], dtype="float32"
@@ -111,6 +124,16 @@ def _child(kind, cfg, queue):
         res = train(ds.X, ds.y, spec, [0])
         dt = (time.perf_counter() - t0) / spec.rounds
         out = {"s_per_round": dt, "flops_per_round": res.flops / spec.rounds, "losses": res.losses[0, 1:].tolist()}
+    elif kind in ("one_by_one", "batched"):
+        seeds = list(range(cfg["seeds"]))
+        train(ds.X, ds.y, spec.replace(rounds=1), seeds)  # warm-up
+        t0 = time.perf_counter()
+        if kind == "batched":
+            flops = train(ds.X, ds.y, spec, seeds).flops
+        else:
+            flops = sum(train(ds.X, ds.y, spec, [s]).flops for s in seeds)
+        dt = (time.perf_counter() - t0) / spec.rounds
+        out = {"s_per_round": dt, "flops_per_round": flops / spec.rounds}
     elif kind == "naive":
         naive_train(ds.X, ds.y, spec, 0, 1)  # warm-up
         t0 = time.perf_counter()
@@ -142,8 +165,8 @@ def _run(kind, cfg):
     return out
 
 
-def bench_scale(name, repeats):
-    cfg = SCALES[name]
+def bench_scale(name, repeats, seeds, threads=None):
+    cfg = dict(SCALES[name], seeds=seeds, threads=threads)
     engine, naive = [], []
     for _ in range(repeats):
         naive.append(_run("naive", cfg))
@@ -158,7 +181,20 @@ def bench_scale(name, repeats):
     print(
         f"scale={name} naive_s_per_round={nv['s_per_round']:.4f} engine_s_per_round={e['s_per_round']:.4f} "
         f"speedup={nv['s_per_round'] / e['s_per_round']:.2f} engine_gflops={gflops:.1f} "
-        f"sgemm_gflops={sgemm:.1f} peak_rss_mb={e['peak_rss_mb']:.0f}",
+        f"sgemm_gflops={sgemm:.1f} efficiency={gflops / sgemm:.2f} peak_rss_mb={e['peak_rss_mb']:.0f}",
+        flush=True,
+    )
+    modes = {"one_by_one": [], "batched": []}
+    for _ in range(repeats):
+        for mode, got in modes.items():
+            got.append(_run(mode, cfg))
+    best = {mode: min(got, key=lambda r: r["s_per_round"]) for mode, got in modes.items()}
+    eff = {mode: b["flops_per_round"] / b["s_per_round"] / 1e9 / sgemm for mode, b in best.items()}
+    one, bat = best["one_by_one"]["s_per_round"], best["batched"]["s_per_round"]
+    print(
+        f"batched scale={name} seeds={cfg['seeds']} one_by_one_s_per_round={one:.4f} batched_s_per_round={bat:.4f} "
+        f"speedup={one / bat:.2f} efficiency_one_by_one={eff['one_by_one']:.2f} "
+        f"efficiency_batched={eff['batched']:.2f}",
         flush=True,
     )
 
@@ -230,13 +266,111 @@ def bench_dtype(repeats: int):
         )
 
 
+#: a row of config/config.yaml's Bernoulli heatmap (p = 4, tau = 5, xi = 0.1..1.0, 5 seeds), dtype auto
+ROW = dict(n=100, d=128, m=1000, p=4, tau=5, xis=[0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0], rounds=20)
+
+
+def _rows_child(mode, queue):
+    import torch
+
+    from maskedntk.studies.masked.data import make_synthetic
+    from maskedntk.studies.masked.engine import train, train_many
+    from maskedntk.studies.masked.spec import TrainSpec
+
+    torch.set_num_threads(1)  # the workflow's setting: one thread per job
+    ds = make_synthetic("teacher", ROW["n"], ROW["d"], seed=0)
+    specs = [
+        TrainSpec(m=ROW["m"], p=ROW["p"], tau=ROW["tau"], xi=xi, eta=0.02, rounds=ROW["rounds"], dtype="auto")
+        for xi in ROW["xis"]
+    ]
+    seeds = list(range(5))
+    train(ds.X, ds.y, specs[0].replace(rounds=1), [0])  # warm-up
+    t0 = time.perf_counter()
+    if mode == "runs":  # every seed of every cell alone (the engine before batching)
+        for spec in specs:
+            for s in seeds:
+                train(ds.X, ds.y, spec, [s])
+    elif mode == "seeds":  # each cell's seeds batched
+        for spec in specs:
+            train(ds.X, ds.y, spec, seeds)
+    else:  # the row's cells and seeds batched (as on a GPU: MIX_CELLS)
+        from maskedntk.studies.masked import engine
+
+        engine.MIX_CELLS["cpu"] = True
+        train_many(ds.X, ds.y, [(spec, seeds) for spec in specs])
+    queue.put(time.perf_counter() - t0)
+
+
+def bench_rows(repeats: int):
+    """Seconds for ROW['rounds'] rounds of one default heatmap row (10 cells x 5 seeds), one
+    thread: runs one at a time, seeds batched, cells and seeds batched."""
+    best = {}
+    for _ in range(repeats):
+        for mode in ("runs", "seeds", "cells"):
+            ctx = mp.get_context("spawn")
+            q = ctx.Queue()
+            proc = ctx.Process(target=_rows_child, args=(mode, q))
+            proc.start()
+            best[mode] = min(best.get(mode, math.inf), q.get())
+            proc.join()
+    print(
+        f"row p={ROW['p']} tau={ROW['tau']} cells={len(ROW['xis'])} seeds=5 rounds={ROW['rounds']} "
+        f"runs_s={best['runs']:.2f} seeds_batched_s={best['seeds']:.2f} cells_batched_s={best['cells']:.2f} "
+        f"speedup_seeds={best['runs'] / best['seeds']:.2f} speedup_cells={best['runs'] / best['cells']:.2f}",
+        flush=True,
+    )
+
+
+def bench_row_job(experiment: str, row: str, config: str):
+    """One training job (the cells of one grid row) as the workflow runs it."""
+    import json
+    import tempfile
+    from pathlib import Path
+
+    import yaml
+
+    from maskedntk.studies.masked import jobs
+    from maskedntk.studies.masked.experiments import expand_config
+
+    cells = expand_config(yaml.safe_load(Path(config).read_text()))[experiment]
+    sel = {c: v for c, v in cells.items() if c.split("/")[0] == row}
+    if not sel:
+        raise SystemExit(f"row {row!r}: no such row in {experiment} (rows: {sorted({c.split('/')[0] for c in cells})})")
+    out = Path(tempfile.mkdtemp(prefix="bench_row_job"))
+    data_file = out / "data.npz"
+    jobs.make_data_job(next(iter(sel.values()))["data"], data_file)
+    keys = ("experiment", "data", "train", "eta", "seeds")
+    params = {c: {k: v[k] for k in keys if k in v} | {"data_file": str(data_file)} for c, v in sel.items()}
+    c0, t0 = time.process_time(), time.perf_counter()
+    jobs.train_cells_job(params, row, out / "train", 1)
+    cpu, wall = time.process_time() - c0, time.perf_counter() - t0
+    rounds = sum(
+        sum(json.loads((jobs.cell_folder(out / "train", row, c) / "record.json").read_text())["rounds_run"])
+        for c in sel
+    )
+    print(
+        f"row_job {experiment}/{row} cells={len(sel)} cpu_s={cpu:.1f} wall_s={wall:.1f} run_rounds={rounds}", flush=True
+    )
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--scales", nargs="+", default=DEFAULT_SCALES, choices=list(SCALES))
     ap.add_argument("--repeats", type=int, default=2, help="alternating repeats per implementation (best kept)")
     ap.add_argument("--selection", action="store_true", help="measure the gather/masked crossover instead")
     ap.add_argument("--dtype", action="store_true", help="measure float64 against float32 (dtype: auto) instead")
+    ap.add_argument("--seeds", type=int, default=5, help="seeds of the batched-against-one-by-one comparison")
+    ap.add_argument("--threads", type=int, default=None, help="torch threads (default: all cores; SGEMM too)")
+    ap.add_argument("--rows", action="store_true", help="time a default heatmap row, cells batched or not, instead")
+    ap.add_argument("--row-job", nargs=2, metavar=("EXPERIMENT", "ROW"), help="time one training job instead")
+    ap.add_argument("--config", default="config/config.yaml", help="the configuration of --row-job")
     args = ap.parse_args()
+    if args.row_job:
+        bench_row_job(*args.row_job, args.config)
+        return
+    if args.rows:
+        bench_rows(args.repeats)
+        return
     if args.selection:
         bench_selection()
         return
@@ -244,7 +378,7 @@ def main():
         bench_dtype(args.repeats)
         return
     for name in args.scales:
-        bench_scale(name, args.repeats)
+        bench_scale(name, args.repeats, args.seeds, args.threads)
 
 
 if __name__ == "__main__":

@@ -21,18 +21,23 @@ neuron space and divided by X_{k,r}; W = W_anchor + C^T X is kept implicitly, C 
 accumulated aggregated coefficients, and Z is updated by the same operator.  W is formed
 only on request.
 
-Seeds run one after another and share X, y and the Gram matrix.  Each seed's computation
-has the same shapes whatever other seeds are in the call, so its numbers do not depend on
-the seed list (torch's batched kernels are not bitwise batch-invariant).  Seeds are not
-stacked into one tensor: one seed's round is already one batched computation over the p
-subnetworks, large enough to run at about 70% of the machine's SGEMM rate at the heatmap
-scale (benchmarks/bench_engine.py), so stacking seeds could gain little on a CPU and would
-cost the batch invariance.
+Runs are batched.  All seeds of a call (and, through :func:`train_many` on a GPU, the seeds
+of several cells that share the data and the shapes m, tau, dtype, device, path, sigma'(0)
+and trace; ``MIX_CELLS``) advance round by round together: their states are stacked, one tracked-loss product
+and one aggregation product serve them all, and the subnetworks of runs whose widths are
+close run their tau local steps as one batch (:mod:`maskedntk.studies.masked.kernels`),
+up to ``BATCH_ELEMENTS`` numbers per batch tensor on a CPU (beyond that the tensors leave
+the caches) and without a limit on a GPU.  Masks and initialisations are drawn on the host
+per seed, so batching changes a run's numbers only by float rounding (measured in
+tests/masked/test_engine_batching.py).
+
+A run stops at ``rounds`` (or later, with ``max_rounds``, while it is not stationary), when
+it diverges, or when L_k falls to the float rounding floor (:func:`rounding_floor`): it has
+then converged to zero, and later rounds carry no information.
 """
 
 from __future__ import annotations
 
-import itertools
 import math
 import time
 from collections.abc import Callable, Sequence
@@ -43,6 +48,7 @@ import torch
 
 from maskedntk.core.validate import check_int
 
+from .kernels import GramOperator, LocalSteps, Workspace, distinct_rows, needed_width, selection_rows, sq_norms
 from .masks import sample_masks
 from .rng import init_generator
 from .spec import TrainSpec
@@ -52,6 +58,29 @@ from .stationarity import next_rounds, stationarity_test
 #: most this fraction of the m neurons; above it the masked multiply is as fast (measured
 #: crossover, see benchmarks/bench_engine.py --selection).
 GATHER_MAX_FRACTION = 0.85
+
+#: the most numbers in one batch tensor (P, M', n) on a CPU: larger batches leave the caches
+#: and their elementwise passes slow down more than the fewer, larger products gain
+#: (benchmarks/bench_engine.py --batch); a GPU takes every run of a round in as few batches
+#: as the widths allow
+BATCH_ELEMENTS = {"cpu": 2**20, "cuda": None}
+
+#: whether the runs of different cells share batches (seeds of a cell always do): on a GPU
+#: yes; on a CPU no, as measured on an idle machine with one thread (a default heatmap row,
+#: `benchmarks/bench_engine.py --rows`: cells batched 0.81x, seeds batched 0.98x of one run
+#: at a time), where the padding and the larger tensors cost more than the fewer calls save
+MIX_CELLS = {"cpu": False, "cuda": True}
+
+#: runs share a batch when their widths differ by at most this fraction of the batch's width
+#: (the padding costs at most this share of the batch's work)
+WIDTH_SLACK = 0.2
+
+#: L_k at or below (FLOOR_ULPS eps)^2 ||y||^2 (eps of the run's dtype) has converged to zero:
+#: the residuals are, in root mean square, within FLOOR_ULPS units of the last place of the
+#: labels.  Plain GD on the default data (n = 100, d = 128, m = 1000, float64) stalls on a
+#: rounding plateau of 2e-29 to 8e-29 = (5-9 eps)^2 ||y||^2 whose noise the stationarity test
+#: reads as drift; 32 ulps put the floor a factor >= 12 above that plateau
+FLOOR_ULPS = 32.0
 
 
 @dataclass
@@ -63,19 +92,23 @@ class TrainResult:
     rounds_run : (S,) int, the rounds K each seed ran: ``spec.rounds``, or more when
         ``spec.max_rounds`` extended it until its L_k passed the stationarity test.
     diverged_round : (S,) int, the first round k flagged as diverged, -1 if none.
+    zero_round : (S,) int, the round k >= 1 at which L_k fell to the rounding floor and the
+        run stopped, converged to zero (then rounds_run = zero_round), -1 if none.
     trace : (S, K, tau+1) mean over subnetworks of ||y - f_l(W^l_{k,t}, X)||^2 for
         t = 0..tau (t = 0: right after M_k is sampled), or None.
     dead : (S, K+1) fraction of neurons inactive on every sample (max_i <w_r, x_i> <= 0) at
         round k, NaN after divergence.  Zeroed neurons (``aggregation='zero_unheld'``) count.
     weights : (S, m, d) final W_K, or None.
     second_layer : (S, m, d_out) the fixed a, or None.
-    flops : multiply-adds x 2 of the matrix products performed.
+    flops : multiply-adds x 2 of the matrix products performed for these seeds.
+    seconds : wall time of the call (of the whole batch for :func:`train_many`).
     """
 
     seeds: list[int]
     losses: np.ndarray
     rounds_run: np.ndarray
     diverged_round: np.ndarray
+    zero_round: np.ndarray
     trace: np.ndarray | None
     dead: np.ndarray
     weights: np.ndarray | None
@@ -124,171 +157,23 @@ def choose_selection(spec: TrainSpec) -> str:
     return "gather" if spec.xi_eff <= GATHER_MAX_FRACTION else "masked"
 
 
-class _GramOperator:
-    """Applies K = X X^T to the rows of G (N, n), i.e. G <- G K: as G @ K ('gram', 2n^2 flops
-    per row) or (G @ X) @ X^T ('direct', 4nd flops per row).  K is symmetric."""
-
-    def __init__(self, X: torch.Tensor, path: str):
-        self.path = path
-        self.X = X
-        self.XT = X.T.contiguous()
-        self.K = X @ self.XT if path == "gram" else None
-        n, d = X.shape
-        #: flops of applying the operator to one row of G
-        self.flops_per_row = 2 * n * n if path == "gram" else 4 * n * d
-
-    def add_(self, Z: torch.Tensor, G: torch.Tensor, alpha: float) -> None:
-        """Z <- Z + alpha * G K in place, for Z, G of shape (..., n) (leading dims flattened)."""
-        n = Z.shape[-1]
-        Z2, G2 = Z.view(-1, n), G.view(-1, n)
-        if self.path == "gram":
-            Z2.addmm_(G2, self.K, alpha=alpha)
-        else:  # (X^T G^T)^T: MKL runs this orientation about 1.5x faster than G @ X for small d
-            Z2.addmm_((self.XT @ G2.T).T, self.XT, alpha=alpha)
+def rounding_floor(Y: np.ndarray, dtype: str) -> float:
+    """(FLOOR_ULPS eps)^2 ||y||^2: a tracked loss at or below it has converged to zero."""
+    eps = float(np.finfo(np.float64 if dtype == "float64" else np.float32).eps)
+    return (FLOOR_ULPS * eps) ** 2 * float(np.sum(np.asarray(Y, dtype=np.float64) ** 2))
 
 
-class _Workspace:
-    """Flat buffers reused across rounds (fresh multi-megabyte tensors cost page faults)."""
-
-    def __init__(self, dtype: torch.dtype, device: torch.device):
-        self.dtype, self.device = dtype, device
-        self.bufs: dict[str, torch.Tensor] = {}
-
-    def get(self, name: str, *shape: int) -> torch.Tensor:
-        size = math.prod(shape)
-        buf = self.bufs.get(name)
-        if buf is None or buf.numel() < size:
-            buf = torch.empty(size, dtype=self.dtype, device=self.device)
-            self.bufs[name] = buf
-        return buf[:size].view(*shape)
-
-
-class _Selection:
-    """The neurons each subnetwork computes in one round.  Tensors are neuron-major:
-    pre-activations of subnetwork l are rows (p, M', n), one row of n samples per neuron.
-
-    gather: idx (p, M') ids of the neurons subnetwork l holds, padded with neuron 0 at weight 0.
-    masked: all m neurons, the output weights multiplied by the mask.
-    """
-
-    def __init__(self, masks: np.ndarray, kind: str, device: torch.device):
-        p, m = masks.shape
-        self.kind, self.p, self.m = kind, p, m
-        if kind == "masked":
-            self.width = m
-            self.idx = None
-            self.weight = torch.from_numpy(masks).to(device)
-        else:
-            counts = masks.sum(axis=1)
-            width = max(int(counts.max()), 1)
-            order = np.argsort(~masks, axis=1, kind="stable")[:, :width]  # held first, ascending
-            valid = np.arange(width)[None, :] < counts[:, None]
-            self.width = width
-            self.idx = torch.from_numpy(np.where(valid, order, 0)).to(device)
-            self.weight = torch.from_numpy(valid).to(device)
-
-    def pre_activations(self, ZT: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
-        """Z^T (m, n) -> ``out`` (p, M', n): each subnetwork's copy of its neurons' rows."""
-        m, n = ZT.shape
-        if self.kind == "masked":
-            return out.copy_(ZT.expand(self.p, m, n))
-        torch.index_select(ZT, 0, self.idx.reshape(-1), out=out.view(-1, n))
-        return out
-
-    def output_weights(self, a: torch.Tensor, scale: float) -> torch.Tensor:
-        """(m, d_out) -> (p, M', d_out): scale * a_r * m^l_r for the computed neurons."""
-        w = self.weight.to(a.dtype) * scale
-        picked = a.expand(self.p, *a.shape) if self.kind == "masked" else a[self.idx]
-        return picked * w[..., None]
-
-    def to_neurons(self, Gsum: torch.Tensor) -> torch.Tensor:
-        """(p, M', n) -> (m, n): sum over subnetworks of each neuron's accumulated G row."""
-        if self.kind == "masked":
-            return Gsum.sum(dim=0)
-        n = Gsum.shape[-1]
-        out = torch.zeros(self.m, n, dtype=Gsum.dtype, device=Gsum.device)
-        return out.index_add_(0, self.idx.reshape(-1), Gsum.view(-1, n))
-
-
-def _distinct_rows(masks: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
-    """(distinct rows in first-seen order, their multiplicities), or (masks, None) if all differ."""
-    seen: dict[bytes, int] = {}
-    for row in np.packbits(masks, axis=1):
-        key = row.tobytes()
-        seen[key] = seen.get(key, 0) + 1
-    if len(seen) == masks.shape[0]:
-        return masks, None
-    first = {}
-    for i, row in enumerate(np.packbits(masks, axis=1)):
-        first.setdefault(row.tobytes(), i)
-    return masks[list(first.values())], np.array(list(seen.values()), dtype=np.float64)
-
-
-def _sq_norms(R: torch.Tensor) -> np.ndarray:
-    """Squared Frobenius norm of R[b] for each leading index b, summed in float64 on the host."""
-    r = R.detach().to("cpu", torch.float64).numpy().reshape(R.shape[0], -1)
-    return np.einsum("ij,ij->i", r, r)
-
-
-class _LocalSteps:
-    """tau GD steps of all p subnetworks on their surrogate losses, in pre-activation space."""
-
-    def __init__(self, YT: torch.Tensor, op: _GramOperator, spec: TrainSpec, loss_coef: float, ws: _Workspace):
-        self.YT, self.op, self.ws = YT, op, ws  # YT: (d_out, n)
-        self.eta, self.tau = spec.eta, spec.tau
-        self.loss_coef = loss_coef
-        self.grad0 = spec.relu_grad_at_zero  # sigma'(0)
-
-    def run(
-        self, Zs: torch.Tensor, am: torch.Tensor, want_trace: bool
-    ) -> tuple[torch.Tensor, np.ndarray | None, float]:
-        """Zs (p, M, n) is updated in place; am (p, M, d_out) holds s a_r m^l_r (divided by xi
-        for the inverse-xi surrogate).  Returns (sum_t G_t as (p, M, n), the surrogate errors
-        ||y - f_l||^2 at t = 0..tau as a (p, tau+1) array or None, the matmul flops)."""
-        p, M, n = Zs.shape
-        d_out = am.shape[2]
-        amT = am.transpose(1, 2)  # (p, d_out, M)
-        D = self.ws.get("D", p, M, n)
-        A = self.ws.get("A", p, M, n)
-        Gsum = self.ws.get("Gsum", p, M, n)
-        G = self.ws.get("G", p, M, n)
-        errs, flops = [], 0.0
-        for t in range(self.tau):
-            R = self._residual(Zs, amT, D, A)  # f_l - y: (p, d_out, n); D = sigma'(Z)
-            if want_trace:
-                errs.append(_sq_norms(R))
-            if self.loss_coef != 1.0:
-                R = R * self.loss_coef
-            target = Gsum if t == 0 else G
-            # G[l, r, i] = sigma'(z_ri) * sum_o am[l, r, o] (f_l - y)[o, i]
-            if d_out == 1:
-                torch.mul(am, R, out=target).mul_(D)
-            else:
-                torch.bmm(am, R, out=target).mul_(D)
-            flops += 2.0 * p * n * M * d_out * (2 if d_out > 1 else 1)  # forward bmm (+ G bmm)
-            if t > 0:
-                Gsum.add_(G)
-            if t < self.tau - 1 or want_trace:  # the last update of Z is only needed for the trace
-                self.op.add_(Zs, target, -self.eta)
-                flops += p * M * self.op.flops_per_row
-        if want_trace:
-            errs.append(_sq_norms(self._residual(Zs, amT, D, A)))
-            flops += 2.0 * p * n * M * d_out
-        return Gsum, (np.stack(errs, axis=1) if want_trace else None), flops
-
-    def _residual(self, Zs, amT, D, A) -> torch.Tensor:
-        """f_l(W^l, X) - y as (p, d_out, n), f_l = sum_r am_r relu(z_r), relu(z) = z sigma'(z).
-
-        Leaves D = sigma'(Z) = 1{z > 0} + sigma'(0) 1{z = 0}: the paper's 1{z >= 0} for
-        sigma'(0) = 1, autograd's / TensorFlow's 1{z > 0} for sigma'(0) = 0."""
-        if self.grad0 == 1.0:
-            torch.ge(Zs, 0.0, out=D)
-        else:
-            torch.gt(Zs, 0.0, out=D)
-            if self.grad0 != 0.0:
-                D.add_((Zs == 0).to(D.dtype), alpha=self.grad0)
-        torch.mul(Zs, D, out=A)
-        return torch.bmm(amT, A) - self.YT
+def batch_key(spec: TrainSpec, n: int, d: int) -> tuple:
+    """Runs of two specs can share batches when these agree (the rest is per run)."""
+    return (
+        spec.m,
+        spec.tau,
+        spec.resolved_dtype,
+        spec.device,
+        choose_path(spec, n, d),
+        spec.relu_grad_at_zero,
+        spec.trace,
+    )
 
 
 def train(
@@ -301,14 +186,32 @@ def train(
     progress: Callable[[int, int, float, float], None] | None = None,
     progress_every: int = 0,
 ) -> TrainResult:
-    """Run Algorithm 1 with ``spec`` on (X, y) once for every seed in ``seeds``.
+    """Run Algorithm 1 with ``spec`` on (X, y) once for every seed in ``seeds`` (batched).
 
     X : (n, d) array with unit rows; y : (n,) or (n, d_out).  Each seed fixes its own W_0, a
     and masks.  ``progress(seed, k, L_k, elapsed seconds)`` is called every ``progress_every``
     rounds.
     """
-    seeds = [check_int("seed", s, 0) for s in seeds]
-    if not seeds:
+    cb = None if progress is None else (lambda job, seed, k, L, t: progress(seed, k, L, t))
+    return train_many(X, y, [(spec, seeds)], return_weights=return_weights, progress=cb, progress_every=progress_every)[
+        0
+    ]
+
+
+def train_many(
+    X,
+    y,
+    jobs: Sequence[tuple[TrainSpec, Sequence[int]]],
+    *,
+    return_weights: bool = False,
+    progress: Callable[[int, int, int, float, float], None] | None = None,
+    progress_every: int = 0,
+) -> list[TrainResult]:
+    """:func:`train` for several (spec, seeds) jobs on the same data, as one computation:
+    jobs with the same :func:`batch_key` share batches.  ``progress(job index, seed, k, L_k,
+    elapsed)``.  Returns one :class:`TrainResult` per job, in order."""
+    jobs = [(spec, [check_int("seed", s, 0) for s in seeds]) for spec, seeds in jobs]
+    if any(not seeds for _, seeds in jobs):
         raise ValueError("seeds = []: give at least one seed")
     Xn = np.asarray(X, dtype=np.float64)
     Yn = np.asarray(y, dtype=np.float64)
@@ -317,28 +220,36 @@ def train(
     if Xn.ndim != 2 or Yn.ndim != 2 or Yn.shape[0] != Xn.shape[0]:
         raise ValueError(f"X has shape {Xn.shape} and y has shape {Yn.shape}: need X (n, d) and y (n,) or (n, d_out)")
     t_start = time.perf_counter()
-    device = resolve_device(spec.device)
-    dtype = torch.float64 if spec.resolved_dtype == "float64" else torch.float32
     n, d = Xn.shape
-    X_t = torch.as_tensor(Xn, dtype=dtype, device=device)
-    Y_t = torch.as_tensor(Yn, dtype=dtype, device=device)
-    path = choose_path(spec, n, d)
-    op = _GramOperator(X_t, path)
-    ws = _Workspace(dtype, device)
-    runs = [_run_seed(X_t, Y_t, op, ws, spec, sd, return_weights, progress, progress_every, t_start) for sd in seeds]
+    groups: dict[tuple, list[_Run]] = {}
+    runs_of_job: list[list[_Run]] = []
+    for j, (spec, seeds) in enumerate(jobs):
+        runs = [_Run.start(j, spec, sd, Yn) for sd in seeds]
+        runs_of_job.append(runs)
+        own = () if MIX_CELLS.get(resolve_device(spec.device).type, True) else (j,)
+        groups.setdefault(batch_key(spec, n, d) + own, []).extend(runs)
+    for runs in groups.values():
+        _Batch(Xn, Yn, runs, return_weights).train(progress, progress_every, t_start)
+    seconds = time.perf_counter() - t_start
+    return [_result(spec, runs, n, d, seconds) for (spec, _), runs in zip(jobs, runs_of_job, strict=True)]
+
+
+def _result(spec: TrainSpec, runs: list[_Run], n: int, d: int, seconds: float) -> TrainResult:
     K_max = max(r.rounds_run for r in runs)
+    path = choose_path(spec, n, d)
     return TrainResult(
-        seeds=seeds,
-        losses=np.stack([_pad(r.losses, K_max + 1) for r in runs]),
+        seeds=[r.seed for r in runs],
+        losses=np.stack([_pad(r.losses[: r.rounds_run + 1], K_max + 1) for r in runs]),
         rounds_run=np.array([r.rounds_run for r in runs], dtype=np.int64),
         diverged_round=np.array([r.diverged_round for r in runs], dtype=np.int64),
-        trace=None if runs[0].trace is None else np.stack([_pad(r.trace, K_max) for r in runs]),
-        dead=np.stack([_pad(r.dead, K_max + 1) for r in runs]),
+        zero_round=np.array([r.zero_round for r in runs], dtype=np.int64),
+        trace=None if runs[0].trace is None else np.stack([_pad(r.trace[: r.rounds_run], K_max) for r in runs]),
+        dead=np.stack([_pad(r.dead[: r.rounds_run + 1], K_max + 1) for r in runs]),
         weights=None if runs[0].weights is None else np.stack([r.weights for r in runs]),
-        second_layer=None if runs[0].second_layer is None else np.stack([r.second_layer for r in runs]),
+        second_layer=None if runs[0].weights is None else np.stack([r.a0 for r in runs]),
         path=path,
         selection=choose_selection(spec),
-        seconds=time.perf_counter() - t_start,
+        seconds=seconds,
         flops=sum(r.flops for r in runs) + (2.0 * n * n * d if path == "gram" else 0.0),
     )
 
@@ -351,118 +262,238 @@ def _pad(a: np.ndarray, length: int) -> np.ndarray:
 
 
 @dataclass
-class SeedRun:
-    """One seed's run of Algorithm 1 (see :class:`TrainResult` for the fields)."""
+class _Run:
+    """One seed of one spec: its per-run constants and what it records (see TrainResult)."""
 
+    job: int
+    seed: int
+    spec: TrainSpec
+    selection: str
+    surrogate_scale: float  # s, or s / xi for the inverse-xi surrogate
+    track_scale: float  # xi s (paper) or s: L_k = ||y - track_scale sum_r a_r relu(z_r)||^2
+    step_scale: float  # eta (times 1/n for the mean loss)
+    floor: float
+    K_rounds: int
     losses: np.ndarray
-    rounds_run: int
-    diverged_round: int
-    trace: np.ndarray | None
-    weights: np.ndarray | None
-    second_layer: np.ndarray | None
-    flops: float
     dead: np.ndarray
+    trace: np.ndarray | None
+    a0: np.ndarray | None = None
+    limit: float | None = None
+    rounds_run: int = -1
+    diverged_round: int = -1
+    zero_round: int = -1
+    flops: float = 0.0
+    weights: np.ndarray | None = None
 
+    @classmethod
+    def start(cls, job: int, spec: TrainSpec, seed: int, Y: np.ndarray) -> _Run:
+        n, d_out = Y.shape
+        s = 1.0 / math.sqrt(spec.m) if spec.output_scale == "sqrt_m" else 1.0 / math.sqrt(d_out)
+        xi = spec.xi_eff
+        K_cap = spec.max_rounds or spec.rounds  # arrays hold the most rounds the run may take
+        return cls(
+            job=job,
+            seed=seed,
+            spec=spec,
+            selection=choose_selection(spec),
+            surrogate_scale=s / xi if spec.surrogate == "inverse_xi" else s,
+            track_scale=(xi if spec.surrogate == "paper" else 1.0) * s,
+            step_scale=spec.eta / n if spec.loss == "mean" else spec.eta,
+            floor=rounding_floor(Y, spec.resolved_dtype),
+            K_rounds=spec.rounds,
+            losses=np.full(K_cap + 1, np.nan),
+            dead=np.full(K_cap + 1, np.nan),
+            trace=np.full((K_cap, spec.tau + 1), np.nan) if spec.trace else None,
+        )
 
-def _run_seed(X, Y, op, ws, spec, seed, return_weights, progress, progress_every, t_start):
-    """One run of Algorithm 1 (a :class:`SeedRun`), extended past ``spec.rounds`` while its L_k
-    is not stationary when ``spec.max_rounds`` allows (:func:`stationarity.next_rounds`).
-
-    State, neuron-major: ZT = (X W^T)^T = W X^T (m, n), and W = W_anchor + CT X with CT (m, n)
-    the accumulated aggregated coefficients."""
-    dtype, device = X.dtype, X.device
-    n, d = X.shape
-    d_out = Y.shape[1]
-    K_rounds, p, tau, eta = spec.rounds, spec.p, spec.tau, spec.eta
-    K_cap = spec.max_rounds or spec.rounds  # arrays hold the most rounds the run may take
-    xi = spec.xi_eff
-
-    # the conventions (TrainSpec docstring): output scale s, surrogate scale, tracked xi, loss
-    s = 1.0 / math.sqrt(spec.m) if spec.output_scale == "sqrt_m" else 1.0 / math.sqrt(d_out)
-    surrogate_scale = s / xi if spec.surrogate == "inverse_xi" else s
-    track_scale = (xi if spec.surrogate == "paper" else 1.0) * s
-    loss_coef = 1.0 / n if spec.loss == "mean" else 1.0
-    selection = choose_selection(spec)
-    YT = Y.T.contiguous()  # (d_out, n)
-    steps = _LocalSteps(YT, op, spec, loss_coef, ws)
-
-    W0, a0 = init_params(spec, seed, d, d_out)
-    W_anchor = torch.as_tensor(W0, dtype=dtype, device=device)
-    a = torch.as_tensor(a0, dtype=dtype, device=device)
-    aT = a.T.contiguous()
-    ZT = W_anchor @ op.XT  # (m, n)
-    CT = torch.zeros_like(ZT)
-    flops = 2.0 * n * spec.m * d
-
-    losses = np.full(K_cap + 1, np.nan)
-    dead = np.full(K_cap + 1, np.nan)
-    trace = np.full((K_cap, tau + 1), np.nan) if spec.trace else None
-    limit = None
-
-    def tracked_loss() -> float:
-        return float(_sq_norms((YT - track_scale * (aT @ torch.relu(ZT)))[None])[0])
-
-    diverged_round = -1
-    for k in itertools.count():  # up to K_rounds, which may grow (max_rounds)
-        L = tracked_loss()
-        flops += 2.0 * n * spec.m * d_out
-        if limit is None:
-            limit = spec.divergence_factor * max(L, 1.0)
-        if not math.isfinite(L) or L > limit:
-            diverged_round = k
-            if trace is not None:
-                trace[max(k - 1, 0) :] = np.nan  # the round that blew up carries no information
-            break
-        losses[k] = L
-        dead[k] = float((ZT.amax(dim=1) <= 0).sum()) / spec.m
-        if progress is not None and progress_every and k > 0 and (k % progress_every == 0 or k == K_rounds):
-            progress(seed, k, L, time.perf_counter() - t_start)
-        if k == K_rounds:
+    def record(self, k: int, L: float, dead: float) -> bool:
+        """Record round k's L_k; True when the run stops here (rounds_run is then set)."""
+        spec = self.spec
+        if self.limit is None:
+            self.limit = spec.divergence_factor * max(L, 1.0)
+        if not math.isfinite(L) or L > self.limit:
+            self.diverged_round = k
+            if self.trace is not None:
+                self.trace[max(k - 1, 0) :] = np.nan  # the round that blew up carries no information
+            self.rounds_run = self.K_rounds  # its L_k stay NaN from k on
+            return True
+        self.losses[k], self.dead[k] = L, dead
+        if k >= 1 and L <= self.floor:
+            self.zero_round = self.rounds_run = k
+            return True
+        if k == self.K_rounds:
             more = None
             if spec.max_rounds is not None:
-                more = next_rounds(k, stationarity_test(losses[: k + 1]), spec.rounds, spec.max_rounds, spec.rounds)
+                test = stationarity_test(self.losses[: k + 1])
+                more = next_rounds(k, test, spec.rounds, spec.max_rounds, spec.rounds)
             if more is None:
-                break
-            K_rounds = more
-        masks = sample_masks(spec.mask, seed, k, p, spec.m, spec.xi)
-        counts = masks.sum(axis=0)  # X_{k,r}
-        # subnetworks with identical masks follow identical local trajectories (always so at
-        # xi = 1): compute each distinct one once and weight it by its multiplicity
-        distinct, mult = _distinct_rows(masks)
-        sel = _Selection(distinct, selection, device)
-        Zs = sel.pre_activations(ZT, ws.get("Zs", sel.p, sel.width, n))
-        am = sel.output_weights(a, surrogate_scale)
-        Gsum, errs, f_local = steps.run(Zs, am, spec.trace)
-        flops += f_local
-        if mult is not None:
-            Gsum.mul_(torch.as_tensor(mult, dtype=dtype, device=device)[:, None, None])
-        if trace is not None:
-            trace[k] = errs.mean(axis=0) if mult is None else (errs * mult[:, None]).sum(axis=0) / p
-        # aggregation: Delta w_r = -(eta / X_{k,r}) (sum_l sum_t G[l, r, :]) X for held neurons
-        inv = np.where(counts > 0, 1.0 / np.maximum(counts, 1), 0.0)
-        DeltaT = sel.to_neurons(Gsum).mul_(torch.as_tensor(-eta * inv, dtype=dtype, device=device)[:, None])
-        CT += DeltaT
-        op.add_(ZT, DeltaT, 1.0)  # Z = X W^T follows W
-        flops += spec.m * op.flops_per_row
-        if spec.aggregation == "zero_unheld":
-            unheld = torch.as_tensor(counts == 0, device=device)[:, None]
-            ZT.masked_fill_(unheld, 0.0)
-            CT.masked_fill_(unheld, 0.0)
-            W_anchor.masked_fill_(unheld, 0.0)
+                self.rounds_run = k
+                return True
+            self.K_rounds = more
+        return False
 
-    K_run = K_rounds if diverged_round < 0 else K_rounds
-    weights = second = None
-    if return_weights:
-        weights = (W_anchor + CT @ X).to("cpu", torch.float64).numpy()
-        second = a0
-    K_run = K_rounds  # the rounds this seed ran (after divergence its L_k stay NaN)
-    return SeedRun(
-        losses=losses[: K_run + 1],
-        rounds_run=K_run,
-        diverged_round=diverged_round,
-        trace=None if trace is None else trace[:K_run],
-        weights=weights,
-        second_layer=second,
-        flops=flops,
-        dead=dead[: K_run + 1],
-    )
+
+class _Batch:
+    """Runs that advance together, their state stacked along a leading run axis.
+
+    State of run j, neuron-major: ZT[j] = (X W^T)^T = W X^T (m, n); with weights requested also
+    W_anchor[j] (m, d) and CT[j] (m, n), W = W_anchor + CT X.  Finished runs leave the stack."""
+
+    def __init__(self, Xn: np.ndarray, Yn: np.ndarray, runs: list[_Run], return_weights: bool):
+        spec = runs[0].spec
+        self.runs = runs
+        self.device = resolve_device(spec.device)
+        self.dtype = torch.float64 if spec.resolved_dtype == "float64" else torch.float32
+        self.return_weights = return_weights
+        n, d = Xn.shape
+        self.n, self.d, self.d_out, self.m = n, d, Yn.shape[1], spec.m
+        as_t = lambda a: torch.as_tensor(a, dtype=self.dtype, device=self.device)  # noqa: E731
+        self.X = as_t(Xn)
+        self.YT = as_t(Yn).T.contiguous()  # (d_out, n)
+        self.op = GramOperator(self.X, choose_path(spec, n, d))
+        self.ws = Workspace(self.dtype, self.device)
+        self.steps = LocalSteps(self.YT, self.op, spec.tau, spec.relu_grad_at_zero, self.ws)
+        self.cap = BATCH_ELEMENTS.get(self.device.type)
+        W0, a0 = zip(*(init_params(r.spec, r.seed, d, self.d_out) for r in runs), strict=True)
+        for r, a in zip(runs, a0, strict=True):
+            r.a0 = a
+        W = as_t(np.stack(W0))  # (R, m, d)
+        self.a = as_t(np.stack(a0))  # (R, m, d_out)
+        self.ZT = W @ self.op.XT  # (R, m, n)
+        self.W = W if return_weights else None
+        self.CT = torch.zeros_like(self.ZT) if return_weights else None
+        for r in runs:
+            r.flops += 2.0 * n * self.m * d
+
+    def train(self, progress, progress_every: int, t_start: float) -> None:
+        active = list(self.runs)
+        k = 0
+        while True:
+            L, dead = self._tracked(active)
+            done = []
+            for j, r in enumerate(active):
+                r.flops += 2.0 * self.n * self.m * self.d_out
+                stop = r.record(k, float(L[j]), float(dead[j]))
+                if progress is not None and progress_every and k > 0 and r.diverged_round < 0:
+                    if k % progress_every == 0 or stop:
+                        progress(r.job, r.seed, k, float(L[j]), time.perf_counter() - t_start)
+                if stop:
+                    done.append(j)
+            if done:
+                active = self._drop(active, done)
+            if not active:
+                return
+            self._round(active, k)
+            k += 1
+
+    def _tracked(self, active) -> tuple[np.ndarray, np.ndarray]:
+        """(L_k, fraction of dead neurons) of every active run."""
+        scale = torch.as_tensor([r.track_scale for r in active], dtype=self.dtype, device=self.device)
+        U = torch.bmm(self.a.transpose(1, 2), torch.relu(self.ZT)) * scale[:, None, None]  # (R, d_out, n)
+        L = sq_norms(self.YT - U)
+        dead = (self.ZT.amax(dim=2) <= 0).sum(dim=1).to("cpu", torch.float64).numpy() / self.m
+        return L, dead
+
+    def _drop(self, active, done):
+        """Remove finished runs from the stack (keeping their final weights when asked)."""
+        keep = [j for j in range(len(active)) if j not in set(done)]
+        if self.return_weights:
+            for j in done:
+                active[j].weights = (self.W[j] + self.CT[j] @ self.X).to("cpu", torch.float64).numpy()
+        idx = torch.as_tensor(keep, dtype=torch.long, device=self.device)
+        for name in ("ZT", "a", "W", "CT"):
+            t = getattr(self, name)
+            if t is not None:
+                setattr(self, name, t.index_select(0, idx))
+        return [active[j] for j in keep]
+
+    def _round(self, active, k: int) -> None:
+        """One global round k of every active run: masks, local steps, aggregation."""
+        R, m, n = len(active), self.m, self.n
+        # host: each run's mask, its distinct rows (subnetworks with identical masks follow
+        # identical local trajectories, always so at xi = 1) and the holder counts X_{k,r}
+        parts = []
+        inv = np.empty((R, m))
+        zero_rows = []
+        for j, r in enumerate(active):
+            sp = r.spec
+            masks = sample_masks(sp.mask, r.seed, k, sp.p, m, sp.xi)
+            counts = masks.sum(axis=0)
+            inv[j] = np.where(counts > 0, 1.0 / np.maximum(counts, 1), 0.0)
+            if sp.aggregation == "zero_unheld":
+                zero_rows.append(j * m + np.flatnonzero(counts == 0))
+            distinct, mult = distinct_rows(masks)
+            parts.append((j, distinct, mult, needed_width(distinct, r.selection)))
+        Delta = self.ws.get("Delta", R * m, n).zero_()
+        ZT = self.ZT.view(R * m, n)
+        a = self.a.view(R * m, self.d_out)
+        for batch in self._batches(parts):
+            self._local(active, batch, ZT, a, Delta, k)
+        # aggregation: Delta w_r = -(eta / X_{k,r}) (sum_l sum_t G[l, r, :]) X for held neurons
+        Delta.mul_(torch.as_tensor(-inv.reshape(-1, 1), dtype=self.dtype, device=self.device))
+        if self.CT is not None:
+            self.CT.view(R * m, n).add_(Delta)
+        self.op.add_(ZT, Delta, 1.0)  # Z = X W^T follows W
+        for r in active:
+            r.flops += m * self.op.flops_per_row
+        if zero_rows:
+            rows = torch.as_tensor(np.concatenate(zero_rows), dtype=torch.long, device=self.device)
+            ZT.index_fill_(0, rows, 0.0)
+            if self.CT is not None:
+                self.CT.view(R * m, n).index_fill_(0, rows, 0.0)
+                self.W.view(R * m, self.d).index_fill_(0, rows, 0.0)
+
+    def _batches(self, parts):
+        """Group the runs' subnetworks into batches: widest first, a run joins the current
+        batch when its width is within WIDTH_SLACK of the batch's and the batch stays under
+        the element cap."""
+        order = sorted(parts, key=lambda t: -t[3])
+        batch, width, rows = [], 0, 0
+        for part in order:
+            p_j, w_j = part[1].shape[0], part[3]
+            fits = batch and w_j >= (1.0 - WIDTH_SLACK) * width
+            if fits and self.cap is not None:
+                fits = (rows + p_j) * width * self.n <= self.cap
+            if not fits and batch:
+                yield batch, width
+                batch, rows = [], 0
+            if not batch:
+                width = w_j
+            batch.append(part)
+            rows += p_j
+        if batch:
+            yield batch, width
+
+    def _local(self, active, batch, ZT, a, Delta, k: int) -> None:
+        """tau local steps of one batch's subnetworks; their summed steps go into Delta."""
+        parts, width = batch
+        idx, weight, s_f, s_g = [], [], [], []
+        for j, distinct, _, _ in parts:
+            r = active[j]
+            i, w = selection_rows(distinct, r.selection, width, j * self.m)
+            idx.append(i)
+            weight.append(w)
+            s_f += [r.surrogate_scale] * distinct.shape[0]
+            s_g += [r.surrogate_scale * r.step_scale] * distinct.shape[0]
+        dev = self.device
+        idx = torch.as_tensor(np.ascontiguousarray(np.concatenate(idx)), dtype=torch.long, device=dev)  # (P, M')
+        wt = torch.as_tensor(np.concatenate(weight), dtype=self.dtype, device=dev)
+        P = idx.shape[0]
+        Zs = self.ws.get("Zs", P, width, self.n)
+        torch.index_select(ZT, 0, idx.view(-1), out=Zs.view(-1, self.n))
+        am1 = a[idx] * wt[..., None]  # (P, M', d_out): a_r m^l_r
+        am = am1 * torch.as_tensor(s_f, dtype=self.dtype, device=dev)[:, None, None]
+        am_step = am1 * torch.as_tensor(s_g, dtype=self.dtype, device=dev)[:, None, None]
+        want_trace = active[parts[0][0]].trace is not None
+        Gsum, errs, flops = self.steps.run(Zs, am, am_step, want_trace)
+        mult = [np.ones(d.shape[0]) if mu is None else mu for _, d, mu, _ in parts]
+        if any(mu is not None for _, _, mu, _ in parts):
+            Gsum.mul_(torch.as_tensor(np.concatenate(mult), dtype=self.dtype, device=dev)[:, None, None])
+        Delta.index_add_(0, idx.view(-1), Gsum.view(-1, self.n))
+        row = 0
+        for (j, distinct, _, _), mu in zip(parts, mult, strict=True):
+            r, p_j = active[j], distinct.shape[0]
+            r.flops += flops * p_j / P
+            if errs is not None:
+                r.trace[k] = (errs[row : row + p_j] * mu[:, None]).sum(axis=0) / r.spec.p
+            row += p_j

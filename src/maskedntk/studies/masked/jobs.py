@@ -36,47 +36,78 @@ def make_data_job(data: dict, out) -> None:
 
 def train_job(cell: dict, cell_id: str, data_path, out_trajectories, out_trace, out_record, threads: int = 1) -> None:
     """Train every seed of one grid cell and write its raw outcome."""
+    _train_and_write({cell_id: (cell, (out_trajectories, out_trace, out_record))}, data_path, threads)
+
+
+def _train_and_write(cells: dict[str, tuple[dict, tuple]], data_path, threads: int) -> None:
+    """Train cells on one data set as one computation (:func:`runner.train_cells`: cells of
+    the same shapes share batches) and write each cell's (trajectories, trace, record)."""
     import torch
 
-    from .runner import train_cell
+    from .runner import train_cells
 
     torch.set_num_threads(max(1, int(threads)))
-    parsed = parse_cell(cell)
     ds = load_npz(data_path)
-    K = parsed.spec.rounds
-    log.info(
-        "cell %s/%s: %d seeds, K = %d rounds, n = %d, d = %d",
-        parsed.experiment,
-        cell_id,
-        len(parsed.seeds),
-        K,
-        ds.n,
-        ds.d,
-    )
+    parsed = [(cell_id, parse_cell(cell)) for cell_id, (cell, _) in cells.items()]
+    for cell_id, c in parsed:
+        log.info(
+            "cell %s/%s: %d seeds, K = %d rounds, n = %d, d = %d",
+            c.experiment,
+            cell_id,
+            len(c.seeds),
+            c.spec.rounds,
+            ds.n,
+            ds.d,
+        )
 
-    def progress(seed, k, L, elapsed):
-        log.info("seed %d  round %d/%d  L_k = %.6g  elapsed %.1f s", seed, k, K, L, elapsed)
+    def progress(i, seed, k, L, elapsed):
+        log.info(
+            "%s seed %d  round %d/%d  L_k = %.6g  elapsed %.1f s",
+            parsed[i][0],
+            seed,
+            k,
+            parsed[i][1].spec.rounds,
+            L,
+            elapsed,
+        )
 
     t0 = time.perf_counter()
-    trained = train_cell(parsed, ds, cell_id=cell_id, progress=progress, progress_every=max(1, K // 5))
-    rec = trained.record
-    log.info(
-        "eta = %.6g (%s); lambda0 = %.4g; engine path %s, selection %s",
-        rec["eta"],
-        rec["eta_rule"],
-        rec["lambda0"],
-        rec["path"],
-        rec["selection"],
-    )
-    n_div = sum(r >= 0 for r in rec["diverged_round"])
-    if n_div:
-        log.warning(
-            "%d of %d seeds diverged (rounds %s); recorded as diverged", n_div, len(rec["seeds"]), rec["diverged_round"]
+    every = max(1, min(c.spec.rounds for _, c in parsed) // 5)
+    trained = train_cells(parsed, ds, progress=progress, progress_every=every)
+    for (cell_id, (_, outs)), tc in zip(cells.items(), trained, strict=True):
+        rec = tc.record
+        log.info(
+            "%s: eta = %.6g (%s); lambda0 = %.4g; engine path %s, selection %s; rounds run %s",
+            cell_id,
+            rec["eta"],
+            rec["eta_rule"],
+            rec["lambda0"],
+            rec["path"],
+            rec["selection"],
+            rec["rounds_run"],
         )
-    write_frame(out_trajectories, trained.trajectories)
-    write_frame(out_trace, trained.trace)
-    write_json(out_record, rec)
-    log.info("done in %.1f s", time.perf_counter() - t0)
+        n_div = sum(r >= 0 for r in rec["diverged_round"])
+        if n_div:
+            log.warning(
+                "%s: %d of %d seeds diverged (rounds %s); recorded as diverged",
+                cell_id,
+                n_div,
+                len(rec["seeds"]),
+                rec["diverged_round"],
+            )
+        n_zero = sum(r >= 0 for r in rec["zero_round"])
+        if n_zero:
+            log.info(
+                "%s: %d seeds converged to zero (L_k at the rounding floor, rounds %s)",
+                cell_id,
+                n_zero,
+                rec["zero_round"],
+            )
+        out_trajectories, out_trace, out_record = outs
+        write_frame(out_trajectories, tc.trajectories)
+        write_frame(out_trace, tc.trace)
+        write_json(out_record, rec)
+        log.info("%s: done in %.1f s (%d cells trained together)", cell_id, time.perf_counter() - t0, len(cells))
 
 
 def cell_folder(job_dir, job: str, cell_id: str) -> Path:
@@ -87,22 +118,19 @@ def cell_folder(job_dir, job: str, cell_id: str) -> Path:
 
 
 def train_cells_job(cells: dict[str, dict], job: str, out_dir, threads: int = 1) -> None:
-    """Train the cells of one training job one after another (``cells``: {cell id: its
-    training params with ``data_file``}); cell ``c`` writes into ``out_dir/<c minus job>``,
-    i.e. results/train/<experiment>/<c>/.  Python and torch start once for all of them."""
+    """Train the cells of one training job (``cells``: {cell id: its training params with
+    ``data_file``}) as one computation per data set; cell ``c`` writes into
+    ``out_dir/<c minus job>``, i.e. results/train/<experiment>/<c>/.  Python and torch start
+    once for all of them."""
+    by_data: dict[str, dict[str, tuple[dict, tuple]]] = {}
     for cell_id, params in cells.items():
         cell = {k: v for k, v in params.items() if k != "data_file"}
         folder = cell_folder(out_dir, job, cell_id)
         folder.mkdir(parents=True, exist_ok=True)
-        train_job(
-            cell,
-            cell_id,
-            params["data_file"],
-            folder / "trajectories.parquet",
-            folder / "trace.parquet",
-            folder / "record.json",
-            threads,
-        )
+        outs = (folder / "trajectories.parquet", folder / "trace.parquet", folder / "record.json")
+        by_data.setdefault(params["data_file"], {})[cell_id] = (cell, outs)
+    for data_path, group in by_data.items():
+        _train_and_write(group, data_path, threads)
 
 
 #: columns of a prediction file, tables/<experiment>/predictions/<job>.csv (maskedntk.studies.masked.prediction)
@@ -208,6 +236,17 @@ def train_memory_mb(cell: dict, data: dict) -> int:
     width = t["m"] if t.get("mask", "bernoulli") == "bernoulli" else t["m"] // t["p"] + 64
     item = 4 if t.get("dtype", "float64") == "float32" else 8
     return int(500 + 8 * item * n * (t.get("p", 1) * width + 3 * t["m"]) / 2**20)
+
+
+def state_memory_mb(cell: dict, data: dict) -> int:
+    """Memory of a cell's runs while its job trains them together with other cells: the
+    stacked pre-activations and their aggregation buffer, 2 S m n numbers of the cell's dtype
+    for S seeds (the work buffers of the largest batch are in :func:`train_memory_mb`)."""
+    t = cell["train"]
+    seeds = cell.get("seeds", 1)
+    S = seeds if isinstance(seeds, int) else len(seeds)
+    item = 4 if t.get("dtype", "float64") == "float32" else 8
+    return int(2 * S * t["m"] * data_size(data) * item / 2**20) + 1
 
 
 def data_size(data: dict) -> int:

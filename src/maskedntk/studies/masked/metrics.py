@@ -87,12 +87,19 @@ def authors_early_stop(L, window: int = 10) -> float:
     return float(best)
 
 
-def summarize_trajectory(L, options: PlateauOptions = PlateauOptions(), rounds: int | None = None) -> dict:
+def summarize_trajectory(
+    L, options: PlateauOptions = PlateauOptions(), rounds: int | None = None, converged_to_zero: bool = False
+) -> dict:
     """Per-run measurements of a trajectory L_0..L_K (NaN entries mean the run diverged).
 
     ``rounds``: the configured K (the run may have been extended past it until stationary);
-    default len(L) - 1.  Keys: L0, final, rounds_run, error_after_K, stationary, plateau (NaN
-    when not stationary), window_mean, window_start, plateau_drift, stationarity_p,
+    default len(L) - 1.  ``converged_to_zero``: the run stopped because L_K fell to the float
+    rounding floor (:func:`maskedntk.studies.masked.engine.rounding_floor`): it is recorded as
+    stationary with plateau 0 (its window would read as a decay that has only run out of
+    digits), and its contraction factor is fitted against the floor 0.
+
+    Keys: L0, final, rounds_run, error_after_K, stationary, plateau (NaN when not stationary),
+    window_mean, window_start, plateau_drift, stationarity_p,
     stationarity_reason, authors_estimate, authors_early_stop, rate_empirical, rate_se, rate_reason.
     """
     L = np.asarray(L, dtype=np.float64)
@@ -100,12 +107,15 @@ def summarize_trajectory(L, options: PlateauOptions = PlateauOptions(), rounds: 
     K0 = K if rounds is None else min(int(rounds), K)
     out = {"L0": float(L[0]), "final": float(L[-1]), "rounds_run": K}
     st = stationarity_test(L)
+    zero = converged_to_zero and bool(np.all(np.isfinite(L)))
     out.update(
-        stationary=bool(st.stationary),
+        stationary=True if zero else bool(st.stationary),
         window_start=int(st.window[0]),
         plateau_drift=float(st.drift),
         stationarity_p=float(st.p_value),
-        stationarity_reason=st.reason,
+        stationarity_reason=f"converged to zero: L_k fell to the float rounding floor at round {K}"
+        if zero
+        else st.reason,
     )
     if not np.all(np.isfinite(L)):
         out.update(
@@ -120,10 +130,10 @@ def summarize_trajectory(L, options: PlateauOptions = PlateauOptions(), rounds: 
         )
         return out
     first = L[: K0 + 1]
-    fit = contraction_factor(L)
+    fit = contraction_factor(L, 0.0 if zero else None)
     out.update(
         error_after_K=plateau(first, options.fraction),
-        plateau=float(st.plateau) if st.stationary else math.nan,
+        plateau=0.0 if zero else (float(st.plateau) if st.stationary else math.nan),
         window_mean=float(np.mean(L[st.window[0] : st.window[1] + 1])),
         authors_estimate=authors_estimate(first, options.authors_window),
         authors_early_stop=authors_early_stop(first, options.authors_window),

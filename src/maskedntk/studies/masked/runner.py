@@ -25,7 +25,7 @@ from maskedntk.core.provenance import provenance
 from . import theory
 from .cellconfig import CellConfig, dataset_id, parse_cell
 from .data import Dataset
-from .engine import TrainResult, train
+from .engine import TrainResult, train_many
 from .spec import TrainSpec
 from .stepsize import EtaRule, grid_eta, resolve_eta
 from .summary import cell_theory, summarize_cell
@@ -73,8 +73,36 @@ def train_cell(
     progress_every: int = 0,
 ) -> TrainedCell:
     """Train every seed of ``cell`` on ``ds`` (the eta rule is applied first)."""
-    spec, lambda0, lam_max = resolve_cell_eta(cell.spec, ds, cell.eta)
-    res = train(ds.X, ds.y, spec, cell.seeds, progress=progress, progress_every=progress_every)
+    cb = None if progress is None else (lambda job, seed, k, L, t: progress(seed, k, L, t))
+    return train_cells([(cell_id, cell)], ds, progress=cb, progress_every=progress_every)[0]
+
+
+def train_cells(
+    cells: list[tuple[str, CellConfig]],
+    ds: Dataset,
+    *,
+    progress: Callable[[int, int, int, float, float], None] | None = None,
+    progress_every: int = 0,
+) -> list[TrainedCell]:
+    """Train the seeds of several (cell id, cell) on the same data set as one computation
+    (:func:`maskedntk.studies.masked.engine.train_many`: cells of the same shapes share
+    batches); ``progress(cell index, seed, k, L_k, elapsed)``.  One :class:`TrainedCell` per cell."""
+    resolved = [resolve_cell_eta(cell.spec, ds, cell.eta) for _, cell in cells]
+    results = train_many(
+        ds.X,
+        ds.y,
+        [(spec, cell.seeds) for (spec, _, _), (_, cell) in zip(resolved, cells, strict=True)],
+        progress=progress,
+        progress_every=progress_every,
+    )
+    return [
+        _trained(cell, ds, cell_id, spec, lambda0, lam_max, res)
+        for (cell_id, cell), (spec, lambda0, lam_max), res in zip(cells, resolved, results, strict=True)
+    ]
+
+
+def _trained(cell: CellConfig, ds: Dataset, cell_id: str, spec: TrainSpec, lambda0, lam_max, res) -> TrainedCell:
+    """The tables and the record of one trained cell."""
     seeds = np.asarray(res.seeds, dtype=np.int64)
     # one row per (seed, round k = 0..K_seed): seeds extended past `rounds` have more rows
     traj = pd.concat(
@@ -135,6 +163,7 @@ def train_cell(
         "lambda_max": lam_max,
         "seeds": [int(s) for s in res.seeds],
         "diverged_round": [int(r) for r in res.diverged_round],
+        "zero_round": [int(r) for r in res.zero_round],
         "rounds_run": [int(r) for r in res.rounds_run],
         "path": res.path,
         "selection": res.selection,

@@ -100,9 +100,10 @@ def summarize_cell(record: dict, trajectories: pd.DataFrame, options: PlateauOpt
     base.update(cell_theory(record, delta))
     rows = []
     by_seed = {s: g.sort_values("round")["L"].to_numpy() for s, g in trajectories.groupby("seed")}
-    for seed, div in zip(record["seeds"], record["diverged_round"], strict=True):
+    zero = record.get("zero_round", [-1] * len(record["seeds"]))  # records written before it was kept
+    for seed, div, z in zip(record["seeds"], record["diverged_round"], zero, strict=True):
         row = dict(base, seed=seed)
-        row.update(summarize_trajectory(by_seed[seed], options, rounds=spec["rounds"]))
+        row.update(summarize_trajectory(by_seed[seed], options, rounds=spec["rounds"], converged_to_zero=z >= 0))
         row["diverged"] = div >= 0
         row["diverged_round"] = div
         rows.append(row)

@@ -11,7 +11,7 @@ from ...core.resources import refuse_oversized
 from .cellconfig import dataset_id
 from .experiments import ConfigError, expand_config, validate_config
 from .figures import FIGURES
-from .jobs import train_memory_mb
+from .jobs import state_memory_mb, train_memory_mb
 from .protocols import SEP, split
 
 TABLES = ("runs", "trajectories", "trace")
@@ -99,11 +99,12 @@ class MaskedWorkflow:
         return [self._data_path(c) for c in self.cells[experiment].values()]
 
     def _job_mem_mb(self, experiment: str, job: str) -> int:
-        cells = self.cells[experiment]
-        return max(train_memory_mb(cells[c], cells[c]["data"]) for c in self.train_jobs[experiment][job])
+        cells = [self.cells[experiment][c] for c in self.train_jobs[experiment][job]]
+        return max(train_memory_mb(c, c["data"]) for c in cells) + sum(state_memory_mb(c, c["data"]) for c in cells)
 
     def train_mem_mb(self, wildcards) -> int:
-        """The largest memory estimate of the job's cells (they train one after another)."""
+        """The largest memory estimate of the job's cells plus the state of all of them (they
+        train together, round by round)."""
         return self._job_mem_mb(wildcards.experiment, wildcards.job)
 
     def experiment_tables(self, experiment: str) -> dict[str, str]:

@@ -302,11 +302,13 @@ def test_determinism_and_seed_batch_invariance(data, dtype, selection):
     np.testing.assert_array_equal(together.losses, twice.losses)
     np.testing.assert_array_equal(together.trace, twice.trace)
     np.testing.assert_array_equal(together.weights, twice.weights)
+    # seeds are batched: alone, a seed gets its numbers to rounding (tests/masked/test_masked_batching.py)
+    rtol = 1e-12 if dtype == "float64" else 1e-5
     for i, seed in enumerate(seeds):
         alone = train(data.X, data.y, spec, [seed], return_weights=True)
-        assert np.array_equal(alone.losses[0], together.losses[i]), f"losses of seed {seed}"
-        assert np.array_equal(alone.trace[0], together.trace[i]), f"trace of seed {seed}"
-        assert np.array_equal(alone.weights[0], together.weights[i]), f"weights of seed {seed}"
+        np.testing.assert_allclose(alone.losses[0], together.losses[i], rtol=rtol, err_msg=f"losses of seed {seed}")
+        np.testing.assert_allclose(alone.trace[0], together.trace[i], rtol=rtol, err_msg=f"trace of seed {seed}")
+        np.testing.assert_allclose(alone.weights[0], together.weights[i], rtol=rtol, atol=rtol * 1e-3)
     # different seeds really are different runs
     assert not np.array_equal(together.losses[0], together.losses[1])
 
