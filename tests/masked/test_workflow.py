@@ -214,12 +214,47 @@ def test_golden_values(test_run, update_golden):
         assert not bad.any(), f"{c}: {int(bad.sum())} rows differ, first: got {got[bad][:3]}, golden {want[bad][:3]}"
 
 
+#: each study's category in the HTML report (the *_CATEGORY constants of workflow/rules/<study>.smk)
+REPORT_CATEGORIES = {
+    "masked": "Masked neurons",
+    "quadratic": "Quadratic networks",
+    "local_convergence": "Local convergence",
+    "sublinear": "Sublinear SGD",
+}
+
+
+def study_figures() -> dict[str, list[str]]:
+    """Every study's figure names on the .test configuration, as its rules file defines them."""
+    from maskedntk.studies.local_convergence.workflow import LocalConvergenceWorkflow
+    from maskedntk.studies.quadratic.workflow import QuadraticWorkflow
+    from maskedntk.studies.sublinear.workflow import SublinearWorkflow
+
+    figures = {"masked": FIGURES}
+    for study, workflow in [
+        ("quadratic", QuadraticWorkflow),
+        ("local_convergence", LocalConvergenceWorkflow),
+        ("sublinear", SublinearWorkflow),
+    ]:
+        cfg = yaml.safe_load((ROOT / ".test" / "config" / f"{study}.yaml").read_text())
+        figures[study] = list(workflow(cfg, "results", "logs").figures)
+    return figures
+
+
 def test_report(test_run):
     out = test_run / "report.html"
     snakemake(test_run, "--report", str(out), timeout=600)
     html = out.read_text(errors="replace")
-    for fig in FIGURES:
-        assert fig in html
+    figures = study_figures()
+    assert set(figures) == set(REPORT_CATEGORIES)
+    for study, category in REPORT_CATEGORIES.items():
+        assert category in html, (study, category)
+        assert figures[study], study
+        for fig in figures[study]:
+            assert fig in html, (study, fig)
+        # every figure and the claims table carry their caption
+        for caption in [*figures[study], "claims"]:
+            if study != "masked":
+                assert (ROOT / "workflow" / "report" / study / f"{caption}.rst").exists(), (study, caption)
     assert "claims" in html
 
 

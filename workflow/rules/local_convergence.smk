@@ -19,6 +19,9 @@ from snakemake.exceptions import WorkflowError
 
 from maskedntk.studies.local_convergence.workflow import LocalConvergenceWorkflow
 
+#: the study's category in the HTML report (snakemake --report)
+LC_CATEGORY = "Local convergence"
+
 try:
     LC = LocalConvergenceWorkflow(config, RESULTS, LOGS)
 except ValueError as err:
@@ -62,7 +65,12 @@ rule local_convergence_claims:
     output:
         csv=LC.claim_files[0],
         md=LC.claim_files[1],
-        html=LC.claim_files[2],
+        html=report(
+            LC.claim_files[2],
+            caption="../report/local_convergence/claims.rst",
+            category=LC_CATEGORY,
+            subcategory="Claims",
+        ),
     log:
         LC.log("claims"),
     conda:
@@ -90,7 +98,13 @@ for _fig, _inputs in LC.figures.items():
             code=LC.figure_code(_fig),
         output:
             pdf=LC.figure_files(_fig)[0],
-            png=LC.figure_files(_fig)[1],
+            png=report(
+                LC.figure_files(_fig)[1],
+                caption=f"../report/local_convergence/{_fig}.rst",
+                category=LC_CATEGORY,
+                subcategory="Figures",
+                labels={"figure": _fig},
+            ),
         log:
             LC.log(f"fig_{_fig}"),
         conda:

@@ -21,6 +21,8 @@ except ConfigError as err:
 
 CELLS = MASKED.cells
 MASKED_JOB = "../scripts/masked_job.py"
+#: the study's category in the HTML report (snakemake --report)
+MASKED_CATEGORY = "Masked neurons"
 
 
 wildcard_constraints:
@@ -174,7 +176,8 @@ for _name, _spec in FIGURES.items():
                 png=report(
                     f"{RESULTS}/figures/{_name}.png",
                     caption=f"../report/{_name}.rst",
-                    category="Figures",
+                    category=MASKED_CATEGORY,
+                    subcategory="Figures",
                     labels={"figure": _name.removeprefix("fig_")},
                 ),
             log:
@@ -210,7 +213,12 @@ rule claims:
     output:
         csv=f"{RESULTS}/tables/claims.csv",
         md=f"{RESULTS}/tables/claims.md",
-        html=report(f"{RESULTS}/tables/claims.html", caption="../report/claims.rst", category="Claims"),
+        html=report(
+            f"{RESULTS}/tables/claims.html",
+            caption="../report/claims.rst",
+            category=MASKED_CATEGORY,
+            subcategory="Claims",
+        ),
     log:
         f"{LOGS}/claims.log",
     conda:
@@ -238,7 +246,8 @@ if MASKED.has_protocols:
             md=report(
                 f"{RESULTS}/tables/claims_robustness.md",
                 caption="../report/claims_robustness.rst",
-                category="Claims",
+                category=MASKED_CATEGORY,
+                subcategory="Claims",
             ),
         log:
             f"{LOGS}/claims_robustness.log",

@@ -17,6 +17,9 @@ from maskedntk.studies.quadratic.workflow import RUNTIME as QUAD_RUNTIME
 from maskedntk.studies.quadratic.workflow import SINGLE as QUAD_SINGLE
 from maskedntk.studies.quadratic.workflow import QuadraticWorkflow, inputs_arg
 
+#: the study's category in the HTML report (snakemake --report)
+QUAD_CATEGORY = "Quadratic networks"
+
 try:
     QUAD = QuadraticWorkflow(config, RESULTS, LOGS)
 except ValueError as err:
@@ -107,7 +110,13 @@ for _fig, _inputs in QUAD.figures.items():
             code=QUAD.figure_code(_fig),
         output:
             pdf=QUAD.figure_files(_fig)[0],
-            png=QUAD.figure_files(_fig)[1],
+            png=report(
+                QUAD.figure_files(_fig)[1],
+                caption=f"../report/quadratic/{_fig}.rst",
+                category=QUAD_CATEGORY,
+                subcategory="Figures",
+                labels={"figure": _fig},
+            ),
         log:
             QUAD.log(f"figures/{_fig}"),
         conda:
@@ -133,7 +142,12 @@ rule quadratic_claims:
     output:
         csv=QUAD.claim_files[0],
         md=QUAD.claim_files[1],
-        html=QUAD.claim_files[2],
+        html=report(
+            QUAD.claim_files[2],
+            caption="../report/quadratic/claims.rst",
+            category=QUAD_CATEGORY,
+            subcategory="Claims",
+        ),
     log:
         QUAD.log("claims"),
     conda:

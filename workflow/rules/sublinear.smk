@@ -18,6 +18,9 @@ from snakemake.exceptions import WorkflowError
 
 from maskedntk.studies.sublinear.workflow import SublinearWorkflow, inputs_arg
 
+#: the study's category in the HTML report (snakemake --report)
+SUB_CATEGORY = "Sublinear SGD"
+
 try:
     SUB = SublinearWorkflow(config, RESULTS, LOGS)
 except ValueError as err:
@@ -120,7 +123,12 @@ rule sublinear_claims:
     output:
         csv=SUB.claim_files[0],
         md=SUB.claim_files[1],
-        html=SUB.claim_files[2],
+        html=report(
+            SUB.claim_files[2],
+            caption="../report/sublinear/claims.rst",
+            category=SUB_CATEGORY,
+            subcategory="Claims",
+        ),
     log:
         SUB.log("claims"),
     conda:
@@ -147,7 +155,13 @@ for _fig, _inputs in SUB.figures.items():
             code=SUB.code(f"figures/{_fig}.py"),
         output:
             pdf=SUB.figure_files(_fig)[0],
-            png=SUB.figure_files(_fig)[1],
+            png=report(
+                SUB.figure_files(_fig)[1],
+                caption=f"../report/sublinear/{_fig}.rst",
+                category=SUB_CATEGORY,
+                subcategory="Figures",
+                labels={"figure": _fig},
+            ),
         log:
             SUB.log(f"fig_{_fig}"),
         conda:
