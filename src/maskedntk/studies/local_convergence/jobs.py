@@ -32,6 +32,7 @@ FIGURES = {
     "initialisation": "initialisation",
     "samples": "samples",
     "figure1": "figure1",
+    "relu_variant": "relu_variant",
 }
 #: experiment -> its run function (``local`` also takes the ratio)
 RUNNERS = {
@@ -42,6 +43,7 @@ RUNNERS = {
     "samples": runs.run_samples,
     "figure1": runs.run_figure1,
     "claim1": runs.run_claim1,
+    "relu_variant": runs.run_relu_variant,
 }
 
 

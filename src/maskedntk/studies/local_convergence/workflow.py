@@ -20,7 +20,8 @@ ENGINE = ("engine.py", "theory.py", "problem.py", "runs.py", "experiments.py", "
 TABLES = {
     "local": ("runs", "traj", "neurons"),
     "figure1": ("runs", "traj"),
-    **{job: ("runs",) for job in RUN_JOBS if job not in ("local", "figure1")},
+    "relu_variant": ("runs", "traj"),
+    **{job: ("runs",) for job in RUN_JOBS if job not in ("local", "figure1", "relu_variant")},
 }
 
 
@@ -50,6 +51,7 @@ class LocalConvergenceWorkflow:
             "initialisation": {"runs": self.jobs["initialisation"]["runs"]},
             "samples": {"runs": self.jobs["samples"]["runs"]},
             "figure1": dict(self.jobs["figure1"]),
+            "relu_variant": dict(self.jobs["relu_variant"]),
         }
         #: the claims job's inputs: experiment -> run tables
         self.claim_inputs = {"local": list(local("runs").values())}
