@@ -114,6 +114,7 @@ JOB_SETTINGS: dict[str, dict] = {
     "figure1": {"seeds": None, "teacher": ("w_min", "w_max"), "figure1": None},
     "claim1": {"seeds": None, "teacher": ("d",)},
     "relu_variant": {"seeds": None, "teacher": None, "relu_variant": None},
+    "masked_link": {"seeds": None, "teacher": None, "masked_link": None},
     "claims": {"teacher": ("r", "w_max"), "local": ("eta",), "figure1": ("tol",), "claims": None},
     "figure-local_rate": {"teacher": ("r", "w_max"), "local": ("eta",)},
     "figure-gradient_bound": {},
@@ -124,9 +125,20 @@ JOB_SETTINGS: dict[str, dict] = {
     "figure-samples": {},
     "figure-figure1": {},
     "figure-relu_variant": {"claims": ("relu_sign_angle",)},
+    "figure-masked_link": {},
 }
 #: the jobs that train (one run table each; ``local`` has one per ratio)
-RUN_JOBS = ("local", "gradient_bound", "claim2", "initialisation", "samples", "figure1", "claim1", "relu_variant")
+RUN_JOBS = (
+    "local",
+    "gradient_bound",
+    "claim2",
+    "initialisation",
+    "samples",
+    "figure1",
+    "claim1",
+    "relu_variant",
+    "masked_link",
+)
 
 
 def job_settings(cfg: Mapping, job: str) -> dict:

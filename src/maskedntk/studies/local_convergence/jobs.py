@@ -33,6 +33,7 @@ FIGURES = {
     "samples": "samples",
     "figure1": "figure1",
     "relu_variant": "relu_variant",
+    "masked_link": "masked_link",
 }
 #: experiment -> its run function (``local`` also takes the ratio)
 RUNNERS = {
@@ -44,6 +45,7 @@ RUNNERS = {
     "figure1": runs.run_figure1,
     "claim1": runs.run_claim1,
     "relu_variant": runs.run_relu_variant,
+    "masked_link": runs.run_masked_link,
 }
 
 
