@@ -84,6 +84,18 @@ def _figure1(L: float) -> pd.DataFrame:
     return pd.DataFrame([{"seed": s, "regime": "local", "L_final": L * (1 + 0.1 * s)} for s in SEEDS])
 
 
+def _relu_variant(signed: float) -> pd.DataFrame:
+    """The ReLU variant's final signed angle ``signed`` (times a jitter); the |.| model's at 0.5."""
+    return pd.DataFrame(
+        [
+            {"seed": s, "activation": a, "signed_angle_final": (signed if a == "relu" else 0.5) * (1 + 0.1 * s)}
+            | {"diverged": False}
+            for s in SEEDS
+            for a in ("abs", "relu")
+        ]
+    )
+
+
 GOOD = {
     "local": _local(True, 0.5, 0.1),
     "gradient_bound": _gradient_bound(-0.5),
@@ -92,6 +104,7 @@ GOOD = {
     "initialisation": _init(True),
     "samples": _samples(1.1),
     "figure1": _figure1(1e-5),
+    "relu_variant": _relu_variant(1e-3),
 }
 BAD = {
     "local": _local(False, 2.0, 2.0, 1.0),
@@ -101,6 +114,7 @@ BAD = {
     "initialisation": _init(False),
     "samples": _samples(100.0),
     "figure1": _figure1(1.0),
+    "relu_variant": _relu_variant(0.5),  # neurons left at -w*_k: aligned only up to sign
 }
 
 
@@ -126,6 +140,14 @@ def test_every_claim_not_reproduced_on_contrary_data(claim):
         bad["min_ratio"] = bad["min_ratio"] * bad["w_max"] ** -1.0
         tables[exp] = bad
     assert _verdicts(tables)[claim] == "not reproduced"
+
+
+def test_relu_variant_diverged_run_counts_against():
+    tables = dict(GOOD)
+    bad = _relu_variant(1e-3)
+    bad["diverged"] = bad["activation"] == "relu"
+    tables["relu_variant"] = bad
+    assert _verdicts(tables)["C9_relu_variant_sign"] == "not reproduced"
 
 
 def test_missing_experiment_is_not_run():

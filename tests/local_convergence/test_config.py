@@ -39,6 +39,8 @@ def test_shipped_configs_validate(name):
         (lambda c: c["teacher"].update(w_min=2.0), r"teacher.w_min = 2.0: must be <= teacher.w_max"),
         (lambda c: c["local"].update(ratios=[2, 4]), r"local.ratios: must include 1"),
         (lambda c: c["figure1"].update(Delta=1.0), r"figure1.Delta = 1.0: must be <= pi / \(2 r\)"),
+        (lambda c: c["teacher"].update(r=5), r"teacher.r = 5: must be <= teacher.d = 4"),
+        (lambda c: c["masked_link"].update(xi=1.5), r"masked_link.xi = 1.5: must be in \(0, 1\]"),
     ],
 )
 def test_bad_config_names_the_key(edit, message):

@@ -30,6 +30,17 @@ def test_local_convergence_all(tmp_path):
         assert {"config", "versions", "git_commit", "seeds"} <= set(meta)
         assert meta["rows"] == len(pd.read_parquet(p))
     assert (pd.read_parquet(out / "runs" / "local_r1.parquet")["L_final"] < 1e-8).all()  # m = r: linear
+    # the ReLU variant beside the |.| model, from the same start, labelled as a variant
+    rv = pd.read_parquet(out / "runs" / "relu_variant.parquet")
+    assert set(rv["model"]) == {"abs (paper)", "ReLU variant"}
+    assert (rv.groupby("seed")["L0"].nunique() == 2).all()  # same start, two different losses
+    assert not rv["diverged"].any()
+    assert len(pd.read_parquet(out / "runs" / "relu_variant_traj.parquet")) > 0
+    # the masked-neuron algorithm on this study's teacher, one row per seed and width
+    ml = pd.read_parquet(out / "runs" / "masked_link.parquet")
+    assert sorted(ml["m"].unique()) == _ci()["masked_link"]["widths"]
+    assert len(ml) == len(_ci()["seeds"]) * len(_ci()["masked_link"]["widths"])
+    assert (ml["train_error"] < ml["train_error0"]).all() and not ml["diverged"].any()
     # a claims threshold reruns the claims table only; a samples setting only its job, figure, claims
     config = tmp_path / "config" / "local_convergence.yaml"
     text = config.read_text()
@@ -40,6 +51,25 @@ def test_local_convergence_all(tmp_path):
         "local_convergence_samples",
         "local_convergence_fig_samples",
         "local_convergence_claims",
+        "local_convergence_all",
+    }
+    config.write_text(
+        re.sub(
+            r"relu_variant: \{ratio: 2, rho: 0.1, eta: 0.1, steps: 300\}",
+            "relu_variant: {ratio: 2, rho: 0.1, eta: 0.1, steps: 250}",
+            text,
+        )
+    )
+    assert planned_rules(tmp_path, "local_convergence_all") == {
+        "local_convergence_relu_variant",
+        "local_convergence_fig_relu_variant",
+        "local_convergence_claims",
+        "local_convergence_all",
+    }
+    config.write_text(re.sub(r"rounds: 30,", "rounds: 25,", text))
+    assert planned_rules(tmp_path, "local_convergence_all") == {  # no claim reads it
+        "local_convergence_masked_link",
+        "local_convergence_fig_masked_link",
         "local_convergence_all",
     }
 

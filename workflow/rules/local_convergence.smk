@@ -36,7 +36,7 @@ for _job in LC.jobs:
         name:
             f"local_convergence_{_job}"
         input:
-            code=LC.engine,
+            code=LC.job_code(_exp),
         output:
             LC.outputs_of(_job),
         log:

@@ -306,6 +306,29 @@ def figure1_local(tables, *, alpha, n_boot, rng, tol):
     )
 
 
+def relu_variant_sign(tables, *, alpha, n_boot, rng, angle):
+    """C9: the ReLU variant (Appendix A.1), started near the teachers with random signs, ends
+    aligned *with* sign: its mass-weighted signed angle to the nearest teacher is < ``angle``
+    (log10(angle_signed / angle) < 0 per seed; a diverged run counts as pi).  Appendix A.1 splits the ReLU loss into
+    L_abs / 4 + |sum_i |w_i| w_i - sum_k w*_k|^2 / 8; zero L_abs aligns the neurons up to sign
+    (Theorem 3) and, for linearly independent teachers, the linear term then forbids any
+    neuron with mass at -w*_k.  Claim 1's counterexample needs sum_k w*_k = 0 instead."""
+    df = tables["relu_variant"]
+    rel = df[df["activation"] == "relu"].set_index("seed")
+    signed = rel["signed_angle_final"].where(~rel["diverged"].astype(bool), math.pi)  # diverged: the worst angle
+    x = np.log10(signed.clip(lower=1e-300) / angle)
+    return _units(
+        x,
+        null=0.0,
+        sign=-1,
+        alpha=alpha,
+        n_boot=n_boot,
+        rng=rng,
+        label="log10(signed angle / relu_sign_angle), ReLU variant",
+        test="Wilcoxon, seeds",
+    )
+
+
 def claims_for(cfg) -> list[Claim]:
     """The claims, with the thresholds of ``cfg`` (the claims job's settings)."""
     cl, t = cfg["claims"], cfg["teacher"]
@@ -402,6 +425,15 @@ def claims_for(cfg) -> list[Claim]:
             ("figure1",),
             figure1_local,
             {"tol": cfg["figure1"]["tol"]},
+        ),
+        Claim(
+            "C9_relu_variant_sign",
+            "ReLU variant (not the paper's model), independent teachers: GD from near the teachers "
+            "ends aligned with sign, where the |.| model is aligned only up to sign",
+            f"{SRC}, Appendix A.1 with Theorem 3 (contrast: Claim 1, Appendix A.2)",
+            ("relu_variant",),
+            relu_variant_sign,
+            {"angle": cl["relu_sign_angle"]},
         ),
     ]
 

@@ -12,7 +12,9 @@ schema requires every key.  Experiments (docs/studies/local_convergence.md):
   * initialisation -- Algorithm 1 then GD, for several widths (Theorem 6);
   * samples        -- fresh-sample SGD for several batch sizes N (Theorem 7);
   * figure1        -- d = 2, three initial regimes (Figure 1);
-  * claim1         -- the ReLU counterexample of Claim 1 / Appendix A.2.
+  * claim1         -- the ReLU counterexample of Claim 1 / Appendix A.2;
+  * relu_variant   -- GD on the ReLU variant (Appendix A.1, not the paper's model) beside the
+                      |.| model, from the same start near the teachers.
 """
 
 from __future__ import annotations
@@ -90,6 +92,12 @@ def validate(cfg) -> dict:
         raise _fail(["figure1", "m"], c["figure1"]["m"], f"must be >= figure1.r = {c['figure1']['r']}")
     if c["figure1"]["Delta"] > math.pi / (2 * c["figure1"]["r"]):
         raise _fail(["figure1", "Delta"], c["figure1"]["Delta"], "must be <= pi / (2 r): d = 2 has room for no more")
+    if c["teacher"]["r"] > c["teacher"]["d"]:
+        raise _fail(
+            ["teacher", "r"],
+            c["teacher"]["r"],
+            f"must be <= teacher.d = {c['teacher']['d']} (linearly independent teachers: the ReLU variant's claim)",
+        )
     return c
 
 
@@ -105,6 +113,8 @@ JOB_SETTINGS: dict[str, dict] = {
     "samples": {"seeds": None, "teacher": None, "samples": None},
     "figure1": {"seeds": None, "teacher": ("w_min", "w_max"), "figure1": None},
     "claim1": {"seeds": None, "teacher": ("d",)},
+    "relu_variant": {"seeds": None, "teacher": None, "relu_variant": None},
+    "masked_link": {"seeds": None, "teacher": None, "masked_link": None},
     "claims": {"teacher": ("r", "w_max"), "local": ("eta",), "figure1": ("tol",), "claims": None},
     "figure-local_rate": {"teacher": ("r", "w_max"), "local": ("eta",)},
     "figure-gradient_bound": {},
@@ -114,9 +124,21 @@ JOB_SETTINGS: dict[str, dict] = {
     "figure-initialisation": {"teacher": ("r",), "initialisation": ("d", "gamma", "tol")},
     "figure-samples": {},
     "figure-figure1": {},
+    "figure-relu_variant": {"claims": ("relu_sign_angle",)},
+    "figure-masked_link": {},
 }
 #: the jobs that train (one run table each; ``local`` has one per ratio)
-RUN_JOBS = ("local", "gradient_bound", "claim2", "initialisation", "samples", "figure1", "claim1")
+RUN_JOBS = (
+    "local",
+    "gradient_bound",
+    "claim2",
+    "initialisation",
+    "samples",
+    "figure1",
+    "claim1",
+    "relu_variant",
+    "masked_link",
+)
 
 
 def job_settings(cfg: Mapping, job: str) -> dict:

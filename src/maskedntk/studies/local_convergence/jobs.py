@@ -32,6 +32,8 @@ FIGURES = {
     "initialisation": "initialisation",
     "samples": "samples",
     "figure1": "figure1",
+    "relu_variant": "relu_variant",
+    "masked_link": "masked_link",
 }
 #: experiment -> its run function (``local`` also takes the ratio)
 RUNNERS = {
@@ -42,6 +44,8 @@ RUNNERS = {
     "samples": runs.run_samples,
     "figure1": runs.run_figure1,
     "claim1": runs.run_claim1,
+    "relu_variant": runs.run_relu_variant,
+    "masked_link": runs.run_masked_link,
 }
 
 

@@ -238,3 +238,90 @@ def run_claim1(cfg) -> dict[str, pd.DataFrame]:
             | {"teacher_scale": float(pop_loss(np.zeros_like(W)[None], W_star[None], "relu")[0])}
         )
     return {"runs": pd.DataFrame(rows)}
+
+
+def signed_angle(W: np.ndarray, W_star: np.ndarray) -> np.ndarray:
+    """The mass-weighted angle to the nearest teacher *with* sign (t in [0, pi], w and -w
+    differ): what a ReLU network can tell apart, (..., m, d) x (..., r, d) -> (...)."""
+    mass = (W * W).sum(-1)
+    t = angles(torch.as_tensor(W), torch.as_tensor(W_star)).min(-1).values.numpy()
+    return (mass * t).sum(-1) / mass.sum(-1)
+
+
+#: model label -> activation of the relu_variant experiment (the ReLU model is a variant, not
+#: the paper's model)
+MODELS = {"abs (paper)": "abs", "ReLU variant": "relu"}
+
+
+def run_relu_variant(cfg) -> dict[str, pd.DataFrame]:
+    """The ReLU variant (Appendix A.1) beside the paper's |.| model: GD on the population loss of
+    each from the same split start (m = ratio * r, random signs) against the same teachers.
+    By Appendix A.1 the ReLU loss is L_abs / 4 + |sum_i |w_i| w_i - sum_k w*_k|^2 / 8, so the
+    ReLU variant's step is 4 eta (the same step on its |.| part)."""
+    rv, seeds, r = cfg["relu_variant"], cfg["seeds"], cfg["teacher"]["r"]
+    m = rv["ratio"] * r
+    teach = _teachers(cfg, seeds)
+    Ws = np.stack([teach[s] for s in seeds])
+    W0 = np.stack([problem.split_init(s, teach[s], m, rv["rho"]) for s in seeds])
+    runs, traj = [], []
+    for model, act in MODELS.items():
+        eta = rv["eta"] * (4.0 if act == "relu" else 1.0)
+        res = engine.train(W0, Ws, eta=eta, steps=rv["steps"], n_checkpoints=40, activation=act)
+        U = (np.linalg.norm(res.W, axis=-1, keepdims=True) * res.W).sum(-2)
+        for i, s in enumerate(seeds):
+            runs.append(
+                {"seed": s, "model": model, "activation": act, "m": m, "eta": eta, "L0": res.loss[i, 0]}
+                | {"L_final": res.loss[i, -1], "diverged": bool(res.diverged[i])}
+                | {"angle0": weighted_angle(W0[i], Ws[i]), "signed_angle0": signed_angle(W0[i], Ws[i])}
+                | {"angle_final": weighted_angle(res.W[i], Ws[i]), "signed_angle_final": signed_angle(res.W[i], Ws[i])}
+                | {"linear_residual": float(np.linalg.norm(U[i] - Ws[i].sum(0)))}
+            )
+            traj += [
+                {"seed": s, "model": model, "activation": act, "step": int(k), "loss": res.loss[i, c]}
+                for c, k in enumerate(res.steps)
+            ]
+    return {"runs": pd.DataFrame(runs), "traj": pd.DataFrame(traj)}
+
+
+def masked_ntk_gram(X: np.ndarray, xi: float) -> np.ndarray:
+    """H_inf(xi) of the masked study for rows of any norm: xi <x_i, x_j> (pi - arccos c_ij) / (2 pi),
+    c_ij the cosine (maskedntk.studies.masked.theory.ntk_gram is the unit-row case)."""
+    n = np.linalg.norm(X, axis=1)
+    G = X @ X.T
+    c = np.clip(G / np.outer(n, n), -1.0, 1.0)
+    np.fill_diagonal(c, 1.0)
+    return xi * G * (math.pi - np.arccos(c)) / (2.0 * math.pi)
+
+
+def run_masked_link(cfg) -> dict[str, pd.DataFrame]:
+    """The masked-neuron algorithm (maskedntk.studies.masked.engine.train: Bernoulli(xi) masks,
+    p subnetworks, tau local steps, ReLU student with fixed +-1 output weights) on data labelled
+    by this study's teacher: x ~ N(0, I_d) (n training and n_test test samples, run ``seed``'s
+    own draws), y = f*(x) = sum_k |w*_k . x|.  One run per (seed, width m); the step is
+    eta_scale / (c lambda_max(H_inf(xi))) (the masked study's 'lambda_max' rule, H_inf for
+    Gaussian rows).  Errors are relative: ||y - xi f(W_K, X)||^2 / ||y||^2."""
+    from maskedntk.studies.masked import engine as masked_engine
+    from maskedntk.studies.masked.spec import TrainSpec
+    from maskedntk.studies.masked.stepsize import surrogate_ntk_factor
+
+    ml, seeds = cfg["masked_link"], cfg["seeds"]
+    teach = _teachers(cfg, seeds)
+    d = cfg["teacher"]["d"]
+    rows = []
+    for s in seeds:
+        rng = np.random.default_rng([int(s), 8, int(d)])
+        X, Xt = rng.standard_normal((ml["n"], d)), rng.standard_normal((ml["n_test"], d))
+        y, yt = np.abs(X @ teach[s].T).sum(1), np.abs(Xt @ teach[s].T).sum(1)
+        for m in ml["widths"]:
+            spec = TrainSpec(m=m, mask="bernoulli", xi=ml["xi"], p=ml["p"], tau=ml["tau"], rounds=ml["rounds"])
+            lam_max = float(np.linalg.eigvalsh(masked_ntk_gram(X, spec.xi_eff))[-1])
+            spec = spec.replace(eta=ml["eta_scale"] / (surrogate_ntk_factor(spec, ml["n"], 1) * lam_max))
+            res = masked_engine.train(X, y, spec, [s], return_weights=True)
+            W, a = res.weights[0], res.second_layer[0]
+            ft = spec.xi_eff * (np.maximum(Xt @ W.T, 0.0) @ a)[:, 0] / math.sqrt(m)
+            rows.append(
+                {"seed": s, "m": m, "n": ml["n"], "eta": spec.eta, "rounds": int(res.rounds_run[0])}
+                | {"train_error0": res.losses[0, 0] / float(y @ y), "train_error": res.losses[0, -1] / float(y @ y)}
+                | {"test_error": float(((yt - ft) ** 2).sum() / (yt @ yt)), "diverged": bool(res.diverged[0])}
+            )
+    return {"runs": pd.DataFrame(rows)}

@@ -16,11 +16,16 @@ COMMAND = "python -m maskedntk.studies.local_convergence"
 CODE = Path(__file__).parent
 #: the modules every training job runs
 ENGINE = ("engine.py", "theory.py", "problem.py", "runs.py", "experiments.py", "jobs.py")
+#: the training jobs no claim reads (besides ``local``, which the claims read per ratio)
+NO_CLAIM = ("local", "masked_link")
+#: the masked study's modules the masked_link job runs as well
+MASKED = ("engine.py", "spec.py", "stepsize.py", "masks.py", "rng.py")
 #: the tables of each training job (``local``: per ratio)
 TABLES = {
     "local": ("runs", "traj", "neurons"),
     "figure1": ("runs", "traj"),
-    **{job: ("runs",) for job in RUN_JOBS if job not in ("local", "figure1")},
+    "relu_variant": ("runs", "traj"),
+    **{job: ("runs",) for job in RUN_JOBS if job not in ("local", "figure1", "relu_variant")},
 }
 
 
@@ -50,13 +55,20 @@ class LocalConvergenceWorkflow:
             "initialisation": {"runs": self.jobs["initialisation"]["runs"]},
             "samples": {"runs": self.jobs["samples"]["runs"]},
             "figure1": dict(self.jobs["figure1"]),
+            "relu_variant": dict(self.jobs["relu_variant"]),
+            "masked_link": {"runs": self.jobs["masked_link"]["runs"]},
         }
         #: the claims job's inputs: experiment -> run tables
         self.claim_inputs = {"local": list(local("runs").values())}
-        self.claim_inputs.update({job: [self.jobs[job]["runs"]] for job in RUN_JOBS if job != "local"})
+        self.claim_inputs.update({job: [self.jobs[job]["runs"]] for job in RUN_JOBS if job not in NO_CLAIM})
         self.claim_files = [f"{self.dir}/tables/claims.{ext}" for ext in ("csv", "md", "html")]
         #: the study's target: every figure and the claims table
         self.outputs = [f for name in self.figures for f in self.figure_files(name)] + self.claim_files
+
+    def job_code(self, experiment: str) -> list[str]:
+        """The code a training job of ``experiment`` runs (its rule's code input)."""
+        extra = [str(CODE.parent / "masked" / n) for n in MASKED] if experiment == "masked_link" else []
+        return self.engine + extra
 
     def tables(self, experiment: str, job: str) -> dict[str, str]:
         return {t: f"{self.dir}/runs/{job}{'' if t == 'runs' else '_' + t}.parquet" for t in TABLES[experiment]}
