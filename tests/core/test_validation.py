@@ -66,7 +66,7 @@ def schema_file(tmp_path):
     "config, message",
     [
         ({"study": {"m": [10, 100000]}}, r"^config key study\.m\[1\] = 100000: must be in \[1, 4096\]$"),
-        ({"study": {"m": []}}, r"^config key study\.m: must list at least 1 value"),
+        ({"study": {"m": []}}, r"^config key study\.m = \[\]: must list at least 1 value"),
         (
             {"study": {"mask": "ber"}},
             (r"^config key study\.mask = 'ber': must be one of \['bernoulli', 'categorical'\]$"),
@@ -77,7 +77,7 @@ def schema_file(tmp_path):
             {"study": {"tau": 5}},
             (r"^config key study: unknown key\(s\) \['tau'\]; allowed keys are \['m', 'mask', 'xi'\]$"),
         ),
-        ({}, r"^config key \(top level\): 'study' is a required property$"),
+        ({}, r"^config key study: missing key; required keys are \['study'\]$"),
     ],
 )
 def test_schema_error_names_the_key_the_value_and_what_is_allowed(schema_file, config, message):

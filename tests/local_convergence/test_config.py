@@ -33,7 +33,7 @@ def test_shipped_configs_validate(name):
         ),
         (
             lambda c: c["claims"].pop("alpha"),
-            r"local_convergence.claims: 'alpha' is a required property; required keys",
+            r"local_convergence.claims.alpha: missing key; required keys",
         ),
         (lambda c: c["teacher"].update(r="3"), r"local_convergence.teacher.r = '3': must be of type integer"),
         (lambda c: c["teacher"].update(w_min=2.0), r"teacher.w_min = 2.0: must be <= teacher.w_max"),

@@ -146,7 +146,7 @@ def test_config_validation_names_the_key():
     bad = {**cfg, "flow": {**cfg["flow"], "setups": ["orthonormal", "uniform"]}}
     with pytest.raises(ValueError, match=r"quadratic\.flow\.setups\[1\]"):
         validate(bad)
-    with pytest.raises(ValueError, match=r"quadratic\.colour: unknown key"):
+    with pytest.raises(ValueError, match=r"quadratic: unknown key\(s\) \['colour'\]"):
         validate({**cfg, "colour": 1})
     with pytest.raises(ValueError, match=r"quadratic\.regimes\.over"):
         validate({**cfg, "regimes": {**cfg["regimes"], "over": [0.5]}})

@@ -206,7 +206,7 @@ def test_shipped_configs_validate(path):
         (lambda c: c["cost"]["batches"][1].update(identifiers=["dense", "lsh"]), "cost.batches[1].identifiers"),
         (lambda c: c["cost"]["batches"][0].update(B=4), "cost.batches"),
         (lambda c: c["cost"].update(steps=[10]), "cost.steps"),
-        (lambda c: c["cost"].update(identifiers=["dense"]), r"unknown key.*cost\.identifiers"),
+        (lambda c: c["cost"].update(identifiers=["dense"]), r"sublinear\.cost: unknown key.*'identifiers'"),
         (lambda c: c["cost"].update(ds=[4, 1000000]), r"cost\.ds.*GiB.*d = 1000000"),
         (lambda c: c["training"].update(degrees=[2, 3]), "training.degrees"),
         (lambda c: c["training"]["width"].update(m_max=2), "training.width.m_max"),

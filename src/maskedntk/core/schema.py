@@ -30,6 +30,8 @@ def key_path(parts) -> str:
 def explain(err) -> str:
     """What the schema allows where ``err`` (a jsonschema ValidationError) was raised."""
     v, s = err.validator, err.schema
+    if v == "required":
+        return f"missing key; required keys are {sorted(s['required'])}"
     if v == "additionalProperties":
         allowed = sorted(s.get("properties", {}))
         extra = sorted(set(err.instance) - set(allowed)) if isinstance(err.instance, dict) else []
@@ -38,6 +40,8 @@ def explain(err) -> str:
         return f"must be one of {s['enum']}"
     if v == "const":
         return f"must be {s['const']!r}"
+    if v == "contains":
+        return f"must contain {s['contains'].get('const', s['contains'])!r}"
     if v == "type":
         return f"must be of type {s['type']}"
     if v in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
@@ -63,16 +67,26 @@ def load_schema(path: str) -> dict:
     return yaml.safe_load(Path(path).read_text())
 
 
-def check_schema(config: Mapping, schema_path) -> None:
-    """Raise :class:`ConfigError` naming the key if ``config`` breaks the schema at
-    ``schema_path``; return None when it is valid."""
+def _shown(value) -> str:
+    """' = <value>' for a scalar or a short list; '' for a mapping or a long list."""
+    if isinstance(value, dict) or (isinstance(value, list) and len(repr(value)) > 60):
+        return ""
+    return f" = {value!r}"
+
+
+def check_schema(config: Mapping, schema, *, prefix: str = "") -> None:
+    """Raise :class:`ConfigError` naming the key if ``config`` breaks ``schema`` (a path to a
+    YAML/JSON schema file, or the schema itself); return None when it is valid.  ``prefix`` is
+    the dotted key under which ``config`` sits in the whole configuration (``quadratic``)."""
     import jsonschema
 
-    validator = jsonschema.Draft202012Validator(load_schema(str(schema_path)))
+    validator = jsonschema.Draft202012Validator(schema if isinstance(schema, Mapping) else load_schema(str(schema)))
     errors = sorted(validator.iter_errors(config), key=lambda e: (len(e.absolute_path), str(e.absolute_path)))
     if not errors:
         return
     err = jsonschema.exceptions.best_match(errors)
-    value = err.instance
-    shown = "" if isinstance(value, (dict, list)) else f" = {value!r}"
-    raise ConfigError(f"config key {key_path(err.absolute_path)}{shown}: {explain(err)}")
+    parts = [*([prefix] if prefix else []), *err.absolute_path]
+    if err.validator == "required":  # name the first missing key itself
+        parts.append(sorted(set(err.schema["required"]) - set(err.instance))[0])
+        raise ConfigError(f"config key {key_path(parts)}: {explain(err)}")
+    raise ConfigError(f"config key {key_path(parts)}{_shown(err.instance)}: {explain(err)}")

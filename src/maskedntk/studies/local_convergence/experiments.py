@@ -24,7 +24,7 @@ import math
 from collections.abc import Mapping
 from pathlib import Path
 
-import yaml
+from maskedntk.core.schema import ConfigError, check_schema, load_schema
 
 #: the study's JSON schema (in the repository's workflow/schemas)
 SCHEMA = Path(__file__).resolve().parents[4] / "workflow" / "schemas" / "local_convergence.schema.yaml"
@@ -38,45 +38,17 @@ def _where(path) -> str:
     return out
 
 
-def _explain(err) -> str:
-    v, s = err.validator, err.schema
-    if v == "additionalProperties":
-        allowed = sorted(s.get("properties", {}))
-        extra = sorted(set(err.instance) - set(allowed)) if isinstance(err.instance, dict) else []
-        return f"unknown key(s) {extra}; allowed keys are {allowed}"
-    if v == "required":
-        return f"{err.message}; required keys are {sorted(s.get('required', []))}"
-    if v == "type":
-        return f"must be of type {s['type']}"
-    if v in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
-        lo, hi = s.get("minimum", s.get("exclusiveMinimum")), s.get("maximum", s.get("exclusiveMaximum"))
-        left = "(" if "exclusiveMinimum" in s or lo is None else "["
-        right = ")" if "exclusiveMaximum" in s or hi is None else "]"
-        return f"must be in {left}{'-inf' if lo is None else lo}, {'inf' if hi is None else hi}{right}"
-    if v == "minItems":
-        return f"must list at least {s['minItems']} value(s)"
-    if v == "uniqueItems":
-        return "values must be distinct"
-    return err.message
-
-
-def _fail(path, value, allowed: str) -> ValueError:
+def _fail(path, value, allowed: str) -> ConfigError:
     shown = "" if isinstance(value, (dict, list)) else f" = {value!r}"
-    return ValueError(f"config key {_where(path)}{shown}: {allowed}")
+    return ConfigError(f"config key {_where(path)}{shown}: {allowed}")
 
 
 def validate(cfg) -> dict:
     """Check ``cfg`` (the mapping under the top-level key ``local_convergence``) against the
     schema and the cross-key rules; return a deep copy.  Raises ValueError naming the key."""
-    import jsonschema
-
-    schema = yaml.safe_load(SCHEMA.read_text())
     if cfg is None:
-        raise ValueError(f"config key {KEY}: missing; the configuration needs a top-level key '{KEY}'")
-    errors = list(jsonschema.Draft202012Validator(schema).iter_errors({KEY: cfg}))
-    if errors:
-        err = jsonschema.exceptions.best_match(errors)
-        raise _fail(list(err.absolute_path)[1:], err.instance, _explain(err))
+        raise ConfigError(f"config key {KEY}: missing; the configuration needs a top-level key '{KEY}'")
+    check_schema({KEY: cfg}, SCHEMA)
     c = copy.deepcopy(dict(cfg))
     t = c["teacher"]
     if t["w_min"] > t["w_max"]:
@@ -151,5 +123,5 @@ def job_settings(cfg: Mapping, job: str) -> dict:
 def settings(cfg: Mapping) -> dict:
     """What a job works with: a whole study config is validated; one job's share (as the
     workflow passes it, already validated) is used as given."""
-    whole = yaml.safe_load(SCHEMA.read_text())["properties"][KEY]["required"]
+    whole = load_schema(str(SCHEMA))["properties"][KEY]["required"]
     return validate(cfg) if all(k in cfg for k in whole) else dict(cfg)

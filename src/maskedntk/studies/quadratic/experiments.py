@@ -17,6 +17,7 @@ from pathlib import Path
 
 import yaml
 
+from ...core.schema import check_schema
 from ...core.validate import check_choice
 
 REGIMES = ("over", "equal", "under")
@@ -42,44 +43,6 @@ def _drop_required(node):
     return node
 
 
-def _where(prefix: str, parts) -> str:
-    return prefix + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in parts)
-
-
-def _error(prefix: str, err) -> ValueError:
-    """The schema error ``err`` as '<key> = <value>: <what is allowed>'."""
-    where, v, s = _where(prefix, err.absolute_path), err.validator, err.schema
-    if v == "additionalProperties":
-        allowed = sorted(s.get("properties", {}))
-        extra = sorted(set(err.instance) - set(allowed))
-        return ValueError(f"{where}.{extra[0]}: unknown key; allowed keys are {allowed}")
-    if v == "required":
-        missing = sorted(set(s["required"]) - set(err.instance))
-        return ValueError(f"{where}.{missing[0]}: missing key; required keys are {sorted(s['required'])}")
-    shown = f"{where}: must be a mapping with keys {sorted(s.get('properties', {}))}"
-    if v == "type" and s.get("type") == "object":
-        return ValueError(shown)
-    value = f"{where} = {err.instance!r}"
-    if v == "enum":
-        return ValueError(f"{value}: must be one of {s['enum']}")
-    if v == "type":
-        return ValueError(f"{value}: must be of type {s['type']}")
-    if v in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
-        lo, hi = s.get("minimum", s.get("exclusiveMinimum")), s.get("maximum", s.get("exclusiveMaximum"))
-        left = "(" if "exclusiveMinimum" in s or lo is None else "["
-        right = ")" if "exclusiveMaximum" in s or hi is None else "]"
-        return ValueError(
-            f"{value}: must be in {left}{'-inf' if lo is None else lo}, {'inf' if hi is None else hi}{right}"
-        )
-    if v in ("minItems", "maxItems") and "description" in s:
-        return ValueError(f"{value}: must be {s['description']}")
-    if v == "minItems":
-        return ValueError(f"{value}: must list at least {s['minItems']} value(s)")
-    if v == "uniqueItems":
-        return ValueError(f"{value}: values must be distinct")
-    return ValueError(f"{value}: {err.message}")
-
-
 def _integers(cfg, node: dict, root: dict):
     """``cfg`` with the values the schema declares integer as int (YAML may give 20.0)."""
     while "$ref" in node:
@@ -96,12 +59,8 @@ def validate(cfg: Mapping, prefix: str = "quadratic", *, partial: bool = False) 
     schema (workflow/schemas/quadratic.schema.yaml), then what a schema cannot say (dims
     strictly increasing, windows with low < high).  Raises ``ValueError`` naming the key and what
     is allowed.  With ``partial`` (a job's own settings, :func:`select`), keys may be missing."""
-    import jsonschema
-
     sch = schema(partial)
-    errors = list(jsonschema.Draft202012Validator(sch).iter_errors(cfg))
-    if errors:
-        raise _error(prefix, jsonschema.exceptions.best_match(errors))
+    check_schema(cfg, sch, prefix=prefix)
     out = _integers(cfg, sch, sch)
     for section, key in (("flow", "dims"), ("rates", "dims")):
         v = out.get(section, {}).get(key)

@@ -23,6 +23,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
+from ...core.schema import check_schema
+
 _SECTIONS = ("activity", "training", "cost", "claims")
 _TOP = ("seeds", "c_threshold", "eta0", "alpha", *_SECTIONS)
 
@@ -46,43 +48,8 @@ def _fail(msg: str):
     raise ValueError(f"sublinear config: {msg}")
 
 
-def _key(path) -> str:
-    """'cost.batches[0].identifiers' from a jsonschema error path."""
-    out = ""
-    for p in path:
-        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
-    return out
-
-
-def _schema_error(err) -> str:
-    """One jsonschema error as 'the key, what is allowed, what was given'."""
-    key = _key(err.absolute_path)
-    where = f"{key}." if key else ""
-    sch = err.schema
-    if err.validator == "required":
-        missing = [k for k in err.validator_value if k not in err.instance]
-        return f"missing key '{where}{missing[0]}'"
-    if err.validator == "additionalProperties":
-        unknown = sorted(set(err.instance) - set(sch.get("properties", {})))
-        return f"unknown key(s) {[where + k for k in unknown]}; allowed: {sorted(sch.get('properties', {}))}"
-    if err.validator == "enum":
-        return f"'{key}' must be one of {err.validator_value}, got {err.instance!r}"
-    if err.validator == "const":
-        return f"'{key}' must be {err.validator_value!r}, got {err.instance!r}"
-    if err.validator == "contains":
-        return f"'{key}' must contain {err.validator_value.get('const')!r}, got {err.instance!r}"
-    desc = f" ({sch['description']})" if "description" in sch else ""
-    return f"'{key}': {err.message}{desc}"
-
-
 def _check_schema(cfg: Mapping) -> None:
-    import jsonschema
-    import yaml
-
-    schema = yaml.safe_load(SCHEMA.read_text())
-    err = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(schema).iter_errors(cfg))
-    if err is not None:
-        _fail(_schema_error(err))
+    check_schema(cfg, SCHEMA, prefix="sublinear")
 
 
 def _fits_memory(co: Mapping) -> None:
