@@ -111,3 +111,13 @@ def test_oversized_job_is_refused_with_its_estimate_and_the_limit():
     refuse_oversized({}, 1, study="demo")
     with pytest.raises(ConfigError, match=r"^demo job b needs an estimated 2,001 MB of memory, more than the 2,000 MB"):
         refuse_oversized({"a": 100, "b": 2001}, 2000, study="demo")
+
+
+def test_runtime_minutes_rounds_up_with_safety_and_minimum():
+    from maskedntk.core.resources import RUNTIME_SAFETY, runtime_minutes
+
+    assert runtime_minutes(0) == 5
+    assert runtime_minutes(100, minimum=1) == -(-int(RUNTIME_SAFETY * 100) // 60)
+    assert runtime_minutes(3600) == int(3 * 60)
+    with pytest.raises(ValueError, match="non-negative"):
+        runtime_minutes(-1)

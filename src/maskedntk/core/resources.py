@@ -47,3 +47,17 @@ def refuse_oversized(estimates_mb: Mapping[str, int], limit_mb: int, *, study: s
             f"may use (config key {LIMIT_KEY}; default: this machine's memory); reduce the sizes of that job's "
             "settings, or raise the limit on a machine that has the memory"
         )
+
+
+#: a job's time estimate is multiplied by this before it is declared: a cluster kills a job at
+#: its requested runtime, and a shared or slower node can be several times slower than the
+#: machine the estimate was calibrated on
+RUNTIME_SAFETY = 3.0
+
+
+def runtime_minutes(seconds: float, *, minimum: int = 5) -> int:
+    """The runtime (whole minutes) to declare to Snakemake for a job estimated to take
+    ``seconds`` of one core: ``RUNTIME_SAFETY * seconds`` rounded up, at least ``minimum``."""
+    if not seconds >= 0:
+        raise ValueError(f"a time estimate must be a non-negative number of seconds, got {seconds!r}")
+    return max(int(minimum), -(-int(RUNTIME_SAFETY * seconds) // 60))
