@@ -4,7 +4,7 @@
 #
 #   snakemake --cores all                     # = reproduce_all: every study, config/*.yaml
 #   snakemake --cores all masked_all          # one study (also: fig_dynamics, one figure)
-#   snakemake --cores all --configfile config/paper.yaml
+#   snakemake --cores all masked_all --configfile config/masked_paper.yaml
 #   snakemake --report results/report.html    # the HTML report, after a run
 #   snakemake --profile profiles/slurm        # on a SLURM cluster
 #
@@ -31,8 +31,6 @@ for _study in STUDIES:
 
 localrules:
     reproduce_all,
-    tables,
-    config_used,
 
 
 rule reproduce_all:

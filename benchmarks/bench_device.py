@@ -1,4 +1,4 @@
-"""Seconds per global round of paper-scale cells (config/paper.yaml: n = 100, d = 128,
+"""Seconds per global round of paper-scale cells (config/masked_paper.yaml: n = 100, d = 128,
 m = 4000) on this machine's CPU (one thread, the workflow's setting) and on a CUDA GPU when
 there is one, measured side by side in one run.
 

@@ -29,7 +29,7 @@ Each measurement runs in its own child process, the modes alternating, and the b
 Usage:  python benchmarks/bench_engine.py [--scales heatmap width default_cell] [--repeats 2] [--seeds 5]
         python benchmarks/bench_engine.py --rows          # a default heatmap row: cells batched or not
         python benchmarks/bench_engine.py --row-job heatmap_bernoulli p~4   # one training job
-            of config/config.yaml as the workflow runs it (one thread): CPU and wall seconds and
+            of config/masked.yaml as the workflow runs it (one thread): CPU and wall seconds and
             the rounds run; with PYTHONPATH=<a checkout of an older commit>/src it times that
             commit's engine with the same script (before/after)
         python benchmarks/bench_engine.py --selection     # gather vs masked crossover
@@ -50,7 +50,7 @@ SCALES = {
     # name: (n, d, m, p, tau, xi, timed rounds engine, timed rounds naive)
     "heatmap": dict(n=1000, d=2048, m=500, p=10, tau=5, xi=0.5, rounds=8, naive_rounds=3),
     "width": dict(n=100, d=2048, m=1000, p=10, tau=3, xi=0.8, rounds=40, naive_rounds=5),
-    # opt-in (--scales default_cell): a cell of config/config.yaml's Bernoulli heatmap, to put
+    # opt-in (--scales default_cell): a cell of config/masked.yaml's Bernoulli heatmap, to put
     # the engine's share of the default reproduce_all beside what the naive loop would need
     "default_cell": dict(n=100, d=128, m=1000, p=10, tau=5, xi=0.5, rounds=100, naive_rounds=10),
 }
@@ -266,7 +266,7 @@ def bench_dtype(repeats: int):
         )
 
 
-#: a row of config/config.yaml's Bernoulli heatmap (p = 4, tau = 5, xi = 0.1..1.0, 5 seeds), dtype auto
+#: a row of config/masked.yaml's Bernoulli heatmap (p = 4, tau = 5, xi = 0.1..1.0, 5 seeds), dtype auto
 ROW = dict(n=100, d=128, m=1000, p=4, tau=5, xis=[0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0], rounds=20)
 
 
@@ -332,7 +332,7 @@ def bench_row_job(experiment: str, row: str, config: str):
     from maskedntk.studies.masked import jobs
     from maskedntk.studies.masked.experiments import expand_config
 
-    cells = expand_config(yaml.safe_load(Path(config).read_text()))[experiment]
+    cells = expand_config(yaml.safe_load(Path(config).read_text())["masked"])[experiment]
     sel = {c: v for c, v in cells.items() if c.split("/")[0] == row}
     if not sel:
         raise SystemExit(f"row {row!r}: no such row in {experiment} (rows: {sorted({c.split('/')[0] for c in cells})})")
@@ -363,7 +363,7 @@ def main():
     ap.add_argument("--threads", type=int, default=None, help="torch threads (default: all cores; SGEMM too)")
     ap.add_argument("--rows", action="store_true", help="time a default heatmap row, cells batched or not, instead")
     ap.add_argument("--row-job", nargs=2, metavar=("EXPERIMENT", "ROW"), help="time one training job instead")
-    ap.add_argument("--config", default="config/config.yaml", help="the configuration of --row-job")
+    ap.add_argument("--config", default="config/masked.yaml", help="the configuration of --row-job")
     args = ap.parse_args()
     if args.row_job:
         bench_row_job(*args.row_job, args.config)

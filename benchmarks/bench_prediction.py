@@ -10,7 +10,7 @@ categorical cell at m = 1000 and 4000 (n = 100, d = 128, tau = 5, K = 200, the d
 rule), prediction and training of seed 0 alternate ``--repeats`` times; the medians and their
 ratio are printed.  Training runs the K rounds only (no extension to stationarity), so the
 ratio is an upper bound of the ratio to training until stationary.  Then the predicted
-paper-scale map (config/paper.yaml's two heatmaps, m = 4000, 10 seeds) is timed with
+paper-scale map (config/masked_paper.yaml's two heatmaps, m = 4000, 10 seeds) is timed with
 ``--workers`` processes, as ``snakemake predicted_map --cores 2`` runs it.
 """
 
@@ -67,7 +67,7 @@ def ratios(repeats: int) -> None:
 def paper_map(workers: int) -> None:
     from maskedntk.studies.masked.predicted_map import predict_map, read_grids
 
-    grids = read_grids([ROOT / "config" / "config.yaml", ROOT / "config" / "paper.yaml"])
+    grids = read_grids([ROOT / "config" / "masked.yaml", ROOT / "config" / "masked_paper.yaml"])
     t0 = time.perf_counter()
     table = predict_map(grids, workers=workers)
     print(

@@ -1,7 +1,7 @@
 """One source for each default: the dataclasses (TrainSpec, EtaRule, PlateauOptions) and the
-data defaults of the cell module.  The workflow's config/config.yaml writes every key out;
+data defaults of the cell module.  The workflow's config/masked.yaml writes every key out;
 this test keeps what it writes equal to those sources, except the keys listed in
-DELIBERATE (each a choice of the workflow, stated with its reason in config/config.yaml)."""
+DELIBERATE (each a choice of the workflow, stated with its reason in config/masked.yaml)."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ DELIBERATE = {("train", "xi"), ("train", "preset"), ("train", "max_rounds"), ("t
 
 
 def _config_defaults():
-    return yaml.safe_load((ROOT / "config" / "config.yaml").read_text())["defaults"]
+    return yaml.safe_load((ROOT / "config" / "masked.yaml").read_text())["masked"]["defaults"]
 
 
 def test_config_yaml_defaults_are_the_dataclass_defaults():
@@ -39,11 +39,11 @@ def test_config_yaml_defaults_are_the_dataclass_defaults():
                 continue
             want = cls.__dataclass_fields__[key].default
             if value != want:
-                wrong.append(f"defaults.{block}.{key} = {value!r} in config/config.yaml, {want!r} in {cls.__name__}")
+                wrong.append(f"defaults.{block}.{key} = {value!r} in config/masked.yaml, {want!r} in {cls.__name__}")
     for key, value in cfg["data"].items():
         if value != DATA_DEFAULTS[key]:
             wrong.append(
-                f"defaults.data.{key} = {value!r} in config/config.yaml, {DATA_DEFAULTS[key]!r} in DATA_DEFAULTS"
+                f"defaults.data.{key} = {value!r} in config/masked.yaml, {DATA_DEFAULTS[key]!r} in DATA_DEFAULTS"
             )
     if cfg["seeds"] != DEFAULT_SEEDS:
         wrong.append(f"defaults.seeds = {cfg['seeds']!r}, DEFAULT_SEEDS = {DEFAULT_SEEDS!r}")
@@ -53,13 +53,13 @@ def test_config_yaml_defaults_are_the_dataclass_defaults():
 
 
 def test_config_yaml_writes_every_option_out():
-    """Every option of `maskedntk run` has its key in config/config.yaml (and nothing else is
+    """Every option of `maskedntk run` has its key in config/masked.yaml (and nothing else is
     there): the file documents each default where a user looks for it."""
     cfg = _config_defaults()
     for _flag, block, key, *_ in ALL_OPTS:
         if block == "data" and key in ("name", "path", "label_columns", "center"):
             continue  # keys of the other data sources
-        assert key in cfg[block], f"config/config.yaml defaults.{block} lacks {key!r}"
+        assert key in cfg[block], f"config/masked.yaml defaults.{block} lacks {key!r}"
     train_fields = set(TrainSpec.__dataclass_fields__) - {"eta"}
     assert set(cfg["train"]) - {"preset"} == train_fields
 

@@ -41,7 +41,9 @@ def test_digits_config_cell_parses():
 
     from maskedntk.studies.masked.predicted_map import _merge
 
-    cfg = _merge(yaml.safe_load(open("config/config.yaml")), yaml.safe_load(open("config/digits.yaml")))
+    cfg = _merge(yaml.safe_load(open("config/masked.yaml")), yaml.safe_load(open("config/masked_digits.yaml")))[
+        "masked"
+    ]
     cell = parse_cell({"data": cfg["defaults"]["data"], "train": {"m": 50}})
     ds = load_data(cell.data)
     assert ds.n_outputs == 10 and ds.d == 64 and ds.n == cfg["defaults"]["data"]["n"]

@@ -4,10 +4,9 @@ Snakemake scripts, and the shared helpers of maskedntk.studies.masked.figures.gr
 from __future__ import annotations
 
 import itertools
+import json
 import math
-import runpy
 from pathlib import Path
-from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -15,7 +14,8 @@ import pytest
 from matplotlib import colors as mcolors
 
 from maskedntk.core import figures as style
-from maskedntk.core import numbers
+from maskedntk.core import jobcli, numbers
+from maskedntk.studies.masked.__main__ import JOBS, check_settings
 from maskedntk.studies.masked.figures import (
     FIGURES,
     audit,
@@ -29,7 +29,6 @@ from maskedntk.studies.masked.figures import (
 )
 
 ROOT = Path(__file__).resolve().parents[2]
-RULE_SCRIPTS = ROOT / "workflow" / "scripts"
 
 
 # ----------------------------------------------------------------------------------------------
@@ -199,33 +198,27 @@ def test_render_from_run_cell(tmp_path):
     _assert_written(tmp_path, "c")
 
 
-class _Files(SimpleNamespace):
-    """Snakemake's named input/output lists: attribute and item access."""
-
-    def __getitem__(self, key):
-        return getattr(self, key)
+def _figure_job(tmp_path, figure: str, inputs: dict[str, str]) -> None:
+    """Run the figure job as its rule does: python -m maskedntk.studies.masked figure ..."""
+    argv = ["figure", "--config", json.dumps({"figure": figure})]
+    argv += ["--inputs", *(f"{k}={v}" for k, v in inputs.items())]
+    argv += ["--out", f"pdf={tmp_path / 'f.pdf'}", f"png={tmp_path / 'f.png'}", "--log", str(tmp_path / "f.log")]
+    jobcli.main("masked", "maskedntk.studies.masked", JOBS, argv, prepare=check_settings)
 
 
 def test_failed_job_log_ends_with_traceback(tmp_path):
     """A job that fails leaves its reason at the end of its log file."""
-    sm = SimpleNamespace(
-        input=_Files(runs=str(tmp_path / "missing.csv")),
-        output=_Files(pdf=str(tmp_path / "f.pdf"), png=str(tmp_path / "f.png")),
-        params=SimpleNamespace(figure="fig_local_steps", tables=["runs"], protocols=None),
-        log=[str(tmp_path / "f.log")],
-        rule="fig_local_steps",
-    )
     with pytest.raises(FileNotFoundError):
-        runpy.run_path(str(RULE_SCRIPTS / "masked_job.py"), init_globals={"snakemake": sm})
+        _figure_job(tmp_path, "fig_local_steps", {"runs": str(tmp_path / "missing.csv")})
     tail = (tmp_path / "f.log").read_text().rstrip().splitlines()
-    assert "job fig_local_steps failed" in "\n".join(tail)
+    assert "job masked figure failed" in "\n".join(tail)
     assert tail[-1].startswith("FileNotFoundError") and "missing.csv" in tail[-1]
     assert not (tmp_path / "f.png").exists()
 
 
 @pytest.mark.parametrize("figure", ["heatmap_bernoulli", "heatmap_categorical", "local_steps", "audit"])
-def test_rule_scripts(tmp_path, figure, bernoulli_runs, categorical_runs, local_steps_runs):
-    """The thin Snakemake scripts read the rule's inputs and write the rule's outputs."""
+def test_figure_jobs(tmp_path, figure, bernoulli_runs, categorical_runs, local_steps_runs):
+    """The figure job reads the tables its command line names and writes the PDF and PNG."""
     runs = {
         "heatmap_bernoulli": bernoulli_runs,
         "heatmap_categorical": categorical_runs,
@@ -238,14 +231,8 @@ def test_rule_scripts(tmp_path, figure, bernoulli_runs, categorical_runs, local_
     (traj if traj is not None else pd.DataFrame({"cell": ["x"], "round": [0], "L": [1.0]})).to_parquet(
         tmp_path / "trajectories.parquet"
     )
-    sm = SimpleNamespace(
-        input=_Files(runs=str(tmp_path / "runs.csv"), trajectories=str(tmp_path / "trajectories.parquet")),
-        output=_Files(pdf=str(tmp_path / "f.pdf"), png=str(tmp_path / "f.png")),
-        params=SimpleNamespace(figure=f"fig_{figure}", tables=list(FIGURES[f"fig_{figure}"].tables), protocols=None),
-        log=[str(tmp_path / "f.log")],
-        rule=f"fig_{figure}",
-    )
-    runpy.run_path(str(RULE_SCRIPTS / "masked_job.py"), init_globals={"snakemake": sm})
+    files = {"runs": str(tmp_path / "runs.csv"), "trajectories": str(tmp_path / "trajectories.parquet")}
+    _figure_job(tmp_path, f"fig_{figure}", {t: files[t] for t in FIGURES[f"fig_{figure}"].tables})
     _assert_written(tmp_path, "f")
     assert "wrote" in (tmp_path / "f.log").read_text()
 

@@ -14,11 +14,13 @@ from maskedntk.studies.masked.prediction import predict_plateau
 from maskedntk.studies.masked.runner import resolve_cell_eta
 
 SMALL = {
-    "defaults": {"data": {"n": 20, "d": 8}, "train": {"m": 40, "rounds": 20}, "seeds": 2},
-    "experiments": {
-        "heatmap_bernoulli": {"grid": {"p": [1, 3], "xi": [0.4, 1.0], "tau": [2]}},
-        "heatmap_categorical": {"grid": {"p": [1, 2], "tau": [1, 3]}},
-    },
+    "masked": {
+        "defaults": {"data": {"n": 20, "d": 8}, "train": {"m": 40, "rounds": 20}, "seeds": 2},
+        "experiments": {
+            "heatmap_bernoulli": {"grid": {"p": [1, 3], "xi": [0.4, 1.0], "tau": [2]}},
+            "heatmap_categorical": {"grid": {"p": [1, 2], "tau": [1, 3]}},
+        },
+    }
 }
 
 
@@ -26,7 +28,7 @@ SMALL = {
 def configs(tmp_path_factory):
     d = tmp_path_factory.mktemp("cfg")
     (d / "small.yaml").write_text(yaml.safe_dump(SMALL))
-    return ["config/config.yaml", str(d / "small.yaml")]
+    return ["config/masked.yaml", str(d / "small.yaml")]
 
 
 def test_map_reads_the_grids_and_matches_predict_plateau(configs):

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from runs_columns import RUNS_COLUMNS
 
 from maskedntk.cli import ALL_OPTS, build_parser, cell_from_args, main, option_default
 from maskedntk.studies.masked import theory
@@ -166,30 +167,6 @@ TINY = {
     "seeds": [0, 1],
 }
 
-RUN_COLUMNS = [
-    "experiment",
-    "mask",
-    "xi",
-    "p",
-    "tau",
-    "m",
-    "n",
-    "d",
-    "kappa",
-    "eta",
-    "rounds",
-    "seed",
-    "L0",
-    "plateau",
-    "final",
-    "rate_empirical",
-    "rate_theory",
-    "lambda0",
-    "theta",
-    "B1",
-    "diverged",
-]
-
 
 @pytest.fixture(scope="module")
 def tiny_result():
@@ -203,7 +180,7 @@ def test_run_cell_runs_table(tiny_result):
     runs = res.runs
     assert isinstance(runs, pd.DataFrame)
     assert len(runs) == 2 and list(runs["seed"]) == [0, 1]
-    missing = [c for c in RUN_COLUMNS if c not in runs.columns]
+    missing = [c for c in RUNS_COLUMNS if c not in runs.columns]
     assert not missing, missing
     r = runs.iloc[0]
     assert r["experiment"] == "tiny" and r["mask"] == "bernoulli"

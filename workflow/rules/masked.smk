@@ -1,28 +1,48 @@
-# The masked-neuron study (Liao & Kyrillidis, TMLR 2022): data, one training job per grid
-# cell, measurement, figures and claims.  Its settings are config/config.yaml's keys
-# (defaults, experiments, metrics, claims); docs/masked/ explains them.
-# A bad configuration stops here, before any job, with an error naming the key.
+configfile: "config/masked.yaml"
+
+
+# The masked-neuron study (Liao & Kyrillidis, TMLR 2022): data, one training job per grid row
+# (or cell), prediction, measurement, figures and claims.  Settings: the key `masked` of
+# config/masked.yaml (paper scale: --configfile config/masked_paper.yaml), validated by
+# workflow/schemas/masked.schema.yaml (a bad configuration stops here, before any job, naming
+# the key and what is allowed; so does one whose job cannot fit in memory); the global
+# `claims` key sets the claims' tests.  docs/masked/ explains them.  Target: masked_all.
+#
+# Jobs (python -m maskedntk.studies.masked JOB): make_data -> {RESULTS}/masked/data/; train ->
+# {RESULTS}/masked/train/<experiment>/<job>/ (a folder per cell); predict, aggregate,
+# aggregate_all, claims, claims_robustness, prediction_accuracy -> {RESULTS}/masked/tables/,
+# each with its metadata JSON beside its table; one figure rule per entry of the figure table
+# (maskedntk.studies.masked.figures.FIGURES) -> {RESULTS}/masked/figures/.  Each job gets as
+# --config only the settings it reads (a figure or metrics setting never retrains); memory and
+# runtime are estimated from those settings (maskedntk.studies.masked.resources).  Paths,
+# settings and inputs come from maskedntk.studies.masked.workflow.
 
 from snakemake.exceptions import WorkflowError
 
 from maskedntk.studies.masked.figures import FIGURES
-from maskedntk.studies.masked.workflow import ConfigError, MaskedWorkflow
+from maskedntk.studies.masked.workflow import ConfigError, MaskedWorkflow, pairs
+
+#: the study's category in the HTML report (snakemake --report)
+MASKED_CATEGORY = "Masked neurons"
 
 try:
     MASKED = MaskedWorkflow(
         config,
         RESULTS,
-        Path(workflow.basedir) / "workflow" / "schemas" / "config.schema.yaml",
-        other_studies=STUDIES,
+        LOGS,
+        Path(workflow.basedir) / "workflow" / "schemas" / "masked.schema.yaml",
         mem_limit_mb=JOB_MEM_LIMIT_MB,
     )
 except ConfigError as err:
     raise WorkflowError(f"invalid configuration: {err}")
 
 CELLS = MASKED.cells
-MASKED_JOB = "../scripts/masked_job.py"
-#: the study's category in the HTML report (snakemake --report)
-MASKED_CATEGORY = "Masked neurons"
+MASKED_DIR = MASKED.dir
+
+
+localrules:
+    masked_tables,
+    config_used,
 
 
 wildcard_constraints:
@@ -33,41 +53,47 @@ wildcard_constraints:
 
 rule make_data:
     output:
-        f"{RESULTS}/data/{{dataset}}.npz",
+        data=f"{MASKED_DIR}/data/{{dataset}}.npz",
+        meta=f"{MASKED_DIR}/data/{{dataset}}.json",
     log:
-        f"{LOGS}/make_data/{{dataset}}.log",
+        MASKED.log("make_data", "{dataset}"),
     conda:
         "../../environment.yml"
     threads: 1
     resources:
         mem_mb=1000,
-        runtime=10,
+        runtime=5,
     params:
-        data=lambda wildcards: MASKED.datasets[wildcards.dataset],
-    script:
-        MASKED_JOB
+        command=MASKED.command,
+        settings=lambda wildcards: MASKED.settings_arg({"data": MASKED.datasets[wildcards.dataset]}),
+    shell:
+        "{params.command} make_data --config {params.settings} --out data={output.data} meta={output.meta} --log {log}"
 
 
-# Training: one job per row of an experiment's grid (config key train_job; `cell` gives one
-# job per cell).  A job's output is the folder results/train/<experiment>/<job>, holding one
+# Training: one job per row of an experiment's grid (key train_job; `cell` gives one job per
+# cell).  A job's output is the folder {RESULTS}/masked/train/<experiment>/<job>, holding one
 # folder per cell (trajectories.parquet, trace.parquet, record.json).
 rule train:
     input:
         data=MASKED.data_files,
     output:
-        directory(f"{RESULTS}/train/{{experiment}}/{{job}}"),
+        directory(f"{MASKED_DIR}/train/{{experiment}}/{{job}}"),
     log:
-        f"{LOGS}/train/{{experiment}}/{{job}}.log",
+        MASKED.log("train", "{experiment}", "{job}"),
     conda:
         "../../environment.yml"
-    threads: config["threads"]
+    threads: MASKED.settings["threads"]
     resources:
         mem_mb=MASKED.train_mem_mb,
-        runtime=120,
+        runtime=MASKED.train_runtime,
     params:
-        cells=MASKED.training_params,
-    script:
-        MASKED_JOB
+        command=MASKED.command,
+        settings=lambda wildcards: MASKED.settings_arg(MASKED.train_settings(wildcards)),
+        data=lambda wildcards, input: pairs("data", input.data),
+    # torch and BLAS get the rule's threads
+    shell:
+        "OMP_NUM_THREADS={threads} OPENBLAS_NUM_THREADS={threads} MKL_NUM_THREADS={threads} "
+        "{params.command} train --config {params.settings} --inputs {params.data} --out dir={output} --log {log}"
 
 
 # The predicted plateau of every (cell, seed) from the data and the initialisation alone
@@ -76,23 +102,28 @@ rule train:
 # predictor never retrains.
 rule predict:
     input:
-        train=f"{RESULTS}/train/{{experiment}}/{{job}}",
+        train=f"{MASKED_DIR}/train/{{experiment}}/{{job}}",
         data=MASKED.data_files,
-        code=str(PACKAGE / "studies" / "masked" / "prediction.py"),
+        code=MASKED.code("prediction.py"),
     output:
-        f"{RESULTS}/tables/{{experiment}}/predictions/{{job}}.csv",
+        predictions=f"{MASKED_DIR}/tables/{{experiment}}/predictions/{{job}}.csv",
+        meta=f"{MASKED_DIR}/tables/{{experiment}}/predictions/{{job}}.json",
     log:
-        f"{LOGS}/predict/{{experiment}}/{{job}}.log",
+        MASKED.log("predict", "{experiment}", "{job}"),
     conda:
         "../../environment.yml"
     threads: 1
     resources:
-        mem_mb=2000,
-        runtime=60,
+        mem_mb=MASKED.predict_mem_mb,
+        runtime=MASKED.predict_runtime,
     params:
-        cells=MASKED.training_params,
-    script:
-        MASKED_JOB
+        command=MASKED.command,
+        settings=lambda wildcards: MASKED.settings_arg(MASKED.train_settings(wildcards)),
+        data=lambda wildcards, input: pairs("data", input.data),
+    shell:
+        "OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 "
+        "{params.command} predict --config {params.settings} --inputs train={input.train} {params.data} "
+        "--out predictions={output.predictions} meta={output.meta} --log {log}"
 
 
 # Measurement: plateau, contraction factor and theory columns for every run of an
@@ -102,56 +133,64 @@ rule aggregate_experiment:
         predictions=lambda wildcards: MASKED.prediction_files(wildcards.experiment),
         train=lambda wildcards: MASKED.train_dirs(wildcards.experiment),
     output:
-        runs=f"{RESULTS}/tables/{{experiment}}/runs.csv",
-        trajectories=f"{RESULTS}/tables/{{experiment}}/trajectories.parquet",
-        trace=f"{RESULTS}/tables/{{experiment}}/trace.parquet",
+        runs=f"{MASKED_DIR}/tables/{{experiment}}/runs.csv",
+        trajectories=f"{MASKED_DIR}/tables/{{experiment}}/trajectories.parquet",
+        trace=f"{MASKED_DIR}/tables/{{experiment}}/trace.parquet",
+        meta=f"{MASKED_DIR}/tables/{{experiment}}/runs.json",
     log:
-        f"{LOGS}/aggregate_experiment/{{experiment}}.log",
+        MASKED.log("aggregate_experiment", "{experiment}"),
     conda:
         "../../environment.yml"
     threads: 1
     resources:
-        mem_mb=2000,
-        runtime=10,
+        mem_mb=lambda wildcards: MASKED.tables_mem_mb([wildcards.experiment]),
+        runtime=lambda wildcards: MASKED.tables_runtime([wildcards.experiment]),
     params:
-        cells=lambda wildcards: list(CELLS[wildcards.experiment].values()),
-        records=lambda wildcards: MASKED.cell_files(wildcards.experiment, "record.json"),
-        trajectories=lambda wildcards: MASKED.cell_files(wildcards.experiment, "trajectories.parquet"),
-        traces=lambda wildcards: MASKED.cell_files(wildcards.experiment, "trace.parquet"),
-    script:
-        MASKED_JOB
+        command=MASKED.command,
+        settings=lambda wildcards: MASKED.settings_arg(MASKED.aggregate_settings(wildcards.experiment)),
+        inputs=lambda wildcards: MASKED.aggregate_inputs(wildcards.experiment),
+    shell:
+        "{params.command} aggregate --config {params.settings} --inputs {params.inputs} "
+        "--out runs={output.runs} trajectories={output.trajectories} trace={output.trace} meta={output.meta} "
+        "--log {log}"
 
 
 rule aggregate_all:
     input:
-        runs=expand(f"{RESULTS}/tables/{{experiment}}/runs.csv", experiment=CELLS),
-        trajectories=expand(f"{RESULTS}/tables/{{experiment}}/trajectories.parquet", experiment=CELLS),
+        runs=[MASKED.experiment_tables(e)["runs"] for e in CELLS],
+        trajectories=[MASKED.experiment_tables(e)["trajectories"] for e in CELLS],
     output:
-        runs=f"{RESULTS}/tables/runs.csv",
-        trajectories=f"{RESULTS}/tables/trajectories.parquet",
+        runs=f"{MASKED_DIR}/tables/runs.csv",
+        trajectories=f"{MASKED_DIR}/tables/trajectories.parquet",
+        meta=f"{MASKED_DIR}/tables/runs.json",
     log:
-        f"{LOGS}/aggregate_all.log",
+        MASKED.log("aggregate_all"),
     conda:
         "../../environment.yml"
     threads: 1
     resources:
-        mem_mb=2000,
-        runtime=10,
-    script:
-        MASKED_JOB
+        mem_mb=MASKED.tables_mem_mb(),
+        runtime=MASKED.tables_runtime(),
+    params:
+        command=MASKED.command,
+        inputs=lambda wildcards, input: pairs("runs", input.runs) + " " + pairs("trajectories", input.trajectories),
+    shell:
+        "{params.command} aggregate_all --config '{{}}' --inputs {params.inputs} "
+        "--out runs={output.runs} trajectories={output.trajectories} meta={output.meta} --log {log}"
 
 
 rule config_used:
     output:
-        report(f"{RESULTS}/config_used.yaml", caption="../report/config.rst", category="Configuration"),
+        config=report(f"{MASKED_DIR}/config_used.yaml", caption="../report/config.rst", category="Configuration"),
     log:
-        f"{LOGS}/config_used.log",
+        MASKED.log("config_used"),
     conda:
         "../../environment.yml"
     params:
-        config=config,
-    script:
-        MASKED_JOB
+        command=MASKED.command,
+        settings=MASKED.settings_arg({"config": MASKED.config_used()}),
+    shell:
+        "{params.command} config_used --config {params.settings} --out config={output.config} --log {log}"
 
 
 # Figures: one rule per entry of the figure table (maskedntk.studies.masked.figures.FIGURES).
@@ -166,34 +205,32 @@ for _name, _spec in FIGURES.items():
             input:
                 **MASKED.figure_inputs(_name),
                 style=str(PACKAGE / "core" / "paper.mplstyle"),
-                code=[
-                    str(PACKAGE / "studies" / "masked" / "figures" / f"{m}.py")
-                    for m in (_spec.module, "common", "grids")
-                ]
+                code=MASKED.code(*(f"figures/{m}.py" for m in (_spec.module, "common", "grids")))
                 + [str(PACKAGE / "core" / "figures.py")],
             output:
-                pdf=f"{RESULTS}/figures/{_name}.pdf",
+                pdf=MASKED.figure_outputs(_name)[0],
                 png=report(
-                    f"{RESULTS}/figures/{_name}.png",
-                    caption=f"../report/{_name}.rst",
+                    MASKED.figure_outputs(_name)[1],
+                    caption=f"../report/masked/{_name}.rst",
                     category=MASKED_CATEGORY,
                     subcategory="Figures",
                     labels={"figure": _name.removeprefix("fig_")},
                 ),
             log:
-                f"{LOGS}/figures/{_name}.log",
+                MASKED.log("figures", _name),
             conda:
                 "../../environment.yml"
             threads: 1
             resources:
-                mem_mb=2000,
-                runtime=10,
+                mem_mb=MASKED.tables_mem_mb([_spec.experiment] if _spec.experiment else None),
+                runtime=MASKED.tables_runtime([_spec.experiment] if _spec.experiment else None),
             params:
-                figure=_name,
-                tables=list(MASKED.figure_inputs(_name)),
-                protocols=config.get("protocols"),
-            script:
-                MASKED_JOB
+                command=MASKED.command,
+                settings=MASKED.settings_arg(MASKED.figure_settings(_name)),
+                inputs=MASKED.table_inputs(MASKED.figure_inputs(_name)),
+            shell:
+                "{params.command} figure --config {params.settings} --inputs {params.inputs} "
+                "--out pdf={output.pdf} png={output.png} --log {log}"
 
     else:
 
@@ -206,112 +243,101 @@ for _name, _spec in FIGURES.items():
                 raise WorkflowError(params.why)
 
 
-rule claims:
-    input:
-        **MASKED.all_tables(),
-        code=[str(p) for p in sorted((PACKAGE / "studies" / "masked" / "claims").glob("*.py"))],
-    output:
-        csv=f"{RESULTS}/tables/claims.csv",
-        md=f"{RESULTS}/tables/claims.md",
-        html=report(
-            f"{RESULTS}/tables/claims.html",
-            caption="../report/claims.rst",
-            category=MASKED_CATEGORY,
-            subcategory="Claims",
-        ),
-    log:
-        f"{LOGS}/claims.log",
-    conda:
-        "../../environment.yml"
-    threads: 1
-    resources:
-        mem_mb=2000,
-        runtime=10,
-    params:
-        experiments=list(CELLS),
-        settings=config["claims"],
-    script:
-        MASKED_JOB
+for _rule, _robust, _outs in [
+    ("claims", False, ("csv", "md", "html")),
+    ("claims_robustness", True, ("csv", "md")),
+]:
+    if _robust and not MASKED.has_protocols:
+        continue
+    _files = {ext: MASKED.path("tables", f"{_rule}.{ext}") for ext in _outs}
+    # the table shown in the report: the claims' HTML, the robustness table's Markdown
+    _shown = _outs[-1]
 
-
-if MASKED.has_protocols:
-
-    rule claims_robustness:
+    rule:
+        name:
+            _rule
         input:
             **MASKED.all_tables(),
-            code=[str(p) for p in sorted((PACKAGE / "studies" / "masked" / "claims").glob("*.py"))]
-            + [str(PACKAGE / "studies" / "masked" / "protocols.py")],
+            code=sorted(str(p) for p in (PACKAGE / "studies" / "masked" / "claims").glob("*.py"))
+            + (MASKED.code("protocols.py") if _robust else []),
         output:
-            csv=f"{RESULTS}/tables/claims_robustness.csv",
-            md=report(
-                f"{RESULTS}/tables/claims_robustness.md",
-                caption="../report/claims_robustness.rst",
-                category=MASKED_CATEGORY,
-                subcategory="Claims",
-            ),
+            **{ext: f for ext, f in _files.items() if ext != _shown},
+            **{
+                _shown: report(
+                    _files[_shown],
+                    caption=f"../report/masked/{_rule}.rst",
+                    category=MASKED_CATEGORY,
+                    subcategory="Claims",
+                )
+            },
+            meta=MASKED.path("tables", f"{_rule}.json"),
         log:
-            f"{LOGS}/claims_robustness.log",
+            MASKED.log(_rule),
         conda:
             "../../environment.yml"
         threads: 1
         resources:
-            mem_mb=2000,
-            runtime=10,
+            mem_mb=MASKED.tables_mem_mb(),
+            runtime=MASKED.tables_runtime(),
         params:
-            experiments=list(CELLS),
-            settings=config["claims"],
-            protocols=config.get("protocols"),
-        script:
-            MASKED_JOB
+            command=MASKED.command,
+            job=_rule,
+            settings=MASKED.settings_arg(MASKED.claims_settings(robustness=_robust)),
+            inputs=MASKED.table_inputs(MASKED.all_tables()),
+            out=lambda wildcards, output: " ".join(f"{k}={v}" for k, v in output.items()),
+        shell:
+            "{params.command} {params.job} --config {params.settings} --inputs {params.inputs} "
+            "--out {params.out} --log {log}"
 
 
-rule tables:
+# The joined tables of every experiment (no figure).
+rule masked_tables:
     input:
-        f"{RESULTS}/tables/runs.csv",
-        f"{RESULTS}/tables/trajectories.parquet",
+        MASKED.path("tables", "runs.csv"),
+        MASKED.path("tables", "trajectories.parquet"),
 
 
 # How close the predicted plateaus are to the measured ones, by experiment and mask kind.
 rule prediction_accuracy:
     input:
-        runs=f"{RESULTS}/tables/runs.csv",
-        code=str(PACKAGE / "studies" / "masked" / "accuracy.py"),
+        runs=MASKED.path("tables", "runs.csv"),
+        code=MASKED.code("accuracy.py"),
     output:
-        csv=f"{RESULTS}/tables/prediction_accuracy.csv",
-        md=f"{RESULTS}/tables/prediction_accuracy.md",
+        csv=MASKED.path("tables", "prediction_accuracy.csv"),
+        md=MASKED.path("tables", "prediction_accuracy.md"),
+        meta=MASKED.path("tables", "prediction_accuracy.json"),
     log:
-        f"{LOGS}/prediction_accuracy.log",
+        MASKED.log("prediction_accuracy"),
     conda:
         "../../environment.yml"
     threads: 1
     resources:
-        mem_mb=2000,
-        runtime=10,
-    script:
-        MASKED_JOB
+        mem_mb=MASKED.tables_mem_mb(),
+        runtime=MASKED.tables_runtime(),
+    params:
+        command=MASKED.command,
+    shell:
+        "{params.command} prediction_accuracy --config '{{}}' --inputs runs={input.runs} "
+        "--out csv={output.csv} md={output.md} meta={output.meta} --log {log}"
 
 
 rule masked_all:
     input:
-        [MASKED.figure_outputs(f) for f in MASKED.active_figures],
-        f"{RESULTS}/tables/runs.csv",
-        f"{RESULTS}/tables/trajectories.parquet",
-        f"{RESULTS}/tables/claims.csv",
-        f"{RESULTS}/tables/prediction_accuracy.csv",
-        [f"{RESULTS}/tables/claims_robustness.csv"] if MASKED.has_protocols else [],
-        f"{RESULTS}/config_used.yaml",
+        MASKED.outputs(),
 
 
-STUDY_TARGETS["masked"] = rules.masked_all.input
+STUDY_TARGETS["masked"] = MASKED.outputs()
 
 
-# The predicted paper-scale map: config/paper.yaml's two heatmaps (m = 4000, 10 seeds) predicted
-# from the initialisation alone, merged over config/config.yaml as --configfile merges them
+
+
+# The predicted paper-scale map: config/masked_paper.yaml's two heatmaps (m = 4000, 10 seeds)
+# predicted from the initialisation alone, merged over config/masked.yaml as --configfile merges them
 # (docs/masked/prediction.md sec. 8).  No training: `snakemake predicted_map --cores 2`.
 import sys
 
 PREDICTED_MAP = f"{sys.executable} -m maskedntk.studies.masked.predicted_map"
-PAPER_CONFIGS = [str(Path(workflow.basedir) / "config" / f) for f in ("config.yaml", "paper.yaml")]
+PAPER_CONFIGS = [str(Path(workflow.basedir) / "config" / f) for f in ("masked.yaml", "masked_paper.yaml")]
 
 
 rule predicted_map:
@@ -319,9 +345,9 @@ rule predicted_map:
         configs=PAPER_CONFIGS,
         code=[str(PACKAGE / "studies" / "masked" / f) for f in ("prediction.py", "predict_grid.py", "predicted_map.py")],
     output:
-        f"{RESULTS}/tables/predicted_map.csv",
+        f"{MASKED_DIR}/tables/predicted_map.csv",
     log:
-        f"{LOGS}/predicted_map.log",
+        MASKED.log("predicted_map"),
     conda:
         "../../environment.yml"
     threads: 2
@@ -337,15 +363,15 @@ rule predicted_map:
 # The map beside the measured default-scale heatmaps (their ratio per shared cell).
 rule fig_predicted_map:
     input:
-        map=f"{RESULTS}/tables/predicted_map.csv",
-        bernoulli=f"{RESULTS}/tables/heatmap_bernoulli/runs.csv",
-        categorical=f"{RESULTS}/tables/heatmap_categorical/runs.csv",
+        map=f"{MASKED_DIR}/tables/predicted_map.csv",
+        bernoulli=f"{MASKED_DIR}/tables/heatmap_bernoulli/runs.csv",
+        categorical=f"{MASKED_DIR}/tables/heatmap_categorical/runs.csv",
         code=str(PACKAGE / "studies" / "masked" / "figures" / "predicted_map.py"),
     output:
-        pdf=f"{RESULTS}/figures/fig_predicted_map.pdf",
-        png=f"{RESULTS}/figures/fig_predicted_map.png",
+        pdf=f"{MASKED_DIR}/figures/fig_predicted_map.pdf",
+        png=f"{MASKED_DIR}/figures/fig_predicted_map.png",
     log:
-        f"{LOGS}/figures/fig_predicted_map.log",
+        MASKED.log("figures", "fig_predicted_map"),
     conda:
         "../../environment.yml"
     threads: 1

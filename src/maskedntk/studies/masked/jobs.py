@@ -1,13 +1,13 @@
-"""The work behind each Snakemake rule, as plain functions (the rule scripts only call these).
+"""The work behind each job of the masked-neuron study, as plain functions; :mod:`.commands`
+reads a job's command line (:class:`maskedntk.core.jobcli.JobArgs`) and calls them.
 
-Every output is written atomically, so a killed job never leaves a truncated file; the
-files carry no time stamps, so a rerun of the same configuration on the same commit is
-bit-identical.
+Every output is written atomically, so a killed job never leaves a truncated file; the tables
+carry no time stamps, so a rerun of the same configuration on the same commit is bit-identical
+(the seconds a job took are in its metadata and log).
 """
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
 import math
@@ -20,6 +20,7 @@ from maskedntk.core.atomic import write_frame, write_json, write_text
 
 from .cellconfig import load_data, parse_cell
 from .data import load_npz, save_npz
+from .metrics import PlateauOptions
 from .summary import summarize_cell
 
 log = logging.getLogger("maskedntk")
@@ -32,11 +33,6 @@ def make_data_job(data: dict, out) -> None:
         log.info("data: %s", change)
     save_npz(ds, out)
     log.info("wrote %s: n = %d, d = %d, d_out = %d", out, ds.n, ds.d, ds.n_outputs)
-
-
-def train_job(cell: dict, cell_id: str, data_path, out_trajectories, out_trace, out_record, threads: int = 1) -> None:
-    """Train every seed of one grid cell and write its raw outcome."""
-    _train_and_write({cell_id: (cell, (out_trajectories, out_trace, out_record))}, data_path, threads)
 
 
 def _train_and_write(cells: dict[str, tuple[dict, tuple]], data_path, threads: int) -> None:
@@ -106,13 +102,14 @@ def _train_and_write(cells: dict[str, tuple[dict, tuple]], data_path, threads: i
         out_trajectories, out_trace, out_record = outs
         write_frame(out_trajectories, tc.trajectories)
         write_frame(out_trace, tc.trace)
-        write_json(out_record, rec)
+        # the per-cell record carries the fields of every job's metadata (core.jobcli.metadata)
+        write_json(out_record, {**rec, "job": "train", "seconds": round(time.perf_counter() - t0, 3)})
         log.info("%s: done in %.1f s (%d cells trained together)", cell_id, time.perf_counter() - t0, len(cells))
 
 
 def cell_folder(job_dir, job: str, cell_id: str) -> Path:
     """The folder of cell ``cell_id`` inside the output folder ``job_dir`` of training job
-    ``job`` (results/train/<experiment>/<job>): results/train/<experiment>/<cell_id>."""
+    ``job`` (<results>/masked/train/<experiment>/<job>): <results>/masked/train/<experiment>/<cell_id>."""
     rel = cell_id[len(job) :].lstrip("/")
     return Path(job_dir) / rel if rel else Path(job_dir)
 
@@ -120,7 +117,7 @@ def cell_folder(job_dir, job: str, cell_id: str) -> Path:
 def train_cells_job(cells: dict[str, dict], job: str, out_dir, threads: int = 1) -> None:
     """Train the cells of one training job (``cells``: {cell id: its training params with
     ``data_file``}) as one computation per data set; cell ``c`` writes into
-    ``out_dir/<c minus job>``, i.e. results/train/<experiment>/<c>/.  Python and torch start
+    ``out_dir/<c minus job>``, i.e. <results>/masked/train/<experiment>/<c>/.  Python and torch start
     once for all of them."""
     by_data: dict[str, dict[str, tuple[dict, tuple]]] = {}
     for cell_id, params in cells.items():
@@ -173,19 +170,25 @@ def predict_job(records, data_paths, out_csv) -> None:
 
 
 def aggregate_job(
-    cells: list[dict], records, trajectories, traces, out_runs, out_trajectories, out_trace, predictions=None
+    measures: list[tuple[PlateauOptions, float]],
+    records,
+    trajectories,
+    traces,
+    out_runs,
+    out_trajectories,
+    out_trace,
+    predictions=None,
 ) -> None:
     """Measure every trained cell of one experiment and write its tables.
 
-    ``cells[i]`` is the cell dict of ``records[i]`` (its metrics and delta are used);
+    ``measures[i]`` = (how the plateau is measured, delta) of the cell of ``records[i]``;
     ``predictions``: the experiment's prediction files (one per training job), joined by
     (cell, seed)."""
     runs, trajs, trs = [], [], []
-    for cell, rec_path, traj_path, trace_path in zip(cells, records, trajectories, traces, strict=True):
-        parsed = parse_cell(cell)
+    for (options, delta), rec_path, traj_path, trace_path in zip(measures, records, trajectories, traces, strict=True):
         rec = json.loads(Path(rec_path).read_text())
         traj = pd.read_parquet(traj_path)
-        runs.append(summarize_cell(rec, traj, parsed.metrics, parsed.delta))
+        runs.append(summarize_cell(rec, traj, options, delta))
         trajs.append(traj)
         tr = pd.read_parquet(trace_path)
         if len(tr):
@@ -202,7 +205,7 @@ def aggregate_job(
     write_frame(out_trace, trace_df)
     log.info(
         "%d cells, %d runs (%d diverged, %d not stationary)",
-        len(cells),
+        len(measures),
         len(runs_df),
         int(runs_df["diverged"].sum()),
         int((~runs_df["stationary"].astype(bool)).sum()),
@@ -210,7 +213,7 @@ def aggregate_job(
 
 
 def concat_job(runs, trajectories, out_runs, out_trajectories) -> None:
-    """Join the per-experiment tables into results/tables/runs.csv and trajectories.parquet."""
+    """Join the per-experiment tables into <results>/masked/tables/runs.csv and trajectories.parquet."""
     runs_df = pd.concat([pd.read_csv(p) for p in runs], ignore_index=True)
     write_frame(out_runs, runs_df)
     cols = ["experiment", "cell", "seed", "round", "L"]
@@ -225,80 +228,3 @@ def write_config_job(config: dict, out) -> None:
     import yaml
 
     write_text(out, yaml.safe_dump(config, sort_keys=False, default_flow_style=None, width=100))
-
-
-def train_memory_mb(cell: dict, data: dict) -> int:
-    """Memory estimate of one training job in MB (the engine's work buffers dominate): the
-    subnetworks' activations, 8 n (p w + 3 m) / 2 numbers of the cell's dtype, w the width of
-    a subnetwork (m for Bernoulli masks, about m / p + 64 for categorical)."""
-    t = cell["train"]
-    n = data_size(data)
-    width = t["m"] if t.get("mask", "bernoulli") == "bernoulli" else t["m"] // t["p"] + 64
-    item = 4 if t.get("dtype", "float64") == "float32" else 8
-    return int(500 + 8 * item * n * (t.get("p", 1) * width + 3 * t["m"]) / 2**20)
-
-
-def state_memory_mb(cell: dict, data: dict) -> int:
-    """Memory of a cell's runs while its job trains them together with other cells: the
-    stacked pre-activations and their aggregation buffer, 2 S m n numbers of the cell's dtype
-    for S seeds (the work buffers of the largest batch are in :func:`train_memory_mb`)."""
-    t = cell["train"]
-    seeds = cell.get("seeds", 1)
-    S = seeds if isinstance(seeds, int) else len(seeds)
-    item = 4 if t.get("dtype", "float64") == "float32" else 8
-    return int(2 * S * t["m"] * data_size(data) * item / 2**20) + 1
-
-
-def data_size(data: dict) -> int:
-    """The number of samples n of a data block (read from the data itself when the block does
-    not set it: a builtin data set or a file)."""
-    if data.get("n"):
-        return int(data["n"])
-    return _loaded_size(json.dumps(data, sort_keys=True))
-
-
-@functools.cache
-def _loaded_size(data_json: str) -> int:
-    from .cellconfig import load_data
-
-    return int(load_data(json.loads(data_json)).n)
-
-
-def rule_job(sm) -> None:
-    """Run the job of Snakemake rule ``sm.rule`` with the rule's inputs, outputs and params."""
-    from .claims import claims_job, robustness_job
-    from .figures import FIGURES, render
-
-    if sm.rule in FIGURES:
-        inputs = {t: sm.input[t] for t in sm.params.tables}
-        render(sm.params.figure, inputs, sm.output.pdf, sm.output.png, {"protocols": sm.params.protocols})
-    elif sm.rule == "make_data":
-        make_data_job(sm.params.data, sm.output[0])
-    elif sm.rule == "train":
-        train_cells_job(dict(sm.params.cells), sm.wildcards.job, sm.output[0], sm.threads)
-    elif sm.rule == "predict":
-        predict_cells_job(dict(sm.params.cells), sm.input.train, sm.wildcards.job, sm.output[0])
-    elif sm.rule == "aggregate_experiment":
-        p, o = sm.params, sm.output
-        aggregate_job(
-            p.cells, p.records, p.trajectories, p.traces, o.runs, o.trajectories, o.trace, sm.input.predictions
-        )
-    elif sm.rule == "prediction_accuracy":
-        from .accuracy import accuracy_job
-
-        accuracy_job(sm.input.runs, sm.output.csv, sm.output.md)
-    elif sm.rule == "aggregate_all":
-        concat_job(sm.input.runs, sm.input.trajectories, sm.output.runs, sm.output.trajectories)
-    elif sm.rule == "config_used":
-        write_config_job(dict(sm.params.config), sm.output[0])
-    elif sm.rule == "claims":
-        tables = {
-            e: {k: sm.input[f"{e}_{k}"] for k in ("runs", "trajectories", "trace")} for e in sm.params.experiments
-        }
-        claims_job(tables, sm.params.settings, sm.output.csv, sm.output.md, sm.output.html)
-    elif sm.rule == "claims_robustness":
-        names = ("runs", "trajectories", "trace")
-        tables = {e: {k: sm.input[f"{e}_{k}"] for k in names} for e in sm.params.experiments}
-        robustness_job(tables, sm.params.settings, {"protocols": sm.params.protocols}, sm.output.csv, sm.output.md)
-    else:
-        raise ValueError(f"rule {sm.rule!r} has no job in {__name__}")

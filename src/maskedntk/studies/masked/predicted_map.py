@@ -1,10 +1,10 @@
 """The predicted paper-scale map: both heatmaps of the paper (Bernoulli p x xi, categorical
-p x tau) at its scale (config/paper.yaml: m = 4000, 10 seeds), predicted from the
+p x tau) at its scale (config/masked_paper.yaml: m = 4000, 10 seeds), predicted from the
 initialisation alone (docs/masked/prediction.md sec. 8), without training.
 
 The grids, the width, the seeds and the rounds are read from the configuration files (the
-paper's merged over the default, as ``snakemake --configfile config/paper.yaml`` merges them),
-so the map follows whatever config/paper.yaml says.  Each worker process takes whole seeds
+paper's merged over the default, as ``snakemake --configfile config/masked_paper.yaml`` merges them),
+so the map follows whatever config/masked_paper.yaml says.  Each worker process takes whole seeds
 (:func:`predict_grid.predict_cells` shares a seed's initialisation between all its cells).
 """
 
@@ -32,10 +32,14 @@ def _merge(base: dict, over: dict) -> dict:
 
 def read_grids(config_files) -> dict:
     """{'cells': {experiment: [cell dicts]}, 'm': width, 'seeds': [...]} from the config files,
-    later files merged over earlier ones (the default config first, then config/paper.yaml)."""
+    later files merged over earlier ones (config/masked.yaml first, then config/masked_paper.yaml),
+    each holding the study's settings under the key ``masked``."""
     config: dict = {}
     for f in config_files:
         config = _merge(config, yaml.safe_load(Path(f).read_text()) or {})
+    if "masked" not in config:
+        raise ValueError(f"config files {list(map(str, config_files))}: none has the key masked (the study's settings)")
+    config = config["masked"]
     defaults = config["defaults"]
     seeds = defaults.get("seeds", 5)
     seeds = list(range(seeds)) if isinstance(seeds, int) else list(seeds)

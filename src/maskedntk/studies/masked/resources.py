@@ -1,0 +1,149 @@
+"""What each job of the masked-neuron study asks of the machine: memory (MB) and time (seconds
+of one core), estimated from the settings the job runs, before any job starts.
+
+The workflow declares them to Snakemake (``mem_mb``, and ``runtime`` through
+:func:`maskedntk.core.resources.runtime_minutes`) and refuses a configuration whose job cannot
+fit (:func:`maskedntk.core.resources.refuse_oversized`).  Sizes are in the paper's notation: n
+samples of dimension d, m hidden neurons, p subnetworks of width w per round, tau local steps,
+S seeds, K_max = ``max_rounds`` (a run is extended until stationary up to it, so the time is an
+upper bound).
+
+The time constants are calibrated on the default configuration's run (config/masked.yaml, one
+core per job, 2 cores, ``snakemake masked_all --cores 2``): its job logs give each job's
+seconds between "job ... started" and "job ... finished" and the rounds each seed ran.  Each
+constant is the largest seconds-per-unit ratio over that run's jobs of its kind (the slowest
+job sets it), so every default job's estimate covers its measured time; the calibration is in
+docs/masked/resources.md with the command that repeats it.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Iterable, Mapping
+
+#: seconds of Python, torch and pandas start-up, and reading a job's files, before any work
+START_SECONDS = 5.0
+#: seconds per 1e9 units of training work (:func:`train_units`), the slowest default job
+TRAIN_SECONDS_PER_GUNIT = 4.0
+#: seconds per 1e9 units of prediction work (:func:`predict_units`)
+PREDICT_SECONDS_PER_GUNIT = 2.0
+#: seconds per million rows of trajectory (and trace) tables read or written
+TABLE_SECONDS_PER_MROW = 10.0
+#: memory of a Python process with torch, numpy and pandas loaded (MB)
+BASE_MB = 500
+#: bytes a pandas table row of the trajectory / trace tables takes while a job holds it, with
+#: the copies a concatenation makes
+ROW_BYTES = 300
+
+
+def _item_bytes(train: Mapping) -> int:
+    """Bytes per number: 4 for float32, else 8 (``auto`` may run float64)."""
+    return 4 if train.get("dtype", "float64") == "float32" else 8
+
+
+def _seeds(cell: Mapping) -> int:
+    seeds = cell.get("seeds", 1)
+    return seeds if isinstance(seeds, int) else len(seeds)
+
+
+def subnetwork_width(train: Mapping) -> int:
+    """w: the width of one subnetwork, m for Bernoulli masks (every neuron may be held), about
+    m / p + 64 for categorical masks (each neuron held by exactly one subnetwork)."""
+    return train["m"] if train.get("mask", "bernoulli") == "bernoulli" else train["m"] // train["p"] + 64
+
+
+def train_memory_mb(cell: Mapping, data: Mapping) -> int:
+    """Memory estimate of one training job in MB (the engine's work buffers dominate): the
+    subnetworks' activations, 8 n (p w + 3 m) / 2 numbers of the cell's dtype."""
+    t = cell["train"]
+    n, _ = data_shape(data)
+    return int(BASE_MB + 8 * _item_bytes(t) * n * (t.get("p", 1) * subnetwork_width(t) + 3 * t["m"]) / 2**20)
+
+
+def state_memory_mb(cell: Mapping, data: Mapping) -> int:
+    """Memory of a cell's runs while its job trains them together with other cells: the
+    stacked pre-activations and their aggregation buffer, 2 S m n numbers of the cell's dtype
+    (the work buffers of the largest batch are in :func:`train_memory_mb`)."""
+    t = cell["train"]
+    n, _ = data_shape(data)
+    return int(2 * _seeds(cell) * t["m"] * n * _item_bytes(t) / 2**20) + 1
+
+
+def train_job_memory_mb(cells: Iterable[Mapping]) -> int:
+    """A training job's memory: the largest work buffers of its cells plus the state of all of
+    them (they train together, round by round)."""
+    cells = list(cells)
+    return max(train_memory_mb(c, c["data"]) for c in cells) + sum(state_memory_mb(c, c["data"]) for c in cells)
+
+
+def train_units(cell: Mapping) -> float:
+    """The work of training one cell: S K_max n (p w tau + m) (n + d), the multiply-adds of
+    p tau local steps of width w and one tracked forward pass per round, each against the
+    n x n kernel and the n x d inputs."""
+    t = cell["train"]
+    n, d = data_shape(cell["data"])
+    rounds = max(t.get("max_rounds", t.get("rounds", 200)), t.get("rounds", 200))
+    return float(_seeds(cell) * rounds * n * (t.get("p", 1) * subnetwork_width(t) * t.get("tau", 1) + t["m"]) * (n + d))
+
+
+def train_seconds(cells: Iterable[Mapping]) -> float:
+    """A training job's time estimate (one core): start-up plus its cells' work."""
+    return START_SECONDS + TRAIN_SECONDS_PER_GUNIT * sum(train_units(c) for c in cells) / 1e9
+
+
+def predict_units(cell: Mapping) -> float:
+    """The work of predicting one cell's plateaus: S n m (n + d) tau, the initial pre-activations
+    and the kernels of each seed, one per local step."""
+    t = cell["train"]
+    n, d = data_shape(cell["data"])
+    return float(_seeds(cell) * n * t["m"] * (n + d) * t.get("tau", 1))
+
+
+def predict_seconds(cells: Iterable[Mapping]) -> float:
+    """A prediction job's time estimate (one core)."""
+    return START_SECONDS + PREDICT_SECONDS_PER_GUNIT * sum(predict_units(c) for c in cells) / 1e9
+
+
+def predict_memory_mb(cells: Iterable[Mapping]) -> int:
+    """A prediction job's memory: one seed's pre-activations and their copies, 4 n m numbers,
+    and its kernels, 8 n^2, in float64 (the cells are predicted one at a time)."""
+    sizes = [(*data_shape(c["data"]), c["train"]["m"]) for c in cells]
+    return int(BASE_MB + max(8 * (4 * n * m + 8 * n * n + n * d) for n, d, m in sizes) / 2**20)
+
+
+def trajectory_rows(cell: Mapping) -> int:
+    """Rows a cell adds to the trajectory table (S (K_max + 1)) and, when it records the loss
+    through every local step, to the trace table (S K_max p tau)."""
+    t = cell["train"]
+    rounds = max(t.get("max_rounds", t.get("rounds", 200)), t.get("rounds", 200))
+    rows = _seeds(cell) * (rounds + 1)
+    if t.get("trace"):
+        rows += _seeds(cell) * rounds * t.get("p", 1) * t.get("tau", 1)
+    return rows
+
+
+def table_memory_mb(rows: int) -> int:
+    """Memory of a job that holds ``rows`` rows of the trajectory and trace tables."""
+    return int(BASE_MB + rows * ROW_BYTES / 2**20)
+
+
+def table_seconds(rows: int) -> float:
+    """Time of a job that reads and writes ``rows`` rows of tables (aggregation, claims, figures)."""
+    return START_SECONDS + TABLE_SECONDS_PER_MROW * rows / 1e6
+
+
+def data_shape(data: Mapping) -> tuple[int, int]:
+    """(n, d) of a data block, read from the data itself when the block does not set both (a
+    builtin data set or a file)."""
+    if data.get("n") and data.get("d"):
+        return int(data["n"]), int(data["d"])
+    return _loaded_shape(json.dumps(dict(data), sort_keys=True))
+
+
+@functools.cache
+def _loaded_shape(data_json: str) -> tuple[int, int]:
+    from .cellconfig import load_data
+
+    ds = load_data(json.loads(data_json))
+    return int(ds.n), int(ds.d)
