@@ -1,10 +1,11 @@
 # The reference pipeline for shallow-network training theory: one study per paper, each with
 # its figures (theory beside measurement) and a claims table.  The studies are registered in
-# src/maskedntk/studies/__init__.py (STUDIES); each brings workflow/rules/<study>.smk.
+# src/maskedntk/studies/__init__.py (STUDIES); each brings workflow/rules/<study>.smk, which
+# loads config/<study>.yaml; config/config.yaml holds the global keys only.
 #
-#   snakemake --cores all                     # = reproduce_all: every study, config/*.yaml
-#   snakemake --cores all masked_all          # one study (also: fig_dynamics, one figure)
-#   snakemake --cores all masked_all --configfile config/masked_paper.yaml
+#   snakemake --cores all                     # = reproduce_all: every study
+#   snakemake --cores all <study>_all         # one study (each figure has a target too)
+#   snakemake --cores all <study>_all --configfile config/<study>_paper.yaml
 #   snakemake --report results/report.html    # the HTML report, after a run
 #   snakemake --profile profiles/slurm        # on a SLURM cluster
 #

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -467,3 +468,15 @@ def test_rerun_is_bit_identical(ci_run, tmp_path_factory):
     snakemake(wd, target, traj)
     _tables_equal(wd / target, ci_run / target)
     _tables_equal(wd / traj, ci_run / traj)
+
+
+def test_the_top_level_names_no_study():
+    """The Snakefile and common.smk name no study: every study's rules, config file and local
+    rules come from its own rules file."""
+    from maskedntk.studies import STUDIES
+
+    for path in (ROOT / "Snakefile", ROOT / "workflow" / "rules" / "common.smk"):
+        text = path.read_text()
+        assert not [s for s in STUDIES if re.search(rf"\b{s}\b", text)], path
+    for study in STUDIES:
+        assert f'configfile: "config/{study}.yaml"' in (ROOT / "workflow" / "rules" / f"{study}.smk").read_text()

@@ -8,12 +8,16 @@ samples of dimension d, m hidden neurons, p subnetworks of width w per round, ta
 S seeds, K_max = ``max_rounds`` (a run is extended until stationary up to it, so the time is an
 upper bound).
 
-The time constants are calibrated on the default configuration's run (config/masked.yaml, one
-core per job, 2 cores, ``snakemake masked_all --cores 2``): its job logs give each job's
-seconds between "job ... started" and "job ... finished" and the rounds each seed ran.  Each
-constant is the largest seconds-per-unit ratio over that run's jobs of its kind (the slowest
-job sets it), so every default job's estimate covers its measured time; the calibration is in
-docs/masked/resources.md with the command that repeats it.
+The time constants are calibrated on the default configuration's run (``snakemake masked_all
+--cores 2``, one core per job, on a 2-core machine at load average 3-4): each job's log gives its
+seconds between "job ... started" and "job ... finished" and, for a training job, the rounds each
+seed ran.  ``python benchmarks/calibrate_masked_resources.py --logs logs/masked --configs
+config/config.yaml config/masked.yaml`` prints, per kind of job, the seconds per unit of its work
+formula; on that run (23 training and 23 prediction jobs) training took a median 0.020 and at most
+0.036 s per 1e9 units of :func:`train_units`, prediction a median 0.88 and at most 2.9 s per 1e9
+units of :func:`predict_units`.  Each constant below is the largest ratio, rounded up, so that every
+job of that run is covered by its estimate (the runtime declared is three times the estimate:
+:data:`maskedntk.core.resources.RUNTIME_SAFETY`).
 """
 
 from __future__ import annotations
@@ -24,10 +28,12 @@ from collections.abc import Iterable, Mapping
 
 #: seconds of Python, torch and pandas start-up, and reading a job's files, before any work
 START_SECONDS = 5.0
-#: seconds per 1e9 units of training work (:func:`train_units`), the slowest default job
-TRAIN_SECONDS_PER_GUNIT = 4.0
-#: seconds per 1e9 units of prediction work (:func:`predict_units`)
-PREDICT_SECONDS_PER_GUNIT = 2.0
+#: seconds per 1e9 units of training work (:func:`train_units`): the slowest default job's 0.036
+TRAIN_SECONDS_PER_GUNIT = 0.04
+#: a float64 multiply-add costs about twice a float32 one on a CPU (README: float32 1.4-1.8x faster)
+FLOAT64_COST = 2.0
+#: seconds per 1e9 units of prediction work (:func:`predict_units`): the slowest default job's 2.9
+PREDICT_SECONDS_PER_GUNIT = 3.0
 #: seconds per million rows of trajectory (and trace) tables read or written
 TABLE_SECONDS_PER_MROW = 10.0
 #: memory of a Python process with torch, numpy and pandas loaded (MB)
@@ -42,7 +48,7 @@ def _item_bytes(train: Mapping) -> int:
     return 4 if train.get("dtype", "float64") == "float32" else 8
 
 
-def _seeds(cell: Mapping) -> int:
+def seed_count(cell: Mapping) -> int:
     seeds = cell.get("seeds", 1)
     return seeds if isinstance(seeds, int) else len(seeds)
 
@@ -67,7 +73,7 @@ def state_memory_mb(cell: Mapping, data: Mapping) -> int:
     (the work buffers of the largest batch are in :func:`train_memory_mb`)."""
     t = cell["train"]
     n, _ = data_shape(data)
-    return int(2 * _seeds(cell) * t["m"] * n * _item_bytes(t) / 2**20) + 1
+    return int(2 * seed_count(cell) * t["m"] * n * _item_bytes(t) / 2**20) + 1
 
 
 def train_job_memory_mb(cells: Iterable[Mapping]) -> int:
@@ -77,14 +83,25 @@ def train_job_memory_mb(cells: Iterable[Mapping]) -> int:
     return max(train_memory_mb(c, c["data"]) for c in cells) + sum(state_memory_mb(c, c["data"]) for c in cells)
 
 
+def runs_float64(train: Mapping) -> bool:
+    """Whether a cell trains in float64: ``dtype: float64``, or ``auto`` where xi_eff = 1
+    (Bernoulli xi = 1, categorical p = 1), as the engine chooses."""
+    dtype = train.get("dtype", "float64")
+    if dtype != "auto":
+        return dtype == "float64"
+    categorical = train.get("mask", "bernoulli") == "categorical"
+    return (train.get("p", 1) == 1) if categorical else (train.get("xi", 1.0) == 1.0)
+
+
 def train_units(cell: Mapping) -> float:
     """The work of training one cell: S K_max n (p w tau + m) (n + d), the multiply-adds of
     p tau local steps of width w and one tracked forward pass per round, each against the
-    n x n kernel and the n x d inputs."""
+    n x n kernel and the n x d inputs; twice that in float64 (:data:`FLOAT64_COST`)."""
     t = cell["train"]
     n, d = data_shape(cell["data"])
     rounds = max(t.get("max_rounds", t.get("rounds", 200)), t.get("rounds", 200))
-    return float(_seeds(cell) * rounds * n * (t.get("p", 1) * subnetwork_width(t) * t.get("tau", 1) + t["m"]) * (n + d))
+    work = seed_count(cell) * rounds * n * (t.get("p", 1) * subnetwork_width(t) * t.get("tau", 1) + t["m"]) * (n + d)
+    return float(work * (FLOAT64_COST if runs_float64(t) else 1.0))
 
 
 def train_seconds(cells: Iterable[Mapping]) -> float:
@@ -97,7 +114,7 @@ def predict_units(cell: Mapping) -> float:
     and the kernels of each seed, one per local step."""
     t = cell["train"]
     n, d = data_shape(cell["data"])
-    return float(_seeds(cell) * n * t["m"] * (n + d) * t.get("tau", 1))
+    return float(seed_count(cell) * n * t["m"] * (n + d) * t.get("tau", 1))
 
 
 def predict_seconds(cells: Iterable[Mapping]) -> float:
@@ -117,9 +134,9 @@ def trajectory_rows(cell: Mapping) -> int:
     through every local step, to the trace table (S K_max p tau)."""
     t = cell["train"]
     rounds = max(t.get("max_rounds", t.get("rounds", 200)), t.get("rounds", 200))
-    rows = _seeds(cell) * (rounds + 1)
+    rows = seed_count(cell) * (rounds + 1)
     if t.get("trace"):
-        rows += _seeds(cell) * rounds * t.get("p", 1) * t.get("tau", 1)
+        rows += seed_count(cell) * rounds * t.get("p", 1) * t.get("tau", 1)
     return rows
 
 

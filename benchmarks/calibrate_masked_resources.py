@@ -1,0 +1,95 @@
+"""Calibrate the masked study's time estimates (maskedntk.studies.masked.resources) on a run's logs.
+
+Reads every job log of a finished run of the masked study (the seconds between "job ... started"
+and "job ... finished"; for a training job, the rounds each seed ran) and the configuration it
+ran, and prints for each kind of job the seconds per unit of its work formula: the median and
+the largest over the run's jobs.  The constants of resources.py are the largest ratios (rounded
+up), so that every job of the calibration run is covered by its estimate.
+
+    python benchmarks/calibrate_masked_resources.py --logs logs/masked \\
+        --configs config/config.yaml config/masked.yaml
+
+(``--logs`` is the study's log folder: <logs_dir>/masked; a configuration written before the
+study's settings moved under the key ``masked`` is read as well.)
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import statistics
+from datetime import datetime
+from pathlib import Path
+
+import yaml
+
+from maskedntk.studies.masked import resources
+from maskedntk.studies.masked.experiments import expand_config
+from maskedntk.studies.masked.predicted_map import _merge
+
+STAMP = re.compile(r"^(\d\d:\d\d:\d\d) INFO job (?:masked )?(\w+) (started|finished)", re.M)
+ROUNDS = re.compile(r"^\S+ INFO (\S+): eta = .* rounds run \[([0-9, ]+)\]", re.M)
+
+
+def seconds(text: str) -> float | None:
+    """Wall seconds between the job's start and finish lines (None for a failed job)."""
+    marks = {kind: datetime.strptime(t, "%H:%M:%S") for t, _, kind in STAMP.findall(text)}
+    if {"started", "finished"} - set(marks):
+        return None
+    return (marks["finished"] - marks["started"]).total_seconds() % 86400
+
+
+def ratios(logs: Path, cells: dict) -> dict[str, list[float]]:
+    """{job kind: [seconds per unit of each job]}."""
+    out: dict[str, list[float]] = {"train": [], "predict": [], "tables": []}
+    for path in sorted((logs / "train").rglob("*.log")):
+        text = path.read_text()
+        s = seconds(text)
+        experiment = path.relative_to(logs / "train").parts[0]
+        if s is None or experiment not in cells:
+            continue
+        units = 0.0
+        for cell_id, ran in ROUNDS.findall(text):
+            cell = cells[experiment][cell_id]
+            t = cell["train"]
+            per_round = resources.train_units(cell) / (resources.seed_count(cell) * max(t["max_rounds"], t["rounds"]))
+            units += per_round * sum(int(r) for r in ran.split(","))
+        if units:
+            out["train"].append(s / (units / 1e9))
+    for path in sorted((logs / "predict").rglob("*.log")):
+        text = path.read_text()
+        s = seconds(text)
+        experiment = path.relative_to(logs / "predict").parts[0]
+        job = str(path.relative_to(logs / "predict" / experiment).with_suffix(""))
+        if s is None or experiment not in cells:
+            continue
+        mine = [c for cid, c in cells[experiment].items() if cid == job or cid.startswith(job + "/")]
+        out["predict"].append(s / (sum(resources.predict_units(c) for c in mine) / 1e9))
+    for path in sorted((logs / "aggregate_experiment").glob("*.log")):
+        s = seconds(path.read_text())
+        if s is not None and path.stem in cells:
+            rows = sum(resources.trajectory_rows(c) for c in cells[path.stem].values())
+            out["tables"].append(s / (rows / 1e6))
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--logs", type=Path, required=True, help="the study's log folder (<logs_dir>/masked)")
+    ap.add_argument("--configs", nargs="+", required=True, help="the run's config files, later merged over earlier")
+    a = ap.parse_args()
+    config: dict = {}
+    for f in a.configs:
+        config = _merge(config, yaml.safe_load(Path(f).read_text()) or {})
+    cells = expand_config(config.get("masked", config))
+    units = {"train": "1e9 training units", "predict": "1e9 prediction units", "tables": "1e6 table rows"}
+    for kind, values in ratios(a.logs, cells).items():
+        if values:
+            print(
+                f"{kind}: {len(values)} jobs, seconds per {units[kind]}: median {statistics.median(values):.3g}, "
+                f"largest {max(values):.3g}"
+            )
+
+
+if __name__ == "__main__":
+    main()
