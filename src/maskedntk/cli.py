@@ -249,11 +249,11 @@ def build_parser() -> argparse.ArgumentParser:
     _add(data, DATA_OPTS)
     cl = sub.add_parser(
         "claims",
-        help="test the paper's claims on a results/tables folder and print the Markdown table",
+        help="test the paper's claims on a results/masked/tables folder and print the Markdown table",
         description="Test the masked-neuron study's claims on the per-experiment tables of a run "
-        "(results/tables/<experiment>/{runs.csv,trajectories.parquet,trace.parquet}).",
+        "(results/masked/tables/<experiment>/{runs.csv,trajectories.parquet,trace.parquet}).",
     )
-    cl.add_argument("tables", help="the results/tables folder of a run")
+    cl.add_argument("tables", help="the results/masked/tables folder of a run")
     cl.add_argument("--alpha", type=float, default=0.05, help="significance level (default: 0.05)")
     cl.add_argument("--boot", type=int, default=2000, help="bootstrap resamples (default: 2000)")
     cl.add_argument("--seed", type=int, default=0, help="bootstrap seed (default: 0)")

@@ -173,7 +173,7 @@ rule aggregate_all:
         runtime=MASKED.tables_runtime(),
     params:
         command=MASKED.command,
-        inputs=lambda wildcards, input: pairs("runs", input.runs) + " " + pairs("trajectories", input.trajectories),
+        inputs=lambda wildcards, input: f"{pairs('runs', input.runs)} {pairs('trajectories', input.trajectories)}",
     shell:
         "{params.command} aggregate_all --config '{{}}' --inputs {params.inputs} "
         "--out runs={output.runs} trajectories={output.trajectories} meta={output.meta} --log {log}"
@@ -205,8 +205,10 @@ for _name, _spec in FIGURES.items():
             input:
                 **MASKED.figure_inputs(_name),
                 style=str(PACKAGE / "core" / "paper.mplstyle"),
-                code=MASKED.code(*(f"figures/{m}.py" for m in (_spec.module, "common", "grids")))
-                + [str(PACKAGE / "core" / "figures.py")],
+                code=[
+                    *MASKED.code(*(f"figures/{m}.py" for m in (_spec.module, "common", "grids"))),
+                    str(PACKAGE / "core" / "figures.py"),
+                ],
             output:
                 pdf=MASKED.figure_outputs(_name)[0],
                 png=report(
@@ -258,8 +260,10 @@ for _rule, _robust, _outs in [
             _rule
         input:
             **MASKED.all_tables(),
-            code=sorted(str(p) for p in (PACKAGE / "studies" / "masked" / "claims").glob("*.py"))
-            + (MASKED.code("protocols.py") if _robust else []),
+            code=[
+                *sorted(str(p) for p in (PACKAGE / "studies" / "masked" / "claims").glob("*.py")),
+                *(MASKED.code("protocols.py") if _robust else []),
+            ],
         output:
             **{ext: f for ext, f in _files.items() if ext != _shown},
             **{

@@ -1,5 +1,5 @@
 """How close the predicted plateau (docs/masked/prediction.md) is to the measured one, over a
-run's cells: results/tables/prediction_accuracy.{csv,md}.
+run's cells: results/masked/tables/prediction_accuracy.{csv,md}.
 
 The relative error of a run is plateau_predicted / plateau - 1 (runs.csv's prediction_error),
 over the runs :func:`comparable` keeps: stationary, not diverged, with a prediction (the

@@ -1,8 +1,9 @@
 """The workflow configuration: validation with clear errors, and expansion of grids into cells.
 
-A workflow config (config/config.yaml) has ``defaults`` (a cell: data, train, eta, seeds,
-metrics, delta) and named ``experiments``; each experiment overrides any part of the defaults
-and gives a ``grid`` (a mapping of grid keys to value lists, or a list of such mappings whose
+The study's settings (the key ``masked`` of config/masked.yaml, checked against
+workflow/schemas/masked.schema.yaml by :class:`.workflow.MaskedWorkflow`) have ``defaults`` (a
+cell: data, train, eta, seeds, metrics, delta) and named ``experiments``; each experiment
+overrides any part of the defaults and gives a ``grid`` (a mapping of grid keys to value lists, or a list of such mappings whose
 products are joined).  Every grid point is one cell, identified by a path such as
 ``mask~bernoulli/p~4/xi~0.5/tau~5/m~1000``.
 """
@@ -12,7 +13,7 @@ from __future__ import annotations
 import copy
 import itertools
 
-from ...core.schema import ConfigError, check_schema
+from ...core.schema import ConfigError
 from .cellconfig import parse_cell, parse_train
 from .protocols import ProtocolError, protocol_experiments
 from .stepsize import GRID_FIELDS
@@ -21,13 +22,6 @@ from .stepsize import GRID_FIELDS
 GRID_KEYS = ("mask", "aggregation", "surrogate", "p", "xi", "tau", "m", "kappa")
 #: experiments the figures of the workflow expect (others may be added freely)
 KNOWN_EXPERIMENTS = ("dynamics", "heatmap_bernoulli", "heatmap_categorical", "local_steps", "width", "audit")
-
-
-def validate_config(config: dict, schema_path) -> None:
-    """Check ``config`` against the JSON schema, then expand every experiment (which checks
-    each cell with the package's own validation).  Raises ConfigError naming the key."""
-    check_schema(config, schema_path)
-    expand_config(config)
 
 
 def _merge(base: dict, over: dict) -> dict:
@@ -103,7 +97,7 @@ def _step_grid(name: str, base: dict, points, n_grids: int) -> list[dict]:
 def active_experiments(config: dict) -> list[str]:
     """The experiments to run: ``active_experiments`` (a list of names), or all if it is null.
 
-    (Snakemake merges ``--configfile`` into config/config.yaml and cannot delete keys, so a
+    (Snakemake merges ``--configfile`` into config/masked.yaml and cannot delete keys, so a
     config that wants fewer experiments names them here.)"""
     exps = config.get("experiments") or {}
     if not exps:

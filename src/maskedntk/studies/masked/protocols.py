@@ -6,7 +6,7 @@ names it: the paper's v1 definitions with one constant step for the whole grid).
 of ``protocols.compare`` re-runs some of those experiments, possibly on a coarser grid, with
 its own ``train`` overrides, ``eta`` rule and ``estimator``; its experiments are named
 ``<experiment>__<protocol>`` (see :func:`protocol_experiments`).  The claims are then tested
-under every protocol (:func:`tables_under`), giving results/tables/claims_robustness.csv.
+under every protocol (:func:`tables_under`), giving results/masked/tables/claims_robustness.csv.
 
 Estimators (the number a claim about the error neighbourhood reads):
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import shlex
-import sys
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -22,9 +21,9 @@ from .experiments import expand_config
 from .figures import FIGURES
 from .protocols import SEP, split
 
-#: the command line of every job (``python -m maskedntk.studies.masked JOB ...``), with the
-#: interpreter that runs Snakemake (so that a virtual environment need not be activated)
-COMMAND = f"{sys.executable} -m maskedntk.studies.masked"
+#: the command line of every job (``python -m maskedntk.studies.masked JOB ...``), as every
+#: study's: the ``python`` of the environment that runs the workflow
+COMMAND = "python -m maskedntk.studies.masked"
 #: the package's folder (figure, claim and prediction rules depend on their code)
 CODE = Path(__file__).parent
 #: the tables of an experiment and their file types

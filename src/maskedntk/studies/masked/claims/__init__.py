@@ -48,7 +48,7 @@ def load_tables(paths: Mapping[str, Mapping[str, str | Path]]) -> dict[str, dict
 
 
 def tables_in(root, experiments=None) -> dict[str, dict[str, Path]]:
-    """The table paths of every experiment folder under ``root`` (results/tables) that has all three."""
+    """The table paths of every experiment folder under ``root`` (results/masked/tables) that has all three."""
     root = Path(root)
     names = experiments if experiments is not None else sorted(d.name for d in root.iterdir() if d.is_dir())
     out = {}

@@ -24,7 +24,7 @@ class Figure:
     """One figure: ``draw(*tables, pdf, png)`` of ``module`` on the tables of ``experiment``."""
 
     module: str
-    #: the experiment it draws; None: the joined tables of every experiment (results/tables/)
+    #: the experiment it draws; None: the joined tables of every experiment (results/masked/tables/)
     experiment: str | None
     tables: tuple[str, ...]
     #: drawn from the experiment under every protocol (``draw({protocol: (runs, estimator,
