@@ -25,6 +25,7 @@ import yaml
 
 from maskedntk.studies.masked import resources
 from maskedntk.studies.masked.experiments import expand_config
+from maskedntk.studies.masked.figures import FIGURES
 from maskedntk.studies.masked.predicted_map import _merge
 
 STAMP = re.compile(r"^(\d\d:\d\d:\d\d) INFO job (?:masked )?(\w+) (started|finished)", re.M)
@@ -65,10 +66,14 @@ def ratios(logs: Path, cells: dict) -> dict[str, list[float]]:
             continue
         mine = [c for cid, c in cells[experiment].items() if cid == job or cid.startswith(job + "/")]
         out["predict"].append(s / (sum(resources.predict_units(c) for c in mine) / 1e9))
-    for path in sorted((logs / "aggregate_experiment").glob("*.log")):
-        s = seconds(path.read_text())
-        if s is not None and path.stem in cells:
-            rows = sum(resources.trajectory_rows(c) for c in cells[path.stem].values())
+    # the jobs that read tables: measuring one experiment, a figure (its experiment's tables),
+    # the joined tables and the claims (every experiment's)
+    readers = {f"aggregate_experiment/{e}.log": [e] for e in cells}
+    readers |= {f"figures/{f}.log": [s.experiment] if s.experiment else list(cells) for f, s in FIGURES.items()}
+    readers |= {f"{j}.log": list(cells) for j in ("aggregate_all", "claims", "claims_robustness")}
+    for name, experiments in readers.items():
+        if (logs / name).exists() and (s := seconds((logs / name).read_text())) is not None:
+            rows = sum(resources.trajectory_rows(c) for e in experiments if e in cells for c in cells[e].values())
             out["tables"].append(s / (rows / 1e6))
     return out
 
