@@ -2,9 +2,11 @@
 
 Reads every job log of a finished run of the masked study (the seconds between "job ... started"
 and "job ... finished"; for a training job, the rounds each seed ran) and the configuration it
-ran, and prints for each kind of job the seconds per unit of its work formula: the median and
-the largest over the run's jobs.  The constants of resources.py are the largest ratios (rounded
-up), so that every job of the calibration run is covered by its estimate.
+ran, and prints for each kind of job the seconds per unit of its work formula (the median and the
+largest over the run's jobs) and the smallest constant with which every job of the run finishes
+within the runtime its rule declares (RUNTIME_SAFETY times the estimate, which assumes every
+seed runs ``max_rounds``).  The constants of resources.py are the medians, checked to lie above
+that smallest constant.
 
     python benchmarks/calibrate_masked_resources.py --logs logs/masked \\
         --configs config/config.yaml config/masked.yaml
@@ -23,6 +25,7 @@ from pathlib import Path
 
 import yaml
 
+from maskedntk.core.resources import RUNTIME_SAFETY
 from maskedntk.studies.masked import resources
 from maskedntk.studies.masked.experiments import expand_config
 from maskedntk.studies.masked.figures import FIGURES
@@ -40,23 +43,27 @@ def seconds(text: str) -> float | None:
     return (marks["finished"] - marks["started"]).total_seconds() % 86400
 
 
-def ratios(logs: Path, cells: dict) -> dict[str, list[float]]:
-    """{job kind: [seconds per unit of each job]}."""
-    out: dict[str, list[float]] = {"train": [], "predict": [], "tables": []}
+def jobs(logs: Path, cells: dict) -> dict[str, list[tuple[float, float, float]]]:
+    """{job kind: [(seconds, units of the work it did, units its estimate assumes)]}: a training
+    job's estimate assumes every seed runs ``max_rounds``, its work counts the rounds run."""
+    out: dict[str, list[tuple[float, float, float]]] = {"train": [], "predict": [], "tables": []}
     for path in sorted((logs / "train").rglob("*.log")):
         text = path.read_text()
         s = seconds(text)
         experiment = path.relative_to(logs / "train").parts[0]
         if s is None or experiment not in cells:
             continue
-        units = 0.0
+        done = assumed = 0.0
         for cell_id, ran in ROUNDS.findall(text):
             cell = cells[experiment][cell_id]
             t = cell["train"]
-            per_round = resources.train_units(cell) / (resources.seed_count(cell) * max(t["max_rounds"], t["rounds"]))
-            units += per_round * sum(int(r) for r in ran.split(","))
-        if units:
-            out["train"].append(s / (units / 1e9))
+            full = resources.train_units(cell)
+            assumed += full
+            done += (
+                full / (resources.seed_count(cell) * max(t["max_rounds"], t["rounds"])) * sum(map(int, ran.split(",")))
+            )
+        if done:
+            out["train"].append((s, done / 1e9, assumed / 1e9))
     for path in sorted((logs / "predict").rglob("*.log")):
         text = path.read_text()
         s = seconds(text)
@@ -65,7 +72,8 @@ def ratios(logs: Path, cells: dict) -> dict[str, list[float]]:
         if s is None or experiment not in cells:
             continue
         mine = [c for cid, c in cells[experiment].items() if cid == job or cid.startswith(job + "/")]
-        out["predict"].append(s / (sum(resources.predict_units(c) for c in mine) / 1e9))
+        units = sum(resources.predict_units(c) for c in mine) / 1e9
+        out["predict"].append((s, units, units))
     # the jobs that read tables: measuring one experiment, a figure (its experiment's tables),
     # the joined tables and the claims (every experiment's)
     readers = {f"aggregate_experiment/{e}.log": [e] for e in cells}
@@ -74,7 +82,7 @@ def ratios(logs: Path, cells: dict) -> dict[str, list[float]]:
     for name, experiments in readers.items():
         if (logs / name).exists() and (s := seconds((logs / name).read_text())) is not None:
             rows = sum(resources.trajectory_rows(c) for e in experiments if e in cells for c in cells[e].values())
-            out["tables"].append(s / (rows / 1e6))
+            out["tables"].append((s, rows / 1e6, rows / 1e6))
     return out
 
 
@@ -88,12 +96,16 @@ def main() -> None:
         config = _merge(config, yaml.safe_load(Path(f).read_text()) or {})
     cells = expand_config(config.get("masked", config))
     units = {"train": "1e9 training units", "predict": "1e9 prediction units", "tables": "1e6 table rows"}
-    for kind, values in ratios(a.logs, cells).items():
-        if values:
-            print(
-                f"{kind}: {len(values)} jobs, seconds per {units[kind]}: median {statistics.median(values):.3g}, "
-                f"largest {max(values):.3g}"
-            )
+    for kind, measured in jobs(a.logs, cells).items():
+        if not measured:
+            continue
+        ratios = [s / done for s, done, _ in measured]
+        # the smallest constant whose declared runtime (RUNTIME_SAFETY x the estimate) covers every job
+        cover = max((s / RUNTIME_SAFETY - resources.START_SECONDS) / assumed for s, _, assumed in measured)
+        print(
+            f"{kind}: {len(measured)} jobs, seconds per {units[kind]}: median {statistics.median(ratios):.3g}, "
+            f"largest {max(ratios):.3g}; every job within its declared runtime down to {max(cover, 0.0):.3g}"
+        )
 
 
 if __name__ == "__main__":

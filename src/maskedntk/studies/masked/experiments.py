@@ -3,8 +3,8 @@
 The study's settings (the key ``masked`` of config/masked.yaml, checked against
 workflow/schemas/masked.schema.yaml by :class:`.workflow.MaskedWorkflow`) have ``defaults`` (a
 cell: data, train, eta, seeds, metrics, delta) and named ``experiments``; each experiment
-overrides any part of the defaults and gives a ``grid`` (a mapping of grid keys to value lists, or a list of such mappings whose
-products are joined).  Every grid point is one cell, identified by a path such as
+overrides any part of the defaults and gives a ``grid`` (a mapping of grid keys to value lists,
+or a list of such mappings whose products are joined).  Every grid point is one cell, identified by a path such as
 ``mask~bernoulli/p~4/xi~0.5/tau~5/m~1000``.
 """
 
