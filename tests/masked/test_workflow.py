@@ -368,20 +368,24 @@ def test_an_edit_reruns_only_the_jobs_that_read_it(ci_run, tmp_path):
 
 
 def test_job_resources_come_from_the_settings(tmp_path):
-    """Training jobs declare the memory and runtime estimated from their cells: a wider grid row
-    asks for more of both, and every job declares a runtime."""
+    """Training jobs declare the memory and runtime estimated from their cells: wider and longer
+    runs ask for more of both."""
     wd = ci_workdir(tmp_path / "wd")
-    plan = output(snakemake(wd, "-n", "results/masked/tables/width/runs.csv"))
-    blocks = [b for b in plan.split("\nrule ") if b.startswith("train:")]
-    assert blocks and all("runtime=" in b and "mem_mb=" in b for b in blocks)
-    wide = with_config(tmp_path, {"masked": {"experiments": {"width": {"grid": [{"m": [64, 20000]}]}}}})
-    plan_wide = output(snakemake(wd, "-n", "results/masked/tables/width/runs.csv", "--configfile", str(wide)))
+    target = "results/masked/tables/width/runs.csv"
 
-    def largest(text, key):
-        return max(int(x.split(",")[0]) for x in text.split(f"{key}=")[1:])
+    def train_resources(*args) -> tuple[int, int]:
+        """The largest mem_mb and runtime of the planned training jobs."""
+        plan = output(snakemake(wd, "-n", target, *args))
+        blocks = [b for b in plan.split("rule ")[1:] if b.startswith("train:")]
+        assert blocks and all("runtime=" in b and "mem_mb=" in b for b in blocks)
+        return tuple(max(int(b.split(f"{key}=")[1].split(",")[0]) for b in blocks) for key in ("mem_mb", "runtime"))
 
-    assert largest(plan_wide, "mem_mb") > largest(plan, "mem_mb")
-    assert largest(plan_wide, "runtime") > largest(plan, "runtime")
+    mem, runtime = train_resources()
+    bigger = {"width": {"grid": [{"m": [64, 20000]}], "train": {"max_rounds": 100000}}}
+    mem_big, runtime_big = train_resources(
+        "--configfile", str(with_config(tmp_path, {"masked": {"experiments": bigger}}))
+    )
+    assert mem_big > mem and runtime_big > runtime >= 5
 
 
 def _tables_equal(a: Path, b: Path):
