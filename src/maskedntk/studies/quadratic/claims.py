@@ -15,6 +15,7 @@ Thresholds (tol) come from ``claims`` in the configuration and are printed in th
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Mapping
 
@@ -24,8 +25,12 @@ import pandas as pd
 from ...core.claims import stats
 from ...core.claims.declare import Claim, evaluate
 from ...core.claims.render import write_claims
+from ...core.claims.settings import evaluate_kwargs
+from ...core.jobcli import JobArgs
 from . import gaussian_limit, metrics
-from .experiments import REGIMES, validate
+from .experiments import REGIMES
+
+log = logging.getLogger("maskedntk")
 
 
 def _wilcoxon_row(x, values, clusters, null: float, direction: int, *, test, label, alpha, n_boot, rng):
@@ -423,28 +428,27 @@ def claim_list(cfg: Mapping) -> list[Claim]:
     ]
 
 
-def job_claims(cfg: Mapping, inputs: Mapping[str, str], out_csv: str, out_md: str, out_html: str) -> None:
-    """Read the runs, test every claim, write the table (CSV, Markdown, HTML)."""
-    cfg = validate(cfg, partial=True)
-    read = lambda k: pd.read_parquet(inputs[k])  # noqa: E731
+def job(args: JobArgs) -> None:
+    """The claims job: read the runs (inputs: limit, phase, empirical, masked, <setup>_<regime>,
+    rates_<regime>), test every claim, write the table (outputs csv, md, html)."""
+    cfg = args.settings
+    read = lambda k: pd.read_parquet(args.input(k))  # noqa: E731
     tables: dict = {}
     for k in ("limit", "phase", "empirical", "masked"):
-        if k in inputs:
+        if k in args.inputs:
             tables[k] = read(k)
     for setup in ("orthonormal", "gaussian"):
-        if all(f"{setup}_{r}" in inputs for r in REGIMES):
+        if all(f"{setup}_{r}" in args.inputs for r in REGIMES):
             tables[f"flow_{setup}"] = {r: read(f"{setup}_{r}") for r in REGIMES}
-    if "rates_over" in inputs and "rates_equal" in inputs:
+    if "rates_over" in args.inputs and "rates_equal" in args.inputs:
         tables["rates"] = {r: read(f"rates_{r}") for r in ("over", "equal")}
-    c = cfg["claims"]
-    df = evaluate(claim_list(cfg), tables, alpha=c["alpha"], n_boot=c["n_boot"], seed=c["seed"])
+    kw = evaluate_kwargs(cfg)
+    df = evaluate(claim_list(cfg), tables, **kw)
     write_claims(
         df,
-        out_csv,
-        out_md,
-        out_html,
+        *(args.output(k) for k in ("csv", "md", "html")),
         title="Claims: quadratic networks in high dimensions (Martin, Bach & Biroli 2024)",
-        alpha=c["alpha"],
+        alpha=kw["alpha"],
     )
     for _, r in df.iterrows():
-        print(f"{r['claim']}: {r['verdict']} (effect {r['effect']:.4g}, {stats.p_eq(r['p_value'])})", flush=True)
+        log.info("%s: %s (effect %.4g, %s)", r["claim"], r["verdict"], r["effect"], stats.p_eq(r["p_value"]))

@@ -15,12 +15,11 @@ import pandas as pd
 
 from maskedntk.core.claims.declare import Claim, evaluate
 from maskedntk.core.claims.render import write_claims
+from maskedntk.core.claims.settings import evaluate_kwargs
 from maskedntk.core.claims.stats import cluster_bootstrap, min_p_wilcoxon, p_eq, verdict, wilcoxon_one_sided
+from maskedntk.core.jobcli import JobArgs
 
 from . import metrics
-
-N_BOOT = 2000
-
 
 TEST = "Wilcoxon signed-rank over seeds, one-sided"
 
@@ -183,14 +182,17 @@ def declare(cfg: Mapping) -> list[Claim]:
     ]
 
 
-def run(cfg: Mapping, activity: str, training: list[str], cost: list[str], out_csv: str, out_md: str, out_html: str):
+def job(args: JobArgs) -> None:
+    """The claims job: inputs ``activity`` (the activity table), ``training`` and ``cost`` (every
+    training and cost table); outputs ``csv``, ``md``, ``html``."""
+    cfg = args.settings
     tables = {
-        "activity": pd.read_parquet(activity),
-        "training": pd.concat([pd.read_parquet(p) for p in training], ignore_index=True),
-        "cost": pd.concat([pd.read_parquet(p) for p in cost], ignore_index=True),
+        "activity": pd.read_parquet(args.input("activity")),
+        "training": pd.concat([pd.read_parquet(p) for p in args.inputs["training"]], ignore_index=True),
+        "cost": pd.concat([pd.read_parquet(p) for p in args.inputs["cost"]], ignore_index=True),
     }
-    alpha = float(cfg["alpha"])
-    df = evaluate(declare(cfg), tables, alpha=alpha, n_boot=N_BOOT, seed=int(cfg["seeds"][0]))
+    kw = evaluate_kwargs(cfg)
+    df = evaluate(declare(cfg), tables, **kw)
     exact = bool(tables["cost"]["identical"].all())
     footer = (
         "Exactness: every identifier's iterates were bit-identical to dense SGD in every cost run: "
@@ -198,11 +200,8 @@ def run(cfg: Mapping, activity: str, training: list[str], cost: list[str], out_c
     )
     write_claims(
         df,
-        out_csv,
-        out_md,
-        out_html,
+        *(args.output(k) for k in ("csv", "md", "html")),
         title="Sublinear activated-neuron identification (Qin, Song, Yang 2023): claims",
-        alpha=alpha,
+        alpha=kw["alpha"],
         footer=footer,
     )
-    return df
