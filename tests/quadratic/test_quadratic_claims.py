@@ -48,8 +48,25 @@ def test_rate_equal_reproduced_and_not():
 def test_trend_row_directions():
     rng = np.random.default_rng(1)
     falling = np.array([[1.0, 0.5, 0.25]]) * rng.uniform(0.8, 1.2, size=(8, 3))
-    assert claims._trend_row(falling, [20, 40, 80], alpha=0.05, label="")["verdict"] == "reproduced"
-    assert claims._trend_row(falling[:, ::-1], [20, 40, 80], alpha=0.05, label="")["verdict"] == "not reproduced"
+    seeds = np.repeat(np.arange(4), 2)  # two blocks (regimes) per seed
+    kw = {"alpha": 0.05, "n_boot": 200, "rng": np.random.default_rng(0), "label": ""}
+    down = claims._trend_row(falling, seeds, [20, 40, 80], **kw)
+    assert down["verdict"] == "reproduced"
+    assert claims._trend_row(falling[:, ::-1], seeds, [20, 40, 80], **kw)["verdict"] == "not reproduced"
+    # the effect is the median over blocks of the ratio, its interval a bootstrap over the 4 seeds
+    ratios = falling[:, -1] / falling[:, 0]
+    assert down["effect"] == pytest.approx(np.median(ratios))
+    assert ratios.min() <= down["ci_low"] <= down["effect"] <= down["ci_high"] <= ratios.max()
+
+
+def test_tolerance_rows_are_seed_test_rows():
+    """Units (d, seed) clustered by seed: effect = median deviation, n_units and min_p count the units."""
+    dev = pd.Series([0.01, 0.02, 0.015, 0.03, 0.012, 0.018], index=pd.MultiIndex.from_product([[20, 40], [0, 1, 2]]))
+    dev.index.names = ["d", "seed"]
+    row = claims._series_row(dev, 0.1, "x", level="seed", alpha=0.05, n_boot=200, rng=np.random.default_rng(0))
+    assert row["effect"] == pytest.approx(np.median(dev)) and row["n_units"] == 6
+    assert row["min_p"] == 2.0**-6 and row["verdict"] == "reproduced"
+    assert dev.min() <= row["ci_low"] <= row["ci_high"] <= dev.max()
 
 
 def test_metrics_fits():

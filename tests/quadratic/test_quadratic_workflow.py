@@ -1,20 +1,22 @@
 """The quadratic study's Snakemake target ``quadratic_all`` through the repository's Snakefile, on the CI
-configuration (every file of .test/config/, copied into the temporary working directory)."""
+configuration (every file of .test/config/, copied into the temporary working directory): its outputs,
+the metadata beside every table, the memory and runtime each rule declares, and the refusal of a
+configuration whose job cannot fit."""
 
 from __future__ import annotations
 
-import shutil
+import json
+import re
 import subprocess
 import sys
-from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
+from study_workflow import ROOT, check_study_outputs, ci_workdir, snakemake
 
-ROOT = Path(__file__).parents[2]
-#: the repository's Snakefile (the study is registered in maskedntk.studies.STUDIES, so it includes
-#: workflow/rules/quadratic.smk)
-SNAKEFILE = str(ROOT / "Snakefile")
+from maskedntk.studies.quadratic.workflow import QuadraticWorkflow
+
 FIGURES = [
     "fig1_spectrum",
     "fig2_phi",
@@ -27,35 +29,33 @@ FIGURES = [
 ]
 
 
+def _workflow(workdir) -> QuadraticWorkflow:
+    """The study's workflow object of the configuration in ``workdir`` (as the rules file builds it)."""
+    config = {}
+    for name in ("config.yaml", "quadratic.yaml"):
+        config.update(yaml.safe_load((workdir / "config" / name).read_text()))
+    return QuadraticWorkflow(config, "results", "logs")
+
+
+def _declared_resources(dry_run: str) -> dict[str, dict[str, int]]:
+    """rule name -> {mem_mb, runtime} from the job blocks of a dry run's output."""
+    out = {}
+    for block in re.split(r"\n(?=rule )", dry_run):
+        rule = re.match(r"rule (\w+):", block)
+        res = re.search(r"resources: (.*)", block)
+        pairs = dict(kv.split("=", 1) for kv in res.group(1).split(", ")) if res else {}
+        if rule and "mem_mb" in pairs:  # (the target rule quadratic_all declares none)
+            out[rule.group(1)] = {k: int(pairs[k]) for k in ("mem_mb", "runtime")}
+    return out
+
+
 @pytest.mark.workflow
 def test_quadratic_all(tmp_path):
-    shutil.copytree(ROOT / ".test" / "config", tmp_path / "config")
-    run = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "snakemake",
-            "--snakefile",
-            SNAKEFILE,
-            "--directory",
-            str(tmp_path),
-            "--cores",
-            "2",
-            "quadratic_all",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=900,  # a shared, loaded machine (load 10-13) needs ~5-6 min; idle ~1 min
-    )
-    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    ci_workdir(tmp_path)
+    snakemake(tmp_path, "quadratic_all", timeout=900)  # a shared, loaded machine needs ~5-6 min; idle ~1 min
     out = tmp_path / "results" / "quadratic"
-    for name in FIGURES:
-        for ext in ("pdf", "png"):
-            f = out / "figures" / f"{name}.{ext}"
-            assert f.exists() and f.stat().st_size > 5000, f
-    df = pd.read_csv(out / "tables" / "claims.csv")
-    assert len(df) == 12 and df["claim"].is_unique
-    assert set(df["verdict"]) <= {"reproduced", "not reproduced", "inconclusive", "not run"}
+    df = check_study_outputs(out, FIGURES, 12)
+    assert df["claim"].is_unique
     assert (df["verdict"] != "not run").all()
     assert df["p_value"].between(0, 1).all()
     # the theory the figures overlay: recovery values at the end of the CI runs
@@ -65,31 +65,35 @@ def test_quadratic_all(tmp_path):
     own = lim[lim["kind"] == "flow_gaussian"]
     assert set(own["regime"]) == {"over", "equal", "under"} and own["phi"].notna().all()
     assert not df.set_index("claim").loc[["gaussian_tracks_own_limit", "gaussian_late_slope"], "effect"].isna().any()
+    # every table's metadata: the one format of core.jobcli, holding the settings the job read
+    wf = _workflow(tmp_path)
+    for run in wf.simulations:
+        meta = json.loads((out / "runs" / f"{run}.json").read_text())
+        assert meta["job"] == wf.runs.job(run) and meta["seconds"] > 0
+        assert meta["provenance"]["config"] == json.loads(wf.runs.config_json(run))
+        assert meta["rows"] == len(pd.read_parquet(out / "runs" / f"{run}.parquet"))
+        assert (
+            "job quadratic " + wf.runs.job(run) + " finished"
+            in (tmp_path / "logs" / "quadratic" / f"{run}.log").read_text()
+        )
+    claims_meta = json.loads((out / "tables" / "claims.json").read_text())
+    assert claims_meta["provenance"]["config"]["claims"]["bootstrap_resamples"] == 500  # the global key of .test
+    # the memory and runtime each rule declares are the workflow's estimates
+    declared = _declared_resources(snakemake(tmp_path, "--dry-run", "--forceall", "quadratic_all").stdout)
+    for run in [*wf.simulations, *wf.figures, "claims"]:
+        assert declared[f"quadratic_{run}"] == {"mem_mb": wf.runs.mem_mb(run), "runtime": wf.runs.runtime(run)}, run
 
 
-def test_each_job_receives_only_the_settings_it_reads():
-    import json
-
-    import yaml
-
-    from maskedntk.studies.quadratic.experiments import validate
-    from maskedntk.studies.quadratic.workflow import READS, QuadraticWorkflow
-
-    config = yaml.safe_load(open(ROOT / "config" / "quadratic.yaml"))
-    wf = QuadraticWorkflow(config, "results", "logs")
-    flow = json.loads(wf.settings_json("flow"))
-    assert sorted(flow) == ["base_seed", "flow", "regimes", "seeds", "threads"]
-    assert sorted(flow["flow"]) == ["dims", "eta", "gamma_max"]  # not flow.setups: the setup is a wildcard
-    assert validate(flow, partial=True) == flow
-    with pytest.raises(ValueError, match=r"quadratic\.claims: missing key"):
-        validate(flow)  # the whole configuration still needs every key
-    # an edit of the masked study's settings reruns the masked job, the claims and Fig. 8 only
-    edited = {"quadratic": {**config["quadratic"], "masked": {**config["quadratic"]["masked"], "p": 3}}}
-    wf2 = QuadraticWorkflow(edited, "results", "logs")
-    changed = sorted(job for job in READS if wf.settings_json(job) != wf2.settings_json(job))
-    assert changed == ["fig8_masked", "masked"]
-    edited["quadratic"]["masked"]["xi"] = 0.75
-    changed = sorted(
-        job for job in READS if wf.settings_json(job) != QuadraticWorkflow(edited, "r", "l").settings_json(job)
+@pytest.mark.workflow
+def test_a_job_too_large_is_refused_before_any_job(tmp_path):
+    ci_workdir(tmp_path)
+    path = tmp_path / "config" / "quadratic.yaml"
+    path.write_text(path.read_text().replace("    d: 300\n", "    d: 1000000\n", 1))  # spectrum.d
+    cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"), "--directory", str(tmp_path)]
+    run = subprocess.run([*cmd, "--cores", "1", "quadratic_all"], capture_output=True, text=True, timeout=300)
+    assert run.returncode != 0
+    message = run.stdout + run.stderr
+    assert re.search(
+        r"quadratic job spectrum needs an estimated [0-9,]+ MB of memory, more than the [0-9,]+ MB", message
     )
-    assert changed == ["claims", "fig8_masked", "masked"]
+    assert not (tmp_path / "results").exists()  # no job ran

@@ -111,6 +111,21 @@ def test_rate_claims_use_only_runs_meeting_the_width():
     assert "left out (width below constant M^2/eps^2): M = 4" in notes.set_index("claim").loc["rate_in_T", "note"]
 
 
+def test_effect_is_the_median_over_seeds():
+    """One value per seed (each seed's largest |k/(mQ(b)) - 1| over m): the effect is their
+    median, not their mean; the interval a bootstrap over seeds of the median; n_units the
+    seeds and min_p 2^-n."""
+    tables = {"activity": activity_table(1.0)}
+    ratio = claims.metrics.activity_ratio(tables["activity"])
+    per_seed = ratio.groupby("seed")["ratio"].apply(lambda s: float(np.max(np.abs(s - 1.0))))
+    assert per_seed.median() != pytest.approx(per_seed.mean())
+    row = evaluate(claims.declare(CFG), tables, alpha=0.05, n_boot=200, seed=0).set_index("claim")
+    row = row.loc["active_fraction"]
+    assert row["effect"] == pytest.approx(per_seed.median())
+    assert row["n_units"] == len(per_seed) == 6 and row["min_p"] == 2.0**-6
+    assert per_seed.min() <= row["ci_low"] <= row["effect"] <= row["ci_high"] <= per_seed.max()
+
+
 def test_missing_experiment_is_not_run():
     v = run({"activity": activity_table(1.0)})
     assert v["sublinear_identification"] == "not run"

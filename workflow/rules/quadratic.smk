@@ -4,17 +4,18 @@ configfile: "config/quadratic.yaml"
 # Study `quadratic`: Martin, Bach & Biroli (AISTATS 2024, arXiv 2311.03794), quadratic shallow
 # networks in high dimensions.  Settings: config["quadratic"] (config/quadratic.yaml; paper
 # scale with --configfile config/quadratic_paper.yaml); docs/studies/quadratic.md explains them.
-# A bad configuration stops here, naming the key.  Target: quadratic_all.
+# A bad configuration, or one with a job too large for max_job_mem_mb, stops here, naming the
+# key or the job.  Target: quadratic_all.
 #
-# Jobs (python -m maskedntk.studies.quadratic JOB): spectrum, limit, flow (one per setup x
-# regime), rates (one per regime), phase, empirical, masked -> {RESULTS}/quadratic/runs/*.parquet;
-# claims -> {RESULTS}/quadratic/tables/claims.*; one figure rule per entry of QUAD.figures.
-# The paths, inputs and arguments come from maskedntk.studies.quadratic.workflow.
+# Every job runs `python -m maskedntk.studies.quadratic JOB --config SETTINGS --inputs ...
+# --out ... --log FILE` (maskedntk.core.jobcli): spectrum, limit, flow (one per setup x regime),
+# rates (one per regime), phase, empirical, masked -> {RESULTS}/quadratic/runs/<run>.parquet
+# with its metadata <run>.json; claims -> {RESULTS}/quadratic/tables/claims.*; one figure rule
+# per entry of QUAD.figures.  SETTINGS is the JSON of what the job reads; the paths, inputs,
+# settings, memory and time estimates come from maskedntk.studies.quadratic.workflow.
 
 from snakemake.exceptions import WorkflowError
 
-from maskedntk.studies.quadratic.workflow import RUNTIME as QUAD_RUNTIME
-from maskedntk.studies.quadratic.workflow import SINGLE as QUAD_SINGLE
 from maskedntk.studies.quadratic.workflow import QuadraticWorkflow, inputs_arg
 
 #: the study's category in the HTML report (snakemake --report)
@@ -25,79 +26,31 @@ try:
 except ValueError as err:
     raise WorkflowError(f"invalid configuration: {err}")
 
-for _job in QUAD_SINGLE:
+for _run in QUAD.simulations:
 
     rule:
         name:
-            f"quadratic_{_job}"
+            f"quadratic_{_run}"
         input:
-            code=QUAD.single_code(_job),
+            code=QUAD.simulation_code(_run),
         output:
-            table=QUAD.run(_job),
-            meta=QUAD.meta(_job),
+            table=QUAD.run(_run),
+            meta=QUAD.meta(_run),
         log:
-            QUAD.log(_job),
+            QUAD.log(_run),
         conda:
             "../../environment.yml"
         threads: 1
         resources:
-            mem_mb=2000,
-            runtime=QUAD_RUNTIME[_job],
+            mem_mb=QUAD.runs.mem_mb(_run),
+            runtime=QUAD.runs.runtime(_run),
         params:
             command=QUAD.command,
-            settings=QUAD.settings_json(_job),
-            job=_job,
+            job=QUAD.runs.job(_run),
+            settings=QUAD.runs.config_json(_run),
         shell:
-            "{params.command} {params.job} --settings '{params.settings}' --out {output.table} > {log} 2>&1"
-
-
-rule quadratic_flow:
-    input:
-        code=QUAD.flow_code,
-    output:
-        table=QUAD.run("flow_{setup}_{regime}"),
-        meta=QUAD.meta("flow_{setup}_{regime}"),
-    wildcard_constraints:
-        setup="orthonormal|gaussian",
-        regime="over|equal|under",
-    log:
-        QUAD.log("flow_{setup}_{regime}"),
-    conda:
-        "../../environment.yml"
-    threads: 1
-    resources:
-        mem_mb=2000,
-        runtime=120,
-    params:
-        command=QUAD.command,
-        settings=QUAD.settings_json("flow"),
-    shell:
-        "{params.command} flow --setup {wildcards.setup} --regime {wildcards.regime} "
-        "--settings '{params.settings}' --out {output.table} > {log} 2>&1"
-
-
-rule quadratic_rates:
-    input:
-        code=QUAD.engine,
-    output:
-        table=QUAD.run("rates_{regime}"),
-        meta=QUAD.meta("rates_{regime}"),
-    wildcard_constraints:
-        regime="over|equal",
-    log:
-        QUAD.log("rates_{regime}"),
-    conda:
-        "../../environment.yml"
-    threads: 1
-    resources:
-        mem_mb=2000,
-        runtime=30,
-    params:
-        command=QUAD.command,
-        settings=QUAD.settings_json("rates"),
-    shell:
-        "{params.command} rates --regime {wildcards.regime} --settings '{params.settings}' "
-        "--out {output.table} > {log} 2>&1"
+            "{params.command} {params.job} --config '{params.settings}' "
+            "--out table={output.table} meta={output.meta} --log {log}"
 
 
 for _fig, _inputs in QUAD.figures.items():
@@ -123,16 +76,15 @@ for _fig, _inputs in QUAD.figures.items():
             "../../environment.yml"
         threads: 1
         resources:
-            mem_mb=2000,
-            runtime=10,
+            mem_mb=QUAD.runs.mem_mb(_fig),
+            runtime=QUAD.runs.runtime(_fig),
         params:
             command=QUAD.command,
-            settings=QUAD.settings_json(_fig),
-            fig=_fig,
+            settings=QUAD.runs.config_json(_fig),
             inputs=inputs_arg(_inputs),
         shell:
-            "{params.command} figure --name {params.fig} --inputs {params.inputs} --settings '{params.settings}' "
-            "--out {output.pdf} {output.png} > {log} 2>&1"
+            "{params.command} figure --config '{params.settings}' --inputs {params.inputs} "
+            "--out pdf={output.pdf} png={output.png} --log {log}"
 
 
 rule quadratic_claims:
@@ -148,21 +100,22 @@ rule quadratic_claims:
             category=QUAD_CATEGORY,
             subcategory="Claims",
         ),
+        meta=QUAD.claim_files[3],
     log:
         QUAD.log("claims"),
     conda:
         "../../environment.yml"
     threads: 1
     resources:
-        mem_mb=2000,
-        runtime=10,
+        mem_mb=QUAD.runs.mem_mb("claims"),
+        runtime=QUAD.runs.runtime("claims"),
     params:
         command=QUAD.command,
-        settings=QUAD.settings_json("claims"),
+        settings=QUAD.runs.config_json("claims"),
         inputs=inputs_arg(QUAD.claim_inputs),
     shell:
-        "{params.command} claims --inputs {params.inputs} --settings '{params.settings}' "
-        "--out {output.csv} {output.md} {output.html} > {log} 2>&1"
+        "{params.command} claims --config '{params.settings}' --inputs {params.inputs} "
+        "--out csv={output.csv} md={output.md} html={output.html} meta={output.meta} --log {log}"
 
 
 rule quadratic_all:

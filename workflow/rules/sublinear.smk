@@ -4,15 +4,17 @@ configfile: "config/sublinear.yaml"
 # The sublinear study (Qin, Song & Yang 2023, arXiv 2307.06565): SGD on a shifted-ReLU network
 # touching only the active neurons, found by exact active-set identifiers.  Settings: the key
 # `sublinear` of config/sublinear.yaml (override with --configfile config/sublinear_paper.yaml);
-# docs/studies/sublinear.md explains them.  A bad configuration stops here, naming the key.
-# Target: sublinear_all.
+# docs/studies/sublinear.md explains them.  A bad configuration, or one with a job too large
+# for max_job_mem_mb, stops here, naming the key or the job.  Target: sublinear_all.
 #
-# Jobs (python -m maskedntk.studies.sublinear JOB): activity, train (one per target norm M),
-# cost (one per d) -> {RESULTS}/sublinear/runs/*.parquet; cost-table and claims ->
-# {RESULTS}/sublinear/tables/; one figure rule per entry of SUB.figures.  Each job gets as its
-# --config only the settings it reads (maskedntk.studies.sublinear.experiments.job_settings),
-# so a change elsewhere in the config does not rerun it.  The paths, inputs and arguments come
-# from maskedntk.studies.sublinear.workflow.
+# Every job runs `python -m maskedntk.studies.sublinear JOB --config SETTINGS --inputs ...
+# --out ... --log FILE` (maskedntk.core.jobcli): activity, train (one per target norm M), cost
+# (one per d) -> {RESULTS}/sublinear/runs/<run>.parquet with its metadata <run>.json;
+# cost-table and claims -> {RESULTS}/sublinear/tables/; one figure rule per entry of
+# SUB.figures.  SETTINGS is the JSON of only the settings the job reads
+# (maskedntk.studies.sublinear.experiments.job_settings), so a change elsewhere in the config
+# does not rerun it.  The paths, inputs, settings, memory and time estimates come from
+# maskedntk.studies.sublinear.workflow.
 
 from snakemake.exceptions import WorkflowError
 
@@ -27,69 +29,31 @@ except ValueError as err:
     raise WorkflowError(f"invalid configuration: {err}")
 
 
-wildcard_constraints:
-    sub_train=r"M[0-9.e+\-]+",
-    sub_cost=r"d[0-9]+",
+for _run in SUB.experiments:
 
-
-rule sublinear_activity:
-    output:
-        **SUB.job_files("activity"),
-    log:
-        SUB.log("activity"),
-    conda:
-        "../../environment.yml"
-    threads: 1
-    resources:
-        mem_mb=2000,
-        runtime=20,
-    params:
-        command=SUB.command,
-        settings=SUB.settings_json("activity"),
-    shell:
-        "{params.command} activity --config '{params.settings}' --out {output.table} --meta {output.meta} > {log} 2>&1"
-
-
-rule sublinear_train:
-    output:
-        **SUB.job_files("train_{sub_train}"),
-    log:
-        SUB.log("train_{sub_train}"),
-    conda:
-        "../../environment.yml"
-    threads: 1
-    resources:
-        mem_mb=2000,
-        runtime=60,
-    params:
-        command=SUB.command,
-        settings=SUB.settings_json("train"),
-        M=SUB.M,
-    shell:
-        "{params.command} train --config '{params.settings}' --M {params.M} --out {output.table} "
-        "--meta {output.meta} > {log} 2>&1"
-
-
-rule sublinear_cost:
-    output:
-        **SUB.job_files("cost_{sub_cost}"),
-    log:
-        SUB.log("cost_{sub_cost}"),
-    conda:
-        "../../environment.yml"
-    threads: 1
-    resources:
-        mem_mb=4000,
-        runtime=60,
-    params:
-        command=SUB.command,
-        settings=SUB.settings_json("cost"),
-        d=SUB.d,
-    # one BLAS thread: dense and the trees each get one core, as the rule's threads say
-    shell:
-        "OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 "
-        "{params.command} cost --config '{params.settings}' --d {params.d} --out {output.table} "
-        "--meta {output.meta} > {log} 2>&1"
+    rule:
+        name:
+            f"sublinear_{_run}"
+        output:
+            **SUB.job_files(_run),
+        log:
+            SUB.log(_run),
+        conda:
+            "../../environment.yml"
+        threads: 1
+        resources:
+            mem_mb=SUB.runs.mem_mb(_run),
+            runtime=SUB.runs.runtime(_run),
+        params:
+            command=SUB.command,
+            job=SUB.runs.job(_run),
+            settings=SUB.runs.config_json(_run),
+            # one BLAS thread for the cost runs: dense and the trees each get one core, as the
+            # rule's threads say
+            blas="OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1" if SUB.runs.job(_run) == "cost" else "",
+        shell:
+            "{params.blas} {params.command} {params.job} --config '{params.settings}' "
+            "--out table={output.table} meta={output.meta} --log {log}"
 
 
 rule sublinear_cost_table:
@@ -98,27 +62,27 @@ rule sublinear_cost_table:
     output:
         csv=SUB.cost_table_files[0],
         md=SUB.cost_table_files[1],
+        meta=SUB.cost_table_files[2],
     log:
         SUB.log("cost_table"),
     conda:
         "../../environment.yml"
     threads: 1
     resources:
-        mem_mb=1000,
-        runtime=5,
+        mem_mb=SUB.runs.mem_mb("cost-table"),
+        runtime=SUB.runs.runtime("cost-table"),
     params:
         command=SUB.command,
-        settings=SUB.settings_json("cost-table"),
+        settings=SUB.runs.config_json("cost-table"),
+        inputs=inputs_arg({"cost": list(SUB.cost_files.values())}),
     shell:
-        "{params.command} cost-table --config '{params.settings}' --inputs {input} --csv {output.csv} "
-        "--md {output.md} > {log} 2>&1"
+        "{params.command} cost-table --config '{params.settings}' --inputs {params.inputs} "
+        "--out csv={output.csv} md={output.md} meta={output.meta} --log {log}"
 
 
 rule sublinear_claims:
     input:
-        activity=SUB.activity,
-        training=list(SUB.train_files.values()),
-        cost=list(SUB.cost_files.values()),
+        **SUB.claim_inputs,
         code=SUB.code("claims.py", "metrics.py"),
     output:
         csv=SUB.claim_files[0],
@@ -129,20 +93,22 @@ rule sublinear_claims:
             category=SUB_CATEGORY,
             subcategory="Claims",
         ),
+        meta=SUB.claim_files[3],
     log:
         SUB.log("claims"),
     conda:
         "../../environment.yml"
     threads: 1
     resources:
-        mem_mb=1000,
-        runtime=5,
+        mem_mb=SUB.runs.mem_mb("claims"),
+        runtime=SUB.runs.runtime("claims"),
     params:
         command=SUB.command,
-        settings=SUB.settings_json("claims"),
+        settings=SUB.runs.config_json("claims"),
+        inputs=inputs_arg(SUB.claim_inputs),
     shell:
-        "{params.command} claims --config '{params.settings}' --activity {input.activity} --training {input.training} "
-        "--cost {input.cost} --csv {output.csv} --md {output.md} --html {output.html} > {log} 2>&1"
+        "{params.command} claims --config '{params.settings}' --inputs {params.inputs} "
+        "--out csv={output.csv} md={output.md} html={output.html} meta={output.meta} --log {log}"
 
 
 for _fig, _inputs in SUB.figures.items():
@@ -168,16 +134,15 @@ for _fig, _inputs in SUB.figures.items():
             "../../environment.yml"
         threads: 1
         resources:
-            mem_mb=1000,
-            runtime=5,
+            mem_mb=SUB.runs.mem_mb(f"fig_{_fig}"),
+            runtime=SUB.runs.runtime(f"fig_{_fig}"),
         params:
             command=SUB.command,
-            settings=SUB.settings_json(f"figure-{_fig}"),
-            name=_fig,
-            pairs=inputs_arg(_inputs),
+            settings=SUB.runs.config_json(f"fig_{_fig}"),
+            inputs=inputs_arg(_inputs),
         shell:
-            "{params.command} figure --config '{params.settings}' --name {params.name} --inputs {params.pairs} "
-            "--pdf {output.pdf} --png {output.png} > {log} 2>&1"
+            "{params.command} figure --config '{params.settings}' --inputs {params.inputs} "
+            "--out pdf={output.pdf} png={output.png} --log {log}"
 
 
 rule sublinear_all:

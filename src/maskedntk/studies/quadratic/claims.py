@@ -8,13 +8,20 @@ shared verdict rule (:func:`maskedntk.core.claims.stats.verdict`):
   claimed below); interval: cluster bootstrap over seeds of the median deviation;
 * trend claims ("the distance to the d = infinity limit falls as d grows"): Page's L test over
   d with (regime, seed) blocks; effect = median ratio of the distance at the largest d to the
-  distance at the smallest (null 1, claimed below).
+  distance at the smallest (null 1, claimed below); interval: cluster bootstrap over seeds of
+  that median.
 
-Thresholds (tol) come from ``claims`` in the configuration and are printed in the table.
+Every interval is a percentile cluster bootstrap over seeds of the median effect, with the
+resamples and seed of the global ``claims`` settings and the claim's own generator
+(``core.claims.stats.claim_rng``); the Wilcoxon rows are completed by
+:func:`maskedntk.core.claims.rows.seed_test_row`.
+
+Thresholds (tol) come from ``quadratic.claims`` in the configuration and are printed in the table.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Mapping
 
@@ -24,82 +31,90 @@ import pandas as pd
 from ...core.claims import stats
 from ...core.claims.declare import Claim, evaluate
 from ...core.claims.render import write_claims
+from ...core.claims.rows import base_row, seed_test_row
+from ...core.claims.settings import evaluate_kwargs
+from ...core.jobcli import JobArgs
 from . import gaussian_limit, metrics
-from .experiments import REGIMES, validate
+from .experiments import REGIMES
+
+log = logging.getLogger("maskedntk")
 
 
-def _wilcoxon_row(x, values, clusters, null: float, direction: int, *, test, label, alpha, n_boot, rng):
-    """One-sided Wilcoxon signed-rank test that ``x`` > 0 over units; effect = median of ``values``
-    (claimed ``direction`` of ``null``), interval: cluster bootstrap over seeds of that median."""
-    p_c, p_o = stats.wilcoxon_one_sided(x, +1)
+def _wilcoxon_row(x, values, seeds, null: float, direction: int, *, test, label, alpha, n_boot, rng):
+    """One-sided Wilcoxon signed-rank test that ``x`` > 0 over units (``seeds``: the seed of each
+    unit); effect = median of ``values`` (claimed ``direction`` of ``null``), interval: cluster
+    bootstrap over seeds of that median (:func:`maskedntk.core.claims.rows.seed_test_row`)."""
+    values, seeds = np.asarray(values, float), np.asarray(seeds)
+    row = base_row()
+    row.update(test=test, effect_label=label)
     eff = float(np.median(values)) if values.size else math.nan
-    lo, hi = stats.cluster_bootstrap(values, clusters, np.median, n_boot, rng, alpha)
-    return {
-        "test": test,
-        "n_units": int(values.size),
-        "effect": eff,
-        "effect_label": label,
-        "ci_low": lo,
-        "ci_high": hi,
-        "p_value": p_c,
-        "min_p": stats.min_p_wilcoxon(values.size),
-        "verdict": stats.verdict(p_c, p_o, eff, null, direction, alpha),
-    }
+    ci = stats.cluster_bootstrap(values, seeds, np.median, n_boot, rng, alpha)
+    p = stats.wilcoxon_one_sided(x, +1)
+    return seed_test_row(row, seeds, eff, ci, p, null=null, sign=direction, alpha=alpha, notes=[])
 
 
-def _tolerance_row(dev: np.ndarray, clusters: np.ndarray, tol: float, *, label, **kw):
+def _tolerance_row(dev: np.ndarray, seeds: np.ndarray, tol: float, *, label, **kw):
     dev = np.asarray(dev, float)
     ok = np.isfinite(dev)
-    dev, clusters = dev[ok], np.asarray(clusters)[ok]
+    dev, seeds = dev[ok], np.asarray(seeds)[ok]
     test = f"one-sided Wilcoxon signed-rank of tol - deviation > 0 over units (tol = {tol:g})"
-    return _wilcoxon_row(tol - dev, dev, clusters, tol, -1, test=test, label=label, **kw)
+    return _wilcoxon_row(tol - dev, dev, seeds, tol, -1, test=test, label=label, **kw)
 
 
 def _series_row(dev: pd.Series, tol: float, label: str, *, level: str | None = None, **kw):
-    """:func:`_tolerance_row` of the deviations ``dev``, clustered by their index (by the index
-    level ``level`` of a multi-index)."""
-    clusters = dev.index if level is None else dev.index.get_level_values(level)
-    return _tolerance_row(dev.to_numpy(), clusters.to_numpy(), tol, label=label, **kw)
+    """:func:`_tolerance_row` of the deviations ``dev``, whose index is the seed (or whose
+    multi-index has the seed at level ``level``)."""
+    seeds = dev.index if level is None else dev.index.get_level_values(level)
+    return _tolerance_row(dev.to_numpy(), seeds.to_numpy(), tol, label=label, **kw)
 
 
-def _page_row(blocks: np.ndarray, effects: np.ndarray, null: float, *, test, label, alpha, note):
-    """Page's L test that ``blocks`` (units x increasing levels) decrease along the levels;
-    effect = median of the per-unit ``effects`` (claimed below ``null``), interval: their min-max."""
+def _page_row(blocks: np.ndarray, effects: np.ndarray, seeds, null: float, *, test, label, alpha, n_boot, rng, note):
+    """Page's L test that ``blocks`` (units x increasing levels; ``seeds``: the seed of each
+    unit) decrease along the levels; effect = median of the per-unit ``effects`` (claimed below
+    ``null``), interval: cluster bootstrap over seeds of that median."""
     p_up, p_down = stats.page_one_sided(blocks)
     eff = float(np.median(effects)) if effects.size else math.nan
-    return {
-        "test": test,
-        "n_units": int(blocks.shape[0]),
-        "effect": eff,
-        "effect_label": label,
-        "ci_low": float(np.min(effects)) if effects.size else math.nan,
-        "ci_high": float(np.max(effects)) if effects.size else math.nan,
-        "p_value": p_down,
-        "min_p": stats.min_p_page(blocks.shape[0], blocks.shape[1]),
-        "verdict": stats.verdict(p_down, p_up, eff, null, -1, alpha),
-        "note": note,
-    }
+    lo, hi = stats.cluster_bootstrap(effects, np.asarray(seeds), np.median, n_boot, rng, alpha)
+    row = base_row()
+    row.update(
+        test=test,
+        n_units=int(blocks.shape[0]),
+        effect=eff,
+        effect_label=label,
+        ci_low=lo,
+        ci_high=hi,
+        p_value=p_down,
+        min_p=stats.min_p_page(blocks.shape[0], blocks.shape[1]),
+        verdict=stats.verdict(p_down, p_up, eff, null, -1, alpha),
+        note=note,
+    )
+    return row
 
 
-def _trend_row(blocks: np.ndarray, dims, *, alpha, label):
-    """blocks (units x d levels, increasing d) of distances; claimed: decreasing in d."""
+def _trend_row(blocks: np.ndarray, seeds, dims, *, label, **kw):
+    """blocks (units x d levels, increasing d; ``seeds``: the seed of each unit) of distances;
+    claimed: decreasing in d."""
     blocks = np.asarray(blocks, float)
-    blocks = blocks[np.all(np.isfinite(blocks), axis=1)]
+    ok = np.all(np.isfinite(blocks), axis=1)
+    blocks = blocks[ok]
     return _page_row(
         blocks,
         blocks[:, -1] / blocks[:, 0],
+        np.asarray(seeds)[ok],
         1.0,
         test=f"Page's L test for a decrease over d = {list(dims)} ((regime, seed) blocks)",
         label=label,
-        alpha=alpha,
-        note="effect interval: min-max over blocks of the ratio",
+        note="",
+        **kw,
     )
 
 
-def _log10_drop_row(log_blocks: np.ndarray, *, test, label, alpha, note):
-    """:func:`_page_row` of natural-log values (seeds x levels); effect: log10 of last / first level."""
-    drop = (log_blocks[:, -1] - log_blocks[:, 0]) / math.log(10.0)
-    return _page_row(log_blocks, drop, 0.0, test=test, label=label, alpha=alpha, note=note)
+def _log10_drop_row(log_blocks: pd.DataFrame, **kw):
+    """:func:`_page_row` of natural-log values (seeds x levels, indexed by seed); effect: log10 of
+    the last level over the first."""
+    values = log_blocks.to_numpy()
+    drop = (values[:, -1] - values[:, 0]) / math.log(10.0)
+    return _page_row(values, drop, log_blocks.index.to_numpy(), 0.0, **kw)
 
 
 # ---- the tests ---------------------------------------------------------------------------
@@ -145,26 +160,25 @@ def _flow_limits(tables, setup, kind="flow"):
 
 
 def _limit_blocks(tables, setup, quantity, gamma_min, kind="flow"):
-    rows, dims = [], None
+    """(regime, seed) blocks of the sup distance per d, the seed of each block, the dims."""
+    rows, seeds, dims = [], [], None
     for _, run, L in _flow_limits(tables, setup, kind):
         dims = sorted(int(x) for x in run["d"].unique())
         dist = {d: metrics.sup_distance(run[run["d"] == d], L, quantity, gamma_min) for d in dims}
         for seed in dist[dims[0]].index:
             rows.append([dist[d][seed] for d in dims])
-    return np.array(rows), dims
+            seeds.append(seed)
+    return np.array(rows), np.array(seeds), dims
 
 
-def t_limit_trend(tables, *, alpha, n_boot, rng, quantity, gamma_min, setup="orthonormal"):
+def t_limit_trend(tables, *, quantity, gamma_min, setup="orthonormal", **kw):
     kind = "flow" if setup == "orthonormal" else "flow_gaussian"
-    blocks, dims = _limit_blocks(tables, setup, quantity, gamma_min, kind)
+    blocks, seeds, dims = _limit_blocks(tables, setup, quantity, gamma_min, kind)
     sym = "phi" if quantity == "phi" else "chi"
-    row = _trend_row(
-        blocks, dims, alpha=alpha, label=f"median ratio sup|{sym}_d - {sym}_inf| at d = {dims[-1]} over d = {dims[0]}"
-    )
+    label = f"median ratio sup|{sym}_d - {sym}_inf| at d = {dims[-1]} over d = {dims[0]}"
+    row = _trend_row(blocks, seeds, dims, label=label, **kw)
     med = np.median(blocks, axis=0)
-    row["note"] += "; median sup distance per d: " + ", ".join(
-        f"d={d}: {v:.3g}" for d, v in zip(dims, med, strict=True)
-    )
+    row["note"] = "median sup distance per d: " + ", ".join(f"d={d}: {v:.3g}" for d, v in zip(dims, med, strict=True))
     return row
 
 
@@ -252,7 +266,7 @@ def t_rate_equal(tables, *, tol, window, **kw):
     return row
 
 
-def t_empirical(tables, *, alpha, n_boot, rng):
+def t_empirical(tables, **kw):
     emp = tables["empirical"]
     fin = metrics.final_values(emp, by=("n_over_d2", "seed"))
     pop = fin[~np.isfinite(fin["n_over_d2"])].set_index("seed")["loss"]
@@ -262,14 +276,12 @@ def t_empirical(tables, *, alpha, n_boot, rng):
     to_pop = excess[ratios[-1]] / pop.loc[excess.index]
     ov = fin.pivot(index="seed", columns="n_over_d2", values="overlap")[ratios]
     return _log10_drop_row(
-        np.log(excess.to_numpy() / pop.loc[excess.index].to_numpy()[:, None]),
+        np.log(excess.div(pop.loc[excess.index], axis=0)),
         test=f"Page's L test: final population risk decreases over n/d^2 = {ratios} (seed blocks)",
         label=f"median log10(final risk at n = {ratios[-1]:g} d^2 / at n = {ratios[0]:g} d^2)",
-        alpha=alpha,
         note=f"median final risk / population GD's at n = {ratios[-1]:g} d^2: {float(np.median(to_pop)):.3g}; "
-        "median final overlap per n/d^2: "
-        + ", ".join(f"{r:g}: {ov[r].median():.4f}" for r in ratios)
-        + "; effect interval: min-max over seeds",
+        "median final overlap per n/d^2: " + ", ".join(f"{r:g}: {ov[r].median():.4f}" for r in ratios),
+        **kw,
     )
 
 
@@ -298,19 +310,17 @@ def t_masked(tables, *, xi, taus, **kw):
     return row
 
 
-def t_masked_xi(tables, *, alpha, n_boot, rng, tau):
+def t_masked_xi(tables, *, tau, **kw):
     mk = tables["masked"]
     sweep = mk[mk["tau"] == tau]
     xis = sorted(float(x) for x in sweep["xi"].unique())
     plats = pd.DataFrame({xi: metrics.plateau(sweep[sweep["xi"] == xi], "loss") for xi in xis})
     return _log10_drop_row(
-        np.log(plats[xis].to_numpy()),
+        np.log(plats[xis]),
         test=f"Page's L test: plateau risk decreases over xi = {xis} (seed blocks), tau = {tau}",
         label=f"median log10(plateau at xi = {xis[-1]:g} / plateau at xi = {xis[0]:g})",
-        alpha=alpha,
-        note="median plateau per xi: "
-        + ", ".join(f"{x:g}: {plats[x].median():.3g}" for x in xis)
-        + "; effect interval: min-max over seeds",
+        note="median plateau per xi: " + ", ".join(f"{x:g}: {plats[x].median():.3g}" for x in xis),
+        **kw,
     )
 
 
@@ -423,28 +433,27 @@ def claim_list(cfg: Mapping) -> list[Claim]:
     ]
 
 
-def job_claims(cfg: Mapping, inputs: Mapping[str, str], out_csv: str, out_md: str, out_html: str) -> None:
-    """Read the runs, test every claim, write the table (CSV, Markdown, HTML)."""
-    cfg = validate(cfg, partial=True)
-    read = lambda k: pd.read_parquet(inputs[k])  # noqa: E731
+def job(args: JobArgs) -> None:
+    """The claims job: read the runs (inputs: limit, phase, empirical, masked, <setup>_<regime>,
+    rates_<regime>), test every claim, write the table (outputs csv, md, html)."""
+    cfg = args.settings
+    read = lambda k: pd.read_parquet(args.input(k))  # noqa: E731
     tables: dict = {}
     for k in ("limit", "phase", "empirical", "masked"):
-        if k in inputs:
+        if k in args.inputs:
             tables[k] = read(k)
     for setup in ("orthonormal", "gaussian"):
-        if all(f"{setup}_{r}" in inputs for r in REGIMES):
+        if all(f"{setup}_{r}" in args.inputs for r in REGIMES):
             tables[f"flow_{setup}"] = {r: read(f"{setup}_{r}") for r in REGIMES}
-    if "rates_over" in inputs and "rates_equal" in inputs:
+    if "rates_over" in args.inputs and "rates_equal" in args.inputs:
         tables["rates"] = {r: read(f"rates_{r}") for r in ("over", "equal")}
-    c = cfg["claims"]
-    df = evaluate(claim_list(cfg), tables, alpha=c["alpha"], n_boot=c["n_boot"], seed=c["seed"])
+    kw = evaluate_kwargs(cfg)
+    df = evaluate(claim_list(cfg), tables, **kw)
     write_claims(
         df,
-        out_csv,
-        out_md,
-        out_html,
+        *(args.output(k) for k in ("csv", "md", "html")),
         title="Claims: quadratic networks in high dimensions (Martin, Bach & Biroli 2024)",
-        alpha=c["alpha"],
+        alpha=kw["alpha"],
     )
     for _, r in df.iterrows():
-        print(f"{r['claim']}: {r['verdict']} (effect {r['effect']:.4g}, {stats.p_eq(r['p_value'])})", flush=True)
+        log.info("%s: %s (effect %.4g, %s)", r["claim"], r["verdict"], r["effect"], stats.p_eq(r["p_value"]))

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import yaml
 
+from ...core.runs import prepare_settings
 from ...core.schema import check_schema
 from ...core.validate import check_choice
 
@@ -93,6 +94,95 @@ def select(cfg: Mapping, keys) -> dict:
     return out
 
 
+#: the regimes of the rates job (Fig. 5)
+RATE_REGIMES = ("over", "equal")
+_RUN = ("base_seed", "seeds", "threads")
+_FLOW_FIGURE = ("seeds", "regimes", "flow.dims", "flow.eta", "flow.gamma_max", "limit.gamma_min")
+#: job (or figure) -> the settings it reads: top-level keys or 'section.key'.  Each job receives
+#: only these (:func:`job_settings`), so an edit elsewhere in the configuration does not rerun
+#: it; the flow and rates jobs also read their regime's (alpha, alpha*), added by job_settings.
+READS = {
+    "spectrum": ("base_seed", "threads", "spectrum"),
+    "limit": ("threads", "regimes", "limit", "gap.gamma_max", "gap.n_gamma", "flow.gamma_max"),
+    "flow": (*_RUN, "flow.dims", "flow.eta", "flow.gamma_max"),
+    "rates": (*_RUN, "rates.dims", "rates.eta", "rates.t_max"),
+    "phase": (*_RUN, "phase"),
+    "empirical": (*_RUN, "empirical"),
+    "masked": (*_RUN, "masked"),
+    "claims": (
+        "claims",
+        "limit.gamma_min",
+        "rates.fit_over",
+        "rates.fit_equal_loss",
+        "masked.xi",
+        "masked.taus",
+        "masked.xi_sweep_tau",
+    ),
+    "fig1_spectrum": ("spectrum",),
+    "fig2_phi": _FLOW_FIGURE,
+    "fig3_overlap": _FLOW_FIGURE,
+    "fig4_gaussian": _FLOW_FIGURE,
+    "fig5_rates": ("seeds", "rates"),
+    "fig6_gap": ("regimes", "gap"),
+    "fig7_empirical": ("seeds", "empirical"),
+    "fig8_masked": ("seeds", "masked"),
+}
+#: job -> the settings that choose one run of it (one flow job per (setup, regime), ...)
+CHOICES = {"flow": ("setup", "regime"), "rates": ("regime",), "figure": ("name",)}
+
+
+def check_choice_of(job: str, choice: Mapping) -> dict:
+    """The settings ``choice`` that pick one run of ``job`` (:data:`CHOICES`), checked: an
+    error names a missing or unknown one and the allowed values."""
+    allowed = {
+        "setup": SETUPS,
+        "regime": RATE_REGIMES if job == "rates" else REGIMES,
+        "name": tuple(k for k in READS if k.startswith("fig")),
+    }
+    want = CHOICES.get(job, ())
+    if set(choice) != set(want):
+        raise ValueError(f"job {job}: its settings must name {list(want)} (got {sorted(choice)})")
+    for key in want:
+        check_choice(f"quadratic {job} {key}", choice[key], allowed[key])
+    return {k: choice[k] for k in want}
+
+
+def job_settings(cfg: Mapping, job: str, **choice) -> dict:
+    """The settings job ``job`` reads (:data:`READS`) from the validated ``cfg``, plus the
+    ``choice`` of its run (:data:`CHOICES`: a flow's setup and regime with that regime's
+    (alpha, alpha*), a rates regime, a figure name)."""
+    choice = check_choice_of(job, choice)
+    if job == "figure":
+        return {**select(cfg, READS[choice["name"]]), **choice}
+    out = select(cfg, READS[job])
+    if job == "flow":
+        out.update(select(cfg, (f"regimes.{choice['regime']}",)))
+    elif job == "rates":
+        out["rates"][choice["regime"]] = cfg["rates"][choice["regime"]]
+    return {**out, **choice}
+
+
+def prepare(settings: Mapping, job: str) -> dict:
+    """The settings of ``job`` from its command line (``core.jobcli``'s ``prepare``, by
+    :func:`maskedntk.core.runs.prepare_settings`): the choice of its run (:data:`CHOICES`) checked;
+    a whole configuration validated and reduced to the job's part, a job's part checked against
+    the schema (keys may be missing)."""
+    return prepare_settings(settings, job, ("setup", "regime", "name"), is_whole, _reduce, _check_part)
+
+
+def _reduce(cfg: Mapping, job: str, choice: dict) -> dict:
+    return job_settings(validate(cfg), job, **choice)
+
+
+def _check_part(part: Mapping, job: str, choice: dict) -> dict:
+    return {**validate(part, partial=True), **check_choice_of(job, choice)}
+
+
+def is_whole(cfg: Mapping) -> bool:
+    """Whether ``cfg`` holds every top-level key of the study (a whole configuration)."""
+    return set(schema()["required"]) <= set(cfg)
+
+
 def widths(d: int, alpha: float, alpha_star: float) -> tuple[int, int]:
     """(m, m*) = (round(alpha d), round(alpha* d)), at least 1."""
     return max(1, int(round(alpha * d))), max(1, int(round(alpha_star * d)))
@@ -105,12 +195,3 @@ def n_steps_gamma(gamma_max: float, d: int, eta: float) -> int:
 
 def seeds(cfg: Mapping) -> list[int]:
     return list(range(cfg["seeds"]))
-
-
-def flow_cells(cfg: Mapping) -> list[tuple[str, str]]:
-    """(setup, regime) of every flow job."""
-    return [(s, r) for s in cfg["flow"]["setups"] for r in REGIMES]
-
-
-def check_regime(regime: str) -> str:
-    return check_choice("regime", regime, REGIMES)

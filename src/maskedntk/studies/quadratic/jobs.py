@@ -1,37 +1,42 @@
-"""The jobs the Snakemake rules call (``python -m maskedntk.studies.quadratic JOB ...``).
+"""The simulation jobs the Snakemake rules call (``python -m maskedntk.studies.quadratic JOB
+--config SETTINGS --out table=PATH meta=PATH --log FILE``, :mod:`maskedntk.core.jobcli`).
 
-Each job takes the study's settings (``config['quadratic']``, validated here), writes one
-long-format table (parquet) atomically and a JSON sidecar with its provenance and wall time.
+Each job takes a :class:`~maskedntk.core.jobcli.JobArgs` whose settings are the part of
+``config['quadratic']`` it reads (:data:`.experiments.READS`, checked by
+:func:`.experiments.prepare`), writes one long-format table (parquet, output ``table``)
+atomically, logs its progress through the ``maskedntk`` logger and returns its row count, which
+goes into the metadata beside the table (``core.jobcli``: job, seconds, provenance, rows).
 Table columns of trajectory jobs: setup, regime, d, m, m_star, alpha, alpha_star, eta, seed,
 step, t (= eta k), gamma (= eta k / d), loss, trA, phi, overlap (+ job-specific columns).
 """
 
 from __future__ import annotations
 
+import logging
 import math
 import time
-from collections.abc import Mapping
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import torch
 
-from ...core.atomic import write_frame, write_json
-from ...core.provenance import provenance
+from ...core.atomic import write_frame
+from ...core.jobcli import JobArgs
 from . import experiments as ex
 from .empirical import draw_samples, run_empirical_gd
 from .engine import record_steps, run_population_gd
 from .masked import run_masked
 from .problems import Problem, make_problem
 
+log = logging.getLogger("maskedntk")
 
-def _finish(df: pd.DataFrame, out: str, cfg: Mapping, t0: float, **extra) -> None:
+
+def _finish(df: pd.DataFrame, args: JobArgs, t0: float) -> dict:
+    """Write the table ``df`` to the output ``table``; its row count for the metadata."""
+    out = args.output("table")
     write_frame(out, df)
-    meta = provenance(dict(cfg))
-    meta.update(wall_seconds=round(time.perf_counter() - t0, 3), rows=len(df), **extra)
-    write_json(str(Path(out).with_suffix(".json")), meta)
-    print(f"wrote {out} ({len(df)} rows) in {time.perf_counter() - t0:.1f} s", flush=True)
+    log.info("wrote %s (%d rows) in %.1f s", out, len(df), time.perf_counter() - t0)
+    return {"rows": len(df)}
 
 
 def _traj_frame(traj, prob, eta: float, **cols) -> pd.DataFrame:
@@ -79,16 +84,16 @@ def _masked_frame(prob, eta: float, tau: int, p: int, xi: float, rounds, loss, o
     )
 
 
-def _setup(cfg: Mapping) -> dict:
-    cfg = ex.validate(cfg, partial=True)
-    torch.set_num_threads(cfg["threads"])
-    return cfg
+def _setup(args: JobArgs) -> dict:
+    """The job's settings (checked at the command line), torch's threads set from them."""
+    torch.set_num_threads(args.settings["threads"])
+    return args.settings
 
 
-def _one_cell(cfg: Mapping, section: str) -> tuple[dict, dict, Problem, int]:
-    """The validated settings, their ``section`` (keys d, alpha, alpha_star, eta, gamma_max), the
+def _one_cell(args: JobArgs, section: str) -> tuple[dict, dict, Problem, int]:
+    """The settings, their ``section`` (keys d, alpha, alpha_star, eta, gamma_max), the
     orthonormal problem of that cell (all seeds) and the number of steps up to gamma_max."""
-    cfg = _setup(cfg)
+    cfg = _setup(args)
     c = cfg[section]
     m, ms = ex.widths(c["d"], c["alpha"], c["alpha_star"])
     prob = make_problem("orthonormal", c["d"], m, ms, ex.seeds(cfg), base_seed=cfg["base_seed"])
@@ -98,20 +103,20 @@ def _one_cell(cfg: Mapping, section: str) -> tuple[dict, dict, Problem, int]:
 # ---------------------------------------------------------------------------------------
 
 
-def job_spectrum(cfg: Mapping, out: str) -> None:
+def spectrum(args: JobArgs) -> dict:
     """Fig. 1: eigenvalues of Y = U^T U* U*^T U at d = spectrum.d."""
     from . import theory  # scipy.integrate: imported only by the jobs that need it
 
     t0 = time.perf_counter()
-    cfg = _setup(cfg)
+    cfg = _setup(args)
     s = cfg["spectrum"]
     rng = np.random.default_rng([cfg["base_seed"], s["d"], 5])
     ev = theory.sample_spectrum(rng, s["d"], s["alpha"], s["alpha_star"])
     df = pd.DataFrame({"eigenvalue": ev, "d": s["d"], "alpha": s["alpha"], "alpha_star": s["alpha_star"]})
-    _finish(df, out, cfg, t0)
+    return _finish(df, args, t0)
 
 
-def job_limit(cfg: Mapping, out: str) -> None:
+def limit(args: JobArgs) -> dict:
     """d = infinity curves of every regime: on the flow grid (kind 'flow', log-spaced up to
     flow.gamma_max) and on the gap grid (kind 'gap', linear up to gap.gamma_max), orthonormal
     setup (Prop. 5.1); and phi of the Gaussian setup on the flow grid (kind 'flow_gaussian', with
@@ -119,7 +124,7 @@ def job_limit(cfg: Mapping, out: str) -> None:
     from . import gaussian_limit, theory  # scipy: imported only by the jobs that need it
 
     t0 = time.perf_counter()
-    cfg = _setup(cfg)
+    cfg = _setup(args)
     lim, gap = cfg["limit"], cfg["gap"]
     grids = {
         "flow": np.concatenate([[0.0], np.geomspace(lim["gamma_min"], cfg["flow"]["gamma_max"], lim["n_gamma"])]),
@@ -150,7 +155,7 @@ def job_limit(cfg: Mapping, out: str) -> None:
                     }
                 )
             )
-    _finish(pd.concat(frames, ignore_index=True), out, cfg, t0)
+    return _finish(pd.concat(frames, ignore_index=True), args, t0)
 
 
 def _spectral_slopes(prob: Problem) -> np.ndarray:
@@ -163,12 +168,12 @@ def _spectral_slopes(prob: Problem) -> np.ndarray:
     return np.array([late_slope_finite(e, prob.m, prob.d) for e in ev])
 
 
-def job_flow(cfg: Mapping, out: str, setup: str, regime: str) -> None:
+def flow(args: JobArgs) -> dict:
     """Figs. 2-4: population GD in one (setup, regime) at every d of flow.dims, all seeds batched."""
     t0 = time.perf_counter()
-    cfg = _setup(cfg)
-    f = cfg["flow"]
-    a, s = cfg["regimes"][ex.check_regime(regime)]
+    cfg = _setup(args)
+    f, setup, regime = cfg["flow"], cfg["setup"], cfg["regime"]
+    a, s = cfg["regimes"][regime]
     frames = []
     for d in f["dims"]:
         m, ms = ex.widths(d, a, s)
@@ -179,19 +184,17 @@ def job_flow(cfg: Mapping, out: str, setup: str, regime: str) -> None:
         # late slope of phi set by this seed's teacher spectrum (alpha < alpha*; NaN otherwise)
         df["spectral_slope"] = np.repeat(_spectral_slopes(prob), len(traj.steps))
         frames.append(df)
-        print(f"d = {d}: {n} steps, {time.perf_counter() - t0:.1f} s", flush=True)
-    _finish(pd.concat(frames, ignore_index=True), out, cfg, t0)
+        log.info("d = %d: %d steps, %.1f s", d, n, time.perf_counter() - t0)
+    return _finish(pd.concat(frames, ignore_index=True), args, t0)
 
 
-def job_rates(cfg: Mapping, out: str, regime: str) -> None:
+def rates(args: JobArgs) -> dict:
     """Fig. 5: Gaussian setup without 1/sqrt(d), t up to rates.t_max; for 'equal' one teacher
     per d shared by the seeds (the paper's choice).  Adds mu, the smallest non-zero eigenvalue
     of M*, per seed.  The loss is computed from the d x d matrix A (no cancellation)."""
     t0 = time.perf_counter()
-    cfg = _setup(cfg)
-    r = cfg["rates"]
-    if regime not in ("over", "equal"):
-        raise ValueError(f"regime = {regime!r}: must be one of 'over', 'equal'")
+    cfg = _setup(args)
+    r, regime = cfg["rates"], cfg["regime"]
     a, s = r[regime]
     frames = []
     for d in r["dims"]:
@@ -213,16 +216,16 @@ def job_rates(cfg: Mapping, out: str, regime: str) -> None:
         df = _traj_frame(traj, prob, r["eta"], regime=regime)
         df["mu"] = np.repeat(mu, len(traj.steps))
         frames.append(df)
-        print(f"d = {d}: {n} steps, {time.perf_counter() - t0:.1f} s", flush=True)
-    _finish(pd.concat(frames, ignore_index=True), out, cfg, t0)
+        log.info("d = %d: %d steps, %.1f s", d, n, time.perf_counter() - t0)
+    return _finish(pd.concat(frames, ignore_index=True), args, t0)
 
 
-def job_phase(cfg: Mapping, out: str) -> None:
+def phase(args: JobArgs) -> dict:
     """Recovery sweep: orthonormal setup, alpha over phase.alphas at fixed alpha*, final state."""
     from . import theory  # scipy.integrate: imported only by the jobs that need it
 
     t0 = time.perf_counter()
-    cfg = _setup(cfg)
+    cfg = _setup(args)
     ph = cfg["phase"]
     d = ph["d"]
     frames = []
@@ -234,14 +237,14 @@ def job_phase(cfg: Mapping, out: str) -> None:
         df = _traj_frame(traj, prob, ph["eta"], regime=f"alpha={m / d:g}")
         df["limit_overlap"] = theory.limiting_overlap(m / d, ms / d)
         frames.append(df)
-    _finish(pd.concat(frames, ignore_index=True), out, cfg, t0)
+    return _finish(pd.concat(frames, ignore_index=True), args, t0)
 
 
-def job_empirical(cfg: Mapping, out: str) -> None:
+def empirical(args: JobArgs) -> dict:
     """Beyond the paper: GD on the empirical risk with n = ratio d^2 samples, beside the
     population flow from the same teachers and initialisations (n = 0 rows: population)."""
     t0 = time.perf_counter()
-    cfg, e, prob, n_steps = _one_cell(cfg, "empirical")
+    cfg, e, prob, n_steps = _one_cell(args, "empirical")
     d, m, ms = prob.d, prob.m, prob.m_star
     rec = record_steps(n_steps, 120, 60)
     pop = run_population_gd(prob.W0, prob.V, e["eta"], n_steps, rec)
@@ -252,16 +255,16 @@ def job_empirical(cfg: Mapping, out: str) -> None:
         X = draw_samples(cfg["base_seed"], prob.seeds, d, m, ms, n)
         traj, train = run_empirical_gd(prob.W0, prob.V, X, e["eta"], n_steps, rec)
         frames.append(_traj_frame(traj, prob, e["eta"], n=n, n_over_d2=n / d**2, train=train.ravel()))
-        print(f"n = {n}: {time.perf_counter() - t0:.1f} s", flush=True)
-    _finish(pd.concat(frames, ignore_index=True), out, cfg, t0)
+        log.info("n = %d: %.1f s", n, time.perf_counter() - t0)
+    return _finish(pd.concat(frames, ignore_index=True), args, t0)
 
 
-def job_masked(cfg: Mapping, out: str) -> None:
+def masked(args: JobArgs) -> dict:
     """Beyond the paper: masked training for every tau in masked.taus at xi = masked.xi, and for
     every xi in masked.xis at tau = masked.xi_sweep_tau, beside full GD (tau = 0 rows);
     gamma = eta tau k / d counts local steps."""
     t0 = time.perf_counter()
-    cfg, c, prob, n_steps = _one_cell(cfg, "masked")
+    cfg, c, prob, n_steps = _one_cell(args, "masked")
     d, m, ms = prob.d, prob.m, prob.m_star
     full = run_population_gd(prob.W0, prob.V, c["eta"], n_steps, record_steps(n_steps, 100, 100))
     rows = [_masked_frame(prob, c["eta"], 0, 1, 1.0, full.steps, full.loss, full.overlap)]
@@ -282,7 +285,7 @@ def job_masked(cfg: Mapping, out: str) -> None:
             record_every=max(1, rounds // 200),
         )
         rows.append(_masked_frame(prob, c["eta"], tau, c["p"], xi, res["round"], res["loss"], res["overlap"]))
-        print(f"tau = {tau}, xi = {xi}: {rounds} rounds, {time.perf_counter() - t0:.1f} s", flush=True)
+        log.info("tau = %d, xi = %g: %d rounds, %.1f s", tau, xi, rounds, time.perf_counter() - t0)
     df = pd.concat(rows, ignore_index=True)
     df["d"], df["m"], df["m_star"], df["eta"] = d, m, ms, c["eta"]
-    _finish(df, out, cfg, t0)
+    return _finish(df, args, t0)

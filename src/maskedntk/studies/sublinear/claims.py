@@ -1,9 +1,12 @@
 """The study's falsifiable claims, each tested over seeds as replicates.
 
-Every claim reduces each seed to one number (the effect), states a null value and the claimed
-side, and runs a one-sided Wilcoxon signed-rank test of (effect - null) over seeds; the
-verdict follows :func:`maskedntk.core.claims.stats.verdict`, the interval is a bootstrap over
-seeds of the mean effect and the min_p column is the smallest p the design can give (2^-n).
+Every claim reduces each seed to one number (the per-seed statistic), states a null value and
+the claimed side, and runs a one-sided Wilcoxon signed-rank test of (statistic - null) over
+seeds; the effect is the median over seeds of the statistic, its interval a percentile
+bootstrap over seeds of that median (resamples and seed: the global ``claims`` settings), the
+verdict follows :func:`maskedntk.core.claims.stats.verdict` and the min_p column is the
+smallest p the design can give (2^-n), all through
+:func:`maskedntk.core.claims.rows.seed_test_row`.
 """
 
 from __future__ import annotations
@@ -15,38 +18,31 @@ import pandas as pd
 
 from maskedntk.core.claims.declare import Claim, evaluate
 from maskedntk.core.claims.render import write_claims
-from maskedntk.core.claims.stats import cluster_bootstrap, min_p_wilcoxon, p_eq, verdict, wilcoxon_one_sided
+from maskedntk.core.claims.rows import base_row, seed_test_row
+from maskedntk.core.claims.settings import evaluate_kwargs
+from maskedntk.core.claims.stats import cluster_bootstrap, p_eq, wilcoxon_one_sided
+from maskedntk.core.jobcli import JobArgs
 
 from . import metrics
-
-N_BOOT = 2000
-
 
 TEST = "Wilcoxon signed-rank over seeds, one-sided"
 
 
 def _seed_test(per_seed: pd.Series, null: float, label: str, *, alpha: float, n_boot: int, rng, sign: int = -1):
-    """Common tail: Wilcoxon over seeds of per_seed - null on the claimed side."""
-    x = per_seed.to_numpy(dtype=np.float64)
-    x = x[np.isfinite(x)]
-    n = int(x.size)
-    if n < 2:
-        return dict(test=TEST, n_units=n, effect_label=label, verdict="inconclusive", note="fewer than 2 seeds")
-    p_claim, p_opp = wilcoxon_one_sided(x - null, sign)
-    effect = float(np.mean(x))
-    lo, hi = cluster_bootstrap(x, np.arange(n), np.mean, n_boot, rng, alpha)
-    return dict(
-        test=TEST,
-        n_units=n,
-        effect=effect,
-        effect_label=label,
-        ci_low=lo,
-        ci_high=hi,
-        p_value=p_claim,
-        min_p=min_p_wilcoxon(n),
-        verdict=verdict(p_claim, p_opp, effect, null, sign, alpha),
-        note=f"null {label} {'>=' if sign < 0 else '<='} {null:g}; opposite {p_eq(p_opp)}",
-    )
+    """Common tail: Wilcoxon over seeds of per_seed - null on the claimed side (``per_seed``:
+    one value per seed, indexed by seed); effect = the median over seeds, interval: bootstrap
+    over seeds of the median (:func:`maskedntk.core.claims.rows.seed_test_row`)."""
+    per_seed = per_seed[np.isfinite(per_seed.to_numpy(dtype=np.float64))]
+    row = base_row()
+    row.update(test=TEST, effect_label=label)
+    if len(per_seed) < 2:
+        row.update(n_units=len(per_seed), verdict="inconclusive", note="fewer than 2 seeds")
+        return row
+    x, seeds = per_seed.to_numpy(dtype=np.float64), per_seed.index.to_numpy()
+    p = wilcoxon_one_sided(x - null, sign)
+    ci = cluster_bootstrap(x, seeds, np.median, n_boot, rng, alpha)
+    note = f"null {label} {'>=' if sign < 0 else '<='} {null:g}; opposite {p_eq(p[1])}"
+    return seed_test_row(row, seeds, float(np.median(x)), ci, p, null=null, sign=sign, alpha=alpha, notes=[note])
 
 
 # Each test below takes the tables and the claim's keyword arguments, and passes ``stats``
@@ -183,14 +179,17 @@ def declare(cfg: Mapping) -> list[Claim]:
     ]
 
 
-def run(cfg: Mapping, activity: str, training: list[str], cost: list[str], out_csv: str, out_md: str, out_html: str):
+def job(args: JobArgs) -> None:
+    """The claims job: inputs ``activity`` (the activity table), ``training`` and ``cost`` (every
+    training and cost table); outputs ``csv``, ``md``, ``html``."""
+    cfg = args.settings
     tables = {
-        "activity": pd.read_parquet(activity),
-        "training": pd.concat([pd.read_parquet(p) for p in training], ignore_index=True),
-        "cost": pd.concat([pd.read_parquet(p) for p in cost], ignore_index=True),
+        "activity": pd.read_parquet(args.input("activity")),
+        "training": pd.concat([pd.read_parquet(p) for p in args.inputs["training"]], ignore_index=True),
+        "cost": pd.concat([pd.read_parquet(p) for p in args.inputs["cost"]], ignore_index=True),
     }
-    alpha = float(cfg["alpha"])
-    df = evaluate(declare(cfg), tables, alpha=alpha, n_boot=N_BOOT, seed=int(cfg["seeds"][0]))
+    kw = evaluate_kwargs(cfg)
+    df = evaluate(declare(cfg), tables, **kw)
     exact = bool(tables["cost"]["identical"].all())
     footer = (
         "Exactness: every identifier's iterates were bit-identical to dense SGD in every cost run: "
@@ -198,11 +197,8 @@ def run(cfg: Mapping, activity: str, training: list[str], cost: list[str], out_c
     )
     write_claims(
         df,
-        out_csv,
-        out_md,
-        out_html,
+        *(args.output(k) for k in ("csv", "md", "html")),
         title="Sublinear activated-neuron identification (Qin, Song, Yang 2023): claims",
-        alpha=alpha,
+        alpha=kw["alpha"],
         footer=footer,
     )
-    return df

@@ -1,7 +1,10 @@
-"""The functions the Snakemake rules call (through ``python -m maskedntk.studies.sublinear``).
+"""The study's experiments, and the jobs the Snakemake rules call (``python -m
+maskedntk.studies.sublinear JOB --config SETTINGS --out table=PATH meta=PATH --log FILE``,
+:mod:`maskedntk.core.jobcli`).
 
-Each experiment job writes a table (parquet) and a JSON sidecar with its provenance and wall
-time.  Experiments:
+Each experiment is a function of its settings (the part of the config it reads,
+:func:`.experiments.job_settings`) that returns its table; its job writes the table (output
+``table``, parquet) and returns the extra fields of the metadata beside it.  Experiments:
 
 * ``activity``: the active count |S_fire(x)| at initialisation for every m in activity.ms,
   every seed and activity.n_inputs unit inputs (dense count; exact).
@@ -14,7 +17,8 @@ time.  Experiments:
   B, every identifier runs the same SGD steps from the same initialisation on the same stream;
   the table holds each identifier's inner products and times per step (query, update,
   rebuilds: the recurring cost), its one-time initial build, and whether its final weights are
-  bit-identical to the dense identifier's at the same B.
+  bit-identical to the dense identifier's at the same B.  Its metadata adds ``compile_seconds``
+  (the compiled kernels' compilation, apart from every timing) and ``all_identical``.
 """
 
 from __future__ import annotations
@@ -28,8 +32,8 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from maskedntk.core.atomic import write_frame, write_json
-from maskedntk.core.provenance import provenance
+from maskedntk.core.atomic import write_frame, write_text
+from maskedntk.core.jobcli import JobArgs
 
 from . import engine, theory
 from .identifiers import make_identifier
@@ -37,20 +41,13 @@ from .identifiers import make_identifier
 log = logging.getLogger("maskedntk")
 
 
-def _sidecar(path: str, cfg: Mapping, job: str, seconds: float, extra: Mapping | None = None) -> None:
-    meta = {"job": job, "seconds": seconds, "provenance": provenance(dict(cfg))}
-    if extra:
-        meta.update(extra)
-    write_json(path, meta)
-
-
 def test_inputs(n: int, d: int) -> np.ndarray:
     """The fixed unit test inputs of dimension d: default_rng([0, 5, d])."""
     return engine.sphere(np.random.default_rng([0, 5, d]), n, d)
 
 
-def activity(cfg: Mapping, out: str, meta: str) -> pd.DataFrame:
-    t0 = time.perf_counter()
+def activity_table(cfg: Mapping) -> pd.DataFrame:
+    """The active count of every test input, m of activity.ms and seed."""
     act = cfg["activity"]
     d, n = int(act["d"]), int(act["n_inputs"])
     c = float(cfg["c_threshold"])
@@ -64,10 +61,12 @@ def activity(cfg: Mapping, out: str, meta: str) -> pd.DataFrame:
             for i, k in enumerate(counts):
                 rows.append((seed, m, d, b, i, int(k)))
         log.info("activity m=%d done", m)
-    df = pd.DataFrame(rows, columns=["seed", "m", "d", "b", "input", "active"])
-    write_frame(out, df)
-    _sidecar(meta, cfg, "activity", time.perf_counter() - t0)
-    return df
+    return pd.DataFrame(rows, columns=["seed", "m", "d", "b", "input", "active"])
+
+
+def activity(args: JobArgs) -> None:
+    """The activity job."""
+    write_frame(args.output("table"), activity_table(args.settings))
 
 
 def checkpoints(steps: int, n: int) -> list[int]:
@@ -76,8 +75,9 @@ def checkpoints(steps: int, n: int) -> list[int]:
     return [0, *[int(c) for c in cps]]
 
 
-def train(cfg: Mapping, M: float, out: str, meta: str) -> pd.DataFrame:
-    t0 = time.perf_counter()
+def train_table(cfg: Mapping, M: float) -> pd.DataFrame:
+    """Online SGD on the target of norm ``M`` for every seed: the test loss and active counts at
+    the checkpoints."""
     tr = cfg["training"]
     d, steps = int(tr["d"]), int(tr["steps"])
     wd = tr["width"]
@@ -109,16 +109,18 @@ def train(cfg: Mapping, M: float, out: str, meta: str) -> pd.DataFrame:
             rows.append((seed, float(M), m, meets, d, b, p, eta, t, loss, test_active, train_active))
             prev = t
         log.info("train M=%g seed=%d final loss %.3g", M, seed, snaps[cps[-1]][0])
-    df = pd.DataFrame(
+    return pd.DataFrame(
         rows,
         columns=[
             *("seed", "M", "m", "meets_width", "d", "b", "p", "eta"),
             *("step", "test_loss", "test_active", "train_active"),
         ],
     )
-    write_frame(out, df)
-    _sidecar(meta, cfg, f"train M={M:g}", time.perf_counter() - t0)
-    return df
+
+
+def train(args: JobArgs) -> None:
+    """The training job of the target norm ``settings["M"]``."""
+    write_frame(args.output("table"), train_table(args.settings, float(args.settings["M"])))
 
 
 #: cost-table column -> (the identifier's counter, whether it is divided by the steps)
@@ -169,15 +171,11 @@ def _cost_run(cfg: Mapping, name: str, m: int, d: int, B: int, steps: int, seed:
     return row, _hash(net.W), active
 
 
-def cost(cfg: Mapping, d: int, out: str, meta: str) -> pd.DataFrame:
+def cost_runs(cfg: Mapping, d: int) -> pd.DataFrame:
     """Every identifier of every mini-batch size (``cost.batches``) on the same SGD steps,
-    for every m of ``cost.ms`` (with its number of steps) and the first ``cost.n_seeds`` seeds.
-    The compiled kernels are compiled (or loaded from numba's cache) before any run; that
-    time is recorded in the sidecar as ``compile_seconds``, apart from every timing."""
-    from .kernels import warm_up
-
-    t0 = time.perf_counter()
-    compile_seconds = warm_up()
+    for every m of ``cost.ms`` (with its number of steps) and the first ``cost.n_seeds`` seeds,
+    at input dimension ``d``.  Call :func:`.kernels.warm_up` first: a compilation inside a run
+    would count in its time."""
     co = cfg["cost"]
     seeds = list(cfg["seeds"])[: int(co["n_seeds"])]
     rows = []
@@ -199,22 +197,29 @@ def cost(cfg: Mapping, d: int, out: str, meta: str) -> pd.DataFrame:
     # machine), rebuilds their mean over the steps (they happen on a few steps only)
     df["ip_total"] = df["ip_query"] + df["ip_update"] + df["ip_rebuild"]
     df["t_ident"] = df["t_query"] + df["t_update"] + df["t_rebuild"]
-    write_frame(out, df)
-    extra = {"all_identical": bool(df["identical"].all()), "compile_seconds": compile_seconds}
-    _sidecar(meta, cfg, f"cost d={d}", time.perf_counter() - t0, extra)
     return df
 
 
-def cost_table(cfg: Mapping, inputs: list[str], out_csv: str, out_md: str) -> pd.DataFrame:
-    """Median over seeds of each identifier's per-step cost and its ratio to dense; then the
-    crossover table (:func:`.metrics.crossover`)."""
-    from maskedntk.core.atomic import write_text
+def cost(args: JobArgs) -> dict:
+    """The cost job of the input dimension ``settings["d"]``.  The compiled kernels are compiled
+    (or loaded from numba's cache) before any run; that time goes into the metadata as
+    ``compile_seconds``, apart from every timing."""
+    from .kernels import warm_up
 
+    compile_seconds = warm_up()
+    df = cost_runs(args.settings, int(args.settings["d"]))
+    write_frame(args.output("table"), df)
+    return {"all_identical": bool(df["identical"].all()), "compile_seconds": compile_seconds}
+
+
+def cost_table(args: JobArgs) -> None:
+    """The cost-table job: median over seeds of each identifier's per-step cost and its ratio to
+    dense (output ``csv``); then the crossover table (:func:`.metrics.crossover`; output ``md``)."""
     from .metrics import cost_summary, crossover
 
-    df = pd.concat([pd.read_parquet(p) for p in inputs], ignore_index=True)
+    df = pd.concat([pd.read_parquet(p) for p in args.inputs["cost"]], ignore_index=True)
     summ = cost_summary(df)
-    write_frame(out_csv, summ)
+    write_frame(args.output("csv"), summ)
     lines = [
         "| d | B | m | identifier | inner products / step | ratio to dense | identification time / step (us) "
         "| ratio to dense | initial build (ms) | identical to dense |",
@@ -237,5 +242,4 @@ def cost_table(cfg: Mapping, inputs: list[str], out_csv: str, out_md: str) -> pd
     for r in crossover(summ).itertuples():
         cross = "none up to " + f"{r.m_max}" if math.isnan(r.m_cross) else f"{int(r.m_cross)}"
         lines.append(f"| {r.d} | {r.B} | {r.identifier} | {cross} | {r.ratio_max_m:.2f} | {r.trend:+.2f} |")
-    write_text(out_md, "\n".join(lines) + "\n")
-    return summ
+    write_text(args.output("md"), "\n".join(lines) + "\n")

@@ -1,7 +1,8 @@
 """The study's figures: one module per figure, each with
 ``render(inputs: Mapping[str, str], pdf: str, png: str, settings: Mapping) -> None``
-(``settings`` is the part of ``config['quadratic']`` the figure reads, ``workflow.READS``;
-``inputs`` maps an input name to a file)."""
+(``settings`` is the part of ``config['quadratic']`` the figure reads, ``experiments.READS``;
+``inputs`` maps an input name to a file).  :func:`job` is the figure job of the command line
+(settings: the figure's part and its ``name``; outputs ``pdf`` and ``png``)."""
 
 from __future__ import annotations
 
@@ -22,9 +23,13 @@ MODULES = {
 
 
 def render_figure(name: str, inputs: Mapping[str, str], pdf: str, png: str, settings: Mapping) -> None:
+    """Draw figure ``name`` from ``inputs`` (input name -> file) to ``pdf`` and ``png``."""
     if name not in MODULES:
         raise ValueError(f"figure = {name!r}: must be one of {', '.join(MODULES)}")
-    from ..experiments import validate
+    importlib.import_module(f".{MODULES[name]}", __name__).render(inputs, pdf, png, settings)
 
-    mod = importlib.import_module(f".{MODULES[name]}", __name__)
-    mod.render(inputs, pdf, png, validate(settings, partial=True))
+
+def job(args) -> None:
+    """The figure job (``core.jobcli``): figure ``settings["name"]``, every input by its key."""
+    inputs = {k: args.input(k) for k in args.inputs}
+    render_figure(args.settings["name"], inputs, args.output("pdf"), args.output("png"), args.settings)
