@@ -13,8 +13,11 @@ from maskedntk.studies.local_convergence import claims as C
 from maskedntk.studies.local_convergence import experiments as X
 
 SEEDS = range(8)
-CFG = X.validate(
-    yaml.safe_load((Path(__file__).parents[2] / "config" / "local_convergence.yaml").read_text())["local_convergence"]
+ROOT = Path(__file__).parents[2]
+#: the claims job's settings: its share of the default config with the global claims settings
+STUDY = X.validate(yaml.safe_load((ROOT / "config" / "local_convergence.yaml").read_text())[X.KEY])
+CFG = X.with_claim_stats(
+    X.job_settings(STUDY, "claims"), yaml.safe_load((ROOT / "config" / "config.yaml").read_text())["claims"]
 )
 LEVELS = [1e-3, 1e-4, 1e-5, 1e-6]
 

@@ -441,6 +441,4 @@ def claims_for(cfg) -> list[Claim]:
 def evaluate(cfg, tables) -> pd.DataFrame:
     """The claims table of ``tables`` ({experiment: run table})."""
     cl = cfg["claims"]
-    return run_claims(
-        claims_for(cfg), tables, alpha=cl["alpha"], n_boot=cl["bootstrap_resamples"], seed=cl["bootstrap_seed"]
-    )
+    return run_claims(claims_for(cfg), tables, alpha=cl["alpha"], n_boot=cl["bootstrap_resamples"], seed=cl["seed"])
