@@ -120,3 +120,18 @@ def test_default_configuration_fits_a_small_machine():
         cfg = yaml.safe_load((ROOT / "config" / name).read_text())
         lc = LocalConvergenceWorkflow(cfg, "results", "logs", mem_limit_mb=2000)
         assert max(s for _, s in lc.estimates.values()) < 600, name
+
+
+def test_each_rules_settings_are_what_its_job_accepts():
+    lc = LocalConvergenceWorkflow({X.KEY: CI, "claims": STATS}, "results", "logs")
+    for job in lc.estimates:
+        kind = "claims" if job == "claims" else "figure" if job.startswith("fig_") else "train"
+        settings = json.loads(lc.settings_json(job))
+        assert X.job_share(settings, kind) == settings, job
+    assert json.loads(lc.settings_json("local_r2"))["ratio"] == 2
+    assert json.loads(lc.settings_json("claims"))["claims"]["bootstrap_resamples"] == 200
+    assert json.loads(lc.settings_json("fig_rates")) == {"figure": "rates"}
+    with pytest.raises(ValueError, match="job = 'fig_nope': must be one of"):
+        lc.settings_json("fig_nope")
+    with pytest.raises(ConfigError, match="config key claims: missing"):
+        LocalConvergenceWorkflow({X.KEY: CI}, "results", "logs").settings_json("claims")

@@ -28,7 +28,7 @@ LC_CATEGORY = "Local convergence"
 
 try:
     LC = LocalConvergenceWorkflow(config, RESULTS, LOGS, mem_limit_mb=JOB_MEM_LIMIT_MB)
-    LC_CLAIMS_SETTINGS = LC.claims_settings()
+    LC_CLAIMS_SETTINGS = LC.settings_json("claims")
 except ValueError as err:
     raise WorkflowError(f"invalid configuration: {err}")
 
@@ -52,7 +52,7 @@ for _job in LC.jobs:
             runtime=LC.runtime(_job),
         params:
             command=LC.command,
-            settings=LC.train_settings(_job),
+            settings=LC.settings_json(_job),
             out=lc_pairs(LC.train_outputs(_job)),
         shell:
             "{params.command} train --config '{params.settings}' --out {params.out} --log {log}"
@@ -116,7 +116,7 @@ for _fig, _inputs in LC.figures.items():
             runtime=LC.runtime(f"fig_{_fig}"),
         params:
             command=LC.command,
-            settings=LC.figure_settings(_fig),
+            settings=LC.settings_json(f"fig_{_fig}"),
             inputs=lc_pairs(_inputs),
             out=lc_pairs(LC.figure_files(_fig)),
         shell:

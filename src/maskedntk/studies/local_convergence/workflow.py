@@ -95,19 +95,20 @@ class LocalConvergenceWorkflow:
     def _share(self, experiment: str, **select) -> dict:
         return {**job_settings(self.settings, experiment), "experiment": experiment, **select}
 
-    def train_settings(self, job: str) -> str:
-        """The ``--config`` of training job ``job``: the settings its experiment reads
-        (:func:`.experiments.job_settings`) with ``experiment`` (and ``ratio``): a change elsewhere
-        in the config never reruns it."""
-        return json.dumps(self.train[job][1], sort_keys=True)
-
-    def claims_settings(self) -> str:
-        """The ``--config`` of the claims job: its share, the global claims settings in ``claims``."""
-        return json.dumps(with_claim_stats(job_settings(self.settings, "claims"), self.claim_stats), sort_keys=True)
-
-    def figure_settings(self, fig: str) -> str:
-        """The ``--config`` of the job of figure ``fig``: its share with ``figure``."""
-        return json.dumps({**job_settings(self.settings, f"figure-{fig}"), "figure": fig}, sort_keys=True)
+    def settings_json(self, job: str) -> str:
+        """The ``--config`` of job ``job`` (a key of :attr:`estimates`: a training job, ``claims``
+        or ``fig_<figure>``): the settings it reads (:func:`.experiments.job_settings`) with those
+        that select it (``experiment``, ``ratio``, ``figure``); the claims job's ``claims`` also
+        holds the global claims settings.  A change elsewhere in the config never reruns it."""
+        if job in self.train:
+            settings = self.train[job][1]
+        elif job == "claims":
+            settings = with_claim_stats(job_settings(self.settings, "claims"), self.claim_stats)
+        elif job.startswith("fig_") and job[4:] in self.figures:
+            settings = {**job_settings(self.settings, f"figure-{job[4:]}"), "figure": job[4:]}
+        else:
+            raise ValueError(f"job = {job!r}: must be one of {sorted(self.estimates)}")
+        return json.dumps(settings, sort_keys=True)
 
     # ------------------------------------------------------------------ resources
 
