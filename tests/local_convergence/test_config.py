@@ -85,8 +85,9 @@ def test_job_share_passes_a_share_and_reduces_a_whole_config():
     [
         ({"seeds": [0, 1]}, "train", r"config key experiment = None: must be one of \['local'"),
         ({"experiment": "lokal"}, "train", r"experiment = 'lokal': must be one of"),
-        ({"experiment": "local"}, "train", "the experiment local needs it"),
-        ({"experiment": "claim2", "ratio": 2}, "train", "claim2 takes none"),
+        ({"experiment": "local"}, "train", "ratio = None: the experiment local needs a positive integer"),
+        ({"experiment": "local", "ratio": "2"}, "train", "ratio = '2': the experiment local needs a positive integer"),
+        ({"experiment": "claim2", "ratio": 2}, "train", "ratio = 2: only the experiment local takes a ratio"),
         ({"figure": "heatmap"}, "figure", r"config key figure = 'heatmap': must be one of \['local_rate'"),
         (X.job_settings(X.validate(_cfg()), "claims"), "claims", r"claims.alpha: missing; the claims job needs"),
         ({"experiment": "claim2", "seeds": [0, 1]}, "train", r"config key claim2: missing; job train claim2"),

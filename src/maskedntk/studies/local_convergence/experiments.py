@@ -165,8 +165,13 @@ def job_share(settings: Mapping, job: str) -> dict:
     if job == "train":
         _selected(select.get("experiment"), "experiment", RUN_JOBS)
         name = select["experiment"]
-        if (name == "local") != ("ratio" in select):
-            raise ConfigError(f"config key ratio: the experiment local needs it (m = ratio * r); {name} takes none")
+        if name != "local" and "ratio" in select:
+            raise ConfigError(f"config key ratio = {select['ratio']!r}: only the experiment local takes a ratio")
+        ratio = select.get("ratio")
+        if name == "local" and (isinstance(ratio, bool) or not isinstance(ratio, int) or ratio < 1):
+            raise ConfigError(
+                f"config key ratio = {ratio!r}: the experiment local needs a positive integer (m = ratio * r)"
+            )
     elif job == "figure":
         _selected(select.get("figure"), "figure", FIGURES)
         name = f"figure-{select['figure']}"
