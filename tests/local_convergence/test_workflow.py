@@ -141,10 +141,16 @@ def test_rules_run_the_one_command_line_with_estimated_resources(tmp_path):
         assert job in ("train", "claims", "figure")
         assert re.match(r"--config '\{.*\}' (--inputs \S+=\S+( \S+=\S+)* )?--out \S+=\S+( \S+=\S+)* --log \S+$", rest)
         assert (" meta=" in rest) == (job != "figure"), rest
-    declared = dict(re.findall(r"^localrule local_convergence_(\w+):\n(?:.*\n)*?\s+resources: (.*)$", out, re.M))
+    declared, rule = {}, None  # rule -> its resources line, read block by block
+    for line in out.splitlines():
+        if m := re.match(r"(?:local)?rule (\w+):", line):
+            rule = m.group(1)
+        elif (m := re.match(r"\s+resources: (.*)", line)) and rule and rule.startswith("local_convergence_"):
+            declared[rule.removeprefix("local_convergence_")] = m.group(1)
     assert set(declared) == set(lc.estimates)
     for job, res in declared.items():
-        assert f"mem_mb={lc.mem_mb(job)}," in res and f"runtime={lc.runtime(job)}" in res, (job, res)
+        assert re.search(rf"\bmem_mb={lc.mem_mb(job)}\b", res), (job, res)
+        assert re.search(rf"\bruntime={lc.runtime(job)}\b", res), (job, res)
 
 
 @pytest.mark.parametrize(
