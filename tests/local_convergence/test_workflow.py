@@ -134,7 +134,8 @@ def test_rules_run_the_one_command_line_with_estimated_resources(tmp_path):
 
     ci_workdir(tmp_path)
     out = snakemake(tmp_path, "--dry-run", "--printshellcmds", "local_convergence_all").stdout
-    commands = re.findall(r"^python -m maskedntk\.studies\.local_convergence (\w+) (.*)$", out, re.M)
+    command = r"^(?:Shell command: )?python -m maskedntk\.studies\.local_convergence (\w+) (.*)$"
+    commands = re.findall(command, out, re.M)
     lc = LocalConvergenceWorkflow({"local_convergence": _ci()}, "results", "logs")
     assert len(commands) == len(lc.jobs) + 1 + len(lc.figures)
     for job, rest in commands:
@@ -147,6 +148,7 @@ def test_rules_run_the_one_command_line_with_estimated_resources(tmp_path):
             rule = m.group(1)
         elif (m := re.match(r"\s+resources: (.*)", line)) and rule and rule.startswith("local_convergence_"):
             declared[rule.removeprefix("local_convergence_")] = m.group(1)
+    assert "mem_mb" not in declared.pop("all")  # the target: no job of its own
     assert set(declared) == set(lc.estimates)
     for job, res in declared.items():
         assert re.search(rf"\bmem_mb={lc.mem_mb(job)}\b", res), (job, res)
