@@ -14,11 +14,10 @@ masked_link job runs the masked study's engine: ROUND_S plus its multiply-adds (
 round, and that study's memory estimate (:func:`maskedntk.studies.masked.jobs.train_memory_mb`).
 Claims and figure jobs read the run tables: START_S, their own work, and a per-row term.
 
-Calibration (:data:`CALIBRATION`): the per-step and start constants were measured on the
-2-core development machine, under load from other jobs: the job times of a default run
-(``snakemake local_convergence_all``, whole jobs as Snakemake logged them: 3 s for claim2,
-whose work is 0.1 s, i.e. the start; 5-6 s for the local jobs' 4000 steps) and a step
-benchmark at a larger width (``python benchmarks/bench_local_convergence.py``).  A cluster
+Calibration (:data:`CALIBRATION`): measured on the 2-core development machine: the job times of
+a default run (``snakemake local_convergence_all``, whole jobs as Snakemake logged them: 3 s for
+claim2, whose work is 0.1 s, i.e. the start; 5-6 s for the local jobs' 4000 steps) and the
+ratios of a step benchmark at larger widths (``python benchmarks/bench_local_convergence.py``).  A cluster
 node may be slower: the declared runtime multiplies the estimate by
 :data:`maskedntk.core.resources.RUNTIME_SAFETY`.
 """
@@ -27,15 +26,21 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-#: the constants of the model (module docstring), with where each was measured
+#: the constants of the model (module docstring), with where each was measured.  Unloaded: the
+#: job times of a default run (20:55 UTC, a 2-core machine running 2 jobs at a time).  The
+#: benchmark ran under load (load average 12 on 2 cores; its small GD step took 4.6 times the
+#: unloaded STEP_S), so only its ratios are used: the S M^2 term is 8.1e-5 STEP_S per S M^2
+#: (S = 6, M = 9 vs 203: 2.56e-3 vs 5.36e-2 s per step; M = 403 predicted within 5%), an SGD
+#: step with N = 4096 fresh samples costs 0.83 STEP_S more per 1e5 S N M d, a float64
+#: multiply-add 1.24e-9 s loaded.
 CALIBRATION = {
     "START_S": 3.0,  # a job's process start and imports: claim2's whole job (3 s) less its work (0.1 s)
-    "BASE_MB": 400,  # resident memory of a job's process after its imports (bench: max RSS, claim1-size work)
+    "BASE_MB": 400,  # bench: 323 MB resident after the imports; the .test run's jobs peaked at 442 MB
     "STEP_S": 5.6e-4,  # one GD step at small M: local r2 (S = 6, M = 9) 4000 steps in 2.3 s
-    "PAIR_S": 3.2e-8,  # per S M^2 of a step: bench, S = 6, M = 203
-    "SAMPLE_S": 2.0e-9,  # per S N M d of an SGD step: bench, N = 4096
-    "FLOP_S": 1.0e-9,  # one float64 multiply-add in numpy / torch (bench: a matrix product)
-    "ROW_S": 2.0e-6,  # building or reading one table row (figure1: 13k trajectory rows)
+    "PAIR_S": 4.5e-8,  # per S M^2 of a step: 8.1e-5 STEP_S (bench ratio, above)
+    "SAMPLE_S": 4.6e-9,  # per S N M d of an SGD step: (2.13e-2 - 2.56e-3) / (6 * 4096 * 9 * 4) / 4.6 (bench)
+    "FLOP_S": 2.7e-10,  # one float64 multiply-add: 1.24e-9 s (bench, 400 x 400 product) / 4.6
+    "ROW_S": 2.0e-6,  # building or reading one table row: figure1 (13k trajectory rows) 4.2 s for 6000 steps
     "ROUND_S": 8.0e-4,  # one round of the masked engine at small sizes: masked_link 3600 rounds in 2.9 s
     "FIGURE_S": 3.0,  # drawing and saving one figure (PDF + PNG): figure jobs 4-7 s less START_S
     "CLAIMS_S": 1.0,  # the claims table's tests and bootstraps (claims job: 4 s less START_S)
