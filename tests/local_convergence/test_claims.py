@@ -13,8 +13,11 @@ from maskedntk.studies.local_convergence import claims as C
 from maskedntk.studies.local_convergence import experiments as X
 
 SEEDS = range(8)
-CFG = X.validate(
-    yaml.safe_load((Path(__file__).parents[2] / "config" / "local_convergence.yaml").read_text())["local_convergence"]
+ROOT = Path(__file__).parents[2]
+#: the claims job's settings: its share of the default config with the global claims settings
+STUDY = X.validate(yaml.safe_load((ROOT / "config" / "local_convergence.yaml").read_text())[X.KEY])
+CFG = X.with_claim_stats(
+    X.job_settings(STUDY, "claims"), yaml.safe_load((ROOT / "config" / "config.yaml").read_text())["claims"]
 )
 LEVELS = [1e-3, 1e-4, 1e-5, 1e-6]
 
@@ -153,3 +156,27 @@ def test_relu_variant_diverged_run_counts_against():
 def test_missing_experiment_is_not_run():
     tables = {k: v for k, v in GOOD.items() if k != "samples"}
     assert _verdicts(tables)["C7_samples"] == "not run"
+
+
+def test_seed_test_row_is_the_median_with_the_claims_bootstrap():
+    from maskedntk.core.claims.stats import claim_rng, cluster_bootstrap
+
+    x = pd.Series([0.3, 0.1, np.nan, 0.2, 0.5, 0.4], index=[10, 11, 12, 13, 14, 15])
+    row = C._seed_test(x, null=0.6, sign=-1, label="u", alpha=0.05, n_boot=300, rng=claim_rng("C", 3))
+    finite = x.dropna().to_numpy()
+    ci = cluster_bootstrap(finite, np.arange(5), np.median, 300, claim_rng("C", 3), 0.05)
+    assert row["effect"] == 0.3 and (row["ci_low"], row["ci_high"]) == ci and row["n_units"] == 5
+    assert row["min_p"] == 2**-5 and row["verdict"] == "reproduced" and row["test"] == "Wilcoxon, seeds"
+    short = C._seed_test(x.iloc[:1], null=0.6, sign=-1, label="u", alpha=0.05, n_boot=300, rng=claim_rng("C", 3))
+    assert short["n_units"] == 1 and "fewer than 2 seeds" in short["note"] and "effect" not in short
+
+
+def test_bootstrap_settings_move_only_the_intervals():
+    base = C.evaluate(CFG, GOOD).set_index("claim")
+    other = C.evaluate({**CFG, "claims": {**CFG["claims"], "bootstrap_resamples": 300, "seed": 7}}, GOOD)
+    other = other.set_index("claim")
+    for col in ("effect", "p_value", "min_p", "verdict"):
+        pd.testing.assert_series_equal(base[col], other[col])
+    assert not np.allclose(base["ci_low"], other["ci_low"], equal_nan=True)
+    assert (base["ci_low"] <= base["effect"]).all() and (base["effect"] <= base["ci_high"]).all()
+    assert base.loc["C3b_relu_counterexample", "effect"] == 1.0  # the fraction of seeds that pass

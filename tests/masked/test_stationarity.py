@@ -1,4 +1,4 @@
-"""Tests of maskedntk.studies.masked.stationarity on synthetic trajectories with known answers.
+"""Tests of maskedntk.studies.masked.stationarity and .contraction on synthetic runs with known answers.
 
 Noisy cases use seeds 0..N_SEEDS-1 as replicates and assert rates over seeds: flat plateaus
 are flagged in <= 10% of seeds, slow decays in 100%; rate-fit errors are relative errors of
@@ -14,13 +14,11 @@ import numpy as np
 import pytest
 from scipy import signal
 
+from maskedntk.studies.masked.contraction import RateFit, contraction_factor, rate_stats
 from maskedntk.studies.masked.stationarity import (
-    RateFit,
     StationarityResult,
-    contraction_factor,
     extend_until_stationary,
     next_rounds,
-    rate_stats,
     stationarity_test,
     stationarity_window,
 )

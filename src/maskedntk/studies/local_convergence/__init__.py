@@ -6,5 +6,6 @@ absolute-value teacher and student, output weights tied to the neuron norms, x ~
 Modules: :mod:`.theory` (closed-form loss and gradient), :mod:`.problem` (teachers,
 initialisations, Claims 1-2), :mod:`.engine` (batched GD / SGD), :mod:`.experiments`
 (configuration), :mod:`.runs`, :mod:`.claims`, :mod:`.figures`, :mod:`.jobs` (what the
-workflow calls).  See docs/studies/local_convergence.md.
+workflow calls, through :mod:`.__main__`), :mod:`.resources` (each job's memory and time),
+:mod:`.workflow` (what the rules file needs).  See docs/studies/local_convergence.md.
 """

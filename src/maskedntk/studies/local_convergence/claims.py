@@ -1,11 +1,13 @@
 """The claims table: one :class:`~maskedntk.core.claims.declare.Claim` per statement of the
 paper, each a one-sided test over seeds that can come out "not reproduced".
 
-Every test reduces each seed to one number (the unit), tests its centre against a null with a
-one-sided Wilcoxon signed-rank test (or a binomial test for pass/fail units), and reports the
-median with a percentile bootstrap interval over seeds (``claims.bootstrap_resamples``,
-``claims.bootstrap_seed``).  :func:`claims_for` declares them from the settings the claims job
-reads; :func:`evaluate` runs them with :func:`maskedntk.core.claims.declare.evaluate`.
+Every test reduces each seed to one number (the unit) and tests its centre against a null with
+a one-sided Wilcoxon signed-rank test (:func:`_seed_test`; a binomial test for pass/fail
+units).  The effect is the median over seeds of the per-seed statistic, with a percentile
+cluster bootstrap interval over seeds (the global claims settings ``claims.bootstrap_resamples``
+and ``claims.seed``; each claim's generator from its id, :func:`~maskedntk.core.claims.stats.claim_rng`).
+:func:`claims_for` declares them from the settings the claims job reads; :func:`evaluate` runs
+them with :func:`maskedntk.core.claims.declare.evaluate`.
 """
 
 from __future__ import annotations
@@ -18,30 +20,25 @@ import pandas as pd
 from maskedntk.core.claims import stats as S
 from maskedntk.core.claims.declare import Claim
 from maskedntk.core.claims.declare import evaluate as run_claims
+from maskedntk.core.claims.rows import base_row, seed_test_row
 
 SRC = "Zhou, Ge & Jin (COLT 2021)"
 
 
-def _units(values: pd.Series, *, null: float, sign: int, alpha: float, n_boot: int, rng, label: str, test: str) -> dict:
-    """The Wilcoxon claim row for per-seed ``values`` (index: seed)."""
+def _seed_test(values: pd.Series, *, null: float, sign: int, label: str, alpha: float, n_boot: int, rng) -> dict:
+    """The claim row of a one-sided Wilcoxon test over seeds of the per-seed ``values`` (index:
+    seed; non-finite values drop out) against ``null`` in direction ``sign``: the effect is their
+    median, with a percentile bootstrap interval resampling seeds."""
+    row = base_row() | {"test": "Wilcoxon, seeds", "effect_label": label}
     x = values.to_numpy(dtype=float)
-    x = x[np.isfinite(x)]
+    ok = np.isfinite(x)
+    x = x[ok]
     if x.size < 2:
-        return {"test": test, "n_units": int(x.size), "note": "fewer than 2 seeds with a value"}
-    p, q = S.wilcoxon_one_sided(x - null, sign)
-    lo, hi = S.cluster_bootstrap(x, np.arange(x.size), np.median, n_boot, rng, alpha)
-    eff = float(np.median(x))
-    return {
-        "test": test,
-        "n_units": int(x.size),
-        "effect": eff,
-        "effect_label": label,
-        "ci_low": lo,
-        "ci_high": hi,
-        "p_value": p,
-        "min_p": S.min_p_wilcoxon(x.size),
-        "verdict": S.verdict(p, q, eff, null, sign, alpha),
-    }
+        return row | {"n_units": int(x.size), "note": "fewer than 2 seeds with a value"}
+    p = S.wilcoxon_one_sided(x - null, sign)
+    ci = S.cluster_bootstrap(x, np.arange(x.size), np.median, n_boot, rng, alpha)
+    seeds = list(values.index[ok])
+    return seed_test_row(row, seeds, float(np.median(x)), ci, p, null=null, sign=sign, alpha=alpha, notes=[])
 
 
 def _slope(x, y) -> float:
@@ -70,25 +67,16 @@ def times(df: pd.DataFrame, censor: bool = False) -> pd.DataFrame:
 # --- the tests -------------------------------------------------------------------------------
 
 
-def t_eps_bound(tables, *, alpha, n_boot, rng):
+def t_eps_bound(tables, **stats):
     """C1a: b = max over m of the slope of log T(eps) in log(1/eps); Theorem 5 gives b <= 1."""
     df = tables["local"]
     T = times(df, censor=False)  # unreached levels drop out (censoring at `steps` would bias b down)
     b = pd.Series([_slope(-np.log(T.columns), np.log(T.iloc[i])) for i in range(len(df))], index=df.index)
     per_seed = b.groupby(df["seed"]).max()
-    return _units(
-        per_seed,
-        null=1.0,
-        sign=-1,
-        alpha=alpha,
-        n_boot=n_boot,
-        rng=rng,
-        label="max_m slope of log T(eps) vs log(1/eps)",
-        test="Wilcoxon, seeds",
-    )
+    return _seed_test(per_seed, null=1.0, sign=-1, label="max_m slope of log T(eps) vs log(1/eps)", **stats)
 
 
-def m_independence(tables, *, alpha, n_boot, rng, eta, r, w_max, slope_max):
+def m_independence(tables, *, eta, r, w_max, slope_max, **stats):
     """C1b: B_m = max_eps T(eps) eps eta / (r w_max) for m > r over the levels every width of
     the seed reached; slope of log B_m in log m < slope_max."""
     df = tables["local"]
@@ -100,15 +88,8 @@ def m_independence(tables, *, alpha, n_boot, rng, eta, r, w_max, slope_max):
         B = (common * np.asarray(common.columns)[None, :]).max(axis=1) if common.shape[1] else np.nan
         per_seed[s] = _slope(np.log(g["m"]), np.log(B))
     per_seed = pd.Series(per_seed)
-    return _units(
-        per_seed,
-        null=slope_max,
-        sign=-1,
-        alpha=alpha,
-        n_boot=n_boot,
-        rng=rng,
-        label="slope of log max_eps T(eps) eps eta in log m (m > r)",
-        test="Wilcoxon, seeds",
+    return _seed_test(
+        per_seed, null=slope_max, sign=-1, label="slope of log max_eps T(eps) eps eta in log m (m > r)", **stats
     )
 
 
@@ -121,59 +102,38 @@ def _kappa_fit(df: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame.from_dict(rows, orient="index")
 
 
-def kappa_exponent(tables, *, alpha, n_boot, rng, var, tol):
+def kappa_exponent(tables, *, var, tol, **stats):
     """C2a/b: the exponent of min ||grad L||_F / L in ``var`` (joint fit in log r, log w_max)
     is >= -1/2 - tol (Theorem 4: the ratio is at least kappa = Theta(r^-1/2 w_max^-1/2))."""
     fit = _kappa_fit(tables["gradient_bound"])[var]
-    return _units(
-        fit,
-        null=-0.5 - tol,
-        sign=+1,
-        alpha=alpha,
-        n_boot=n_boot,
-        rng=rng,
-        label=f"exponent of min ||grad L||/L in {var}",
-        test="Wilcoxon, seeds",
-    )
+    return _seed_test(fit, null=-0.5 - tol, sign=+1, label=f"exponent of min ||grad L||/L in {var}", **stats)
 
 
-def alignment(tables, *, alpha, n_boot, rng, drop):
+def alignment(tables, *, drop, **stats):
     """C3a: max over m > r of (final / initial mass-weighted angle to the teachers) < drop."""
     df = tables["local"]
     over = df[df["ratio"] > 1]
     per_seed = (over["angle_final"] / over["angle0"]).groupby(over["seed"]).max()
-    return _units(
-        per_seed,
-        null=drop,
-        sign=-1,
-        alpha=alpha,
-        n_boot=n_boot,
-        rng=rng,
-        label="max_m angle_final / angle_0 (mass-weighted)",
-        test="Wilcoxon, seeds",
-    )
+    return _seed_test(per_seed, null=drop, sign=-1, label="max_m angle_final / angle_0 (mass-weighted)", **stats)
 
 
-def relu_counterexample(tables, *, alpha, n_boot, rng, zero_loss):
+def relu_counterexample(tables, *, zero_loss, alpha, n_boot, rng):
     """C3b: per seed, the ReLU loss of Appendix A.2's student is zero (<= zero_loss times the
-    teacher's scale) while every student is at angle > 1e-3 from every teacher."""
+    teacher's scale) while every student is at angle > 1e-3 from every teacher.  A pass/fail
+    unit: an exact binomial test against 1/2 over seeds; the effect is the fraction of seeds
+    that pass (the median of a 0/1 unit would say only on which side of 1/2 it lies), with a
+    percentile bootstrap interval resampling seeds."""
     df = tables["claim1"]
-    ok = (df["L_relu"].abs() <= zero_loss * df["teacher_scale"]) & (df["min_angle_relu"] > 1e-3)
-    n, k = len(df), int(ok.sum())
-    p, q = S.binom_one_sided(k, n, 0.5)
-    eff = k / n if n else math.nan
-    return {
-        "test": "binomial vs 1/2, seeds",
-        "n_units": n,
-        "effect": eff,
-        "effect_label": "fraction of seeds",
-        "p_value": p,
-        "min_p": 0.5**n if n else math.nan,
-        "verdict": S.verdict(p, q, eff, 0.5, +1, alpha),
-    }
+    ok = ((df["L_relu"].abs() <= zero_loss * df["teacher_scale"]) & (df["min_angle_relu"] > 1e-3)).to_numpy(float)
+    row = base_row() | {"test": "binomial vs 1/2, seeds", "effect_label": "fraction of seeds"}
+    if ok.size == 0:
+        return row | {"note": "no seeds"}
+    p = S.binom_one_sided(int(ok.sum()), ok.size, 0.5)
+    ci = S.cluster_bootstrap(ok, np.arange(ok.size), np.mean, n_boot, rng, alpha)
+    return seed_test_row(row, list(df["seed"]), float(ok.mean()), ci, p, null=0.5, sign=+1, alpha=alpha, notes=[])
 
 
-def claim2_exponents(tables, *, alpha, n_boot, rng, tol):
+def claim2_exponents(tables, *, tol, **stats):
     """C4: max(|slope of log L_two - 3|, |slope of log L_one - 2|) per seed < tol."""
     df = tables["claim2"]
     dev = pd.Series(
@@ -185,16 +145,7 @@ def claim2_exponents(tables, *, alpha, n_boot, rng, tol):
             for s, g in df.groupby("seed")
         }
     )
-    return _units(
-        dev,
-        null=tol,
-        sign=-1,
-        alpha=alpha,
-        n_boot=n_boot,
-        rng=rng,
-        label="max |fitted exponent - (3, 2)|",
-        test="Wilcoxon, seeds",
-    )
+    return _seed_test(dev, null=tol, sign=-1, label="max |fitted exponent - (3, 2)|", **stats)
 
 
 def local_exponents(df: pd.DataFrame) -> pd.DataFrame:
@@ -217,96 +168,63 @@ def _first_last(p: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     return first, last
 
 
-def exact_linear(tables, *, alpha, n_boot, rng, accel):
+def exact_linear(tables, *, accel, **stats):
     """C5a: m = r: the local exponent grows (last / first reached pair > accel): linear convergence."""
     df = tables["local"]
     ex = df[df["ratio"] == 1]
     first, last = _first_last(local_exponents(ex))
     per_seed = pd.Series(last / first, index=ex["seed"].to_numpy())
-    return _units(
-        per_seed,
-        null=accel,
-        sign=+1,
-        alpha=alpha,
-        n_boot=n_boot,
-        rng=rng,
-        label="m = r: last / first local exponent",
-        test="Wilcoxon, seeds",
-    )
+    return _seed_test(per_seed, null=accel, sign=+1, label="m = r: last / first local exponent", **stats)
 
 
-def over_one_over_T(tables, *, alpha, n_boot, rng):
+def over_one_over_T(tables, **stats):
     """C5b: m > r: min over m of the last reached local exponent p (L ~ T^-p) is >= 1 (the
     O(1/T) of Theorem 5)."""
     df = tables["local"]
     over = df[df["ratio"] > 1]
     _, last = _first_last(local_exponents(over))
     per_seed = pd.Series(last, index=over.index).groupby(over["seed"]).min()
-    return _units(
-        per_seed,
-        null=1.0,
-        sign=+1,
-        alpha=alpha,
-        n_boot=n_boot,
-        rng=rng,
-        label="min_m local exponent p of L ~ T^-p (last decade)",
-        test="Wilcoxon, seeds",
-    )
+    return _seed_test(per_seed, null=1.0, sign=+1, label="min_m local exponent p of L ~ T^-p (last decade)", **stats)
 
 
-def init_width(tables, *, alpha, n_boot, rng):
+def init_width(tables, **stats):
     """C6: Algorithm 1's loss before GD falls with the width: log10(L_init(m_max) / L_init(m_min))
     < 0 per seed (Lemma E.1: enough neurons give L(W') <= eps_init)."""
     df = tables["initialisation"]
     L = df.pivot(index="seed", columns="m", values="L_init")
-    return _units(
+    return _seed_test(
         np.log10(L[L.columns.max()] / L[L.columns.min()]),
         null=0.0,
         sign=-1,
-        alpha=alpha,
-        n_boot=n_boot,
-        rng=rng,
         label="log10(L_init(m_max) / L_init(m_min))",
-        test="Wilcoxon, seeds",
+        **stats,
     )
 
 
-def samples_match_gd(tables, *, alpha, n_boot, rng, factor):
+def samples_match_gd(tables, *, factor, **stats):
     """C7: at the largest N, SGD's final population loss is within ``factor`` of population GD's
     from the same start: |log10(L_SGD / L_GD)| < log10(factor) (a diverged run counts as inf)."""
     df = tables["samples"]
     gd = df[~np.isfinite(df["N"])].set_index("seed")["L_final"]
     big = df[df["N"] == df.loc[np.isfinite(df["N"]), "N"].max()].set_index("seed")["L_final"]
     dev = np.abs(np.log10(big / gd)).fillna(np.inf)
-    return _units(
-        dev,
-        null=math.log10(factor),
-        sign=-1,
-        alpha=alpha,
-        n_boot=n_boot,
-        rng=rng,
-        label="|log10(L_SGD(N_max) / L_GD)|",
-        test="Wilcoxon, seeds",
-    )
+    return _seed_test(dev, null=math.log10(factor), sign=-1, label="|log10(L_SGD(N_max) / L_GD)|", **stats)
 
 
-def figure1_local(tables, *, alpha, n_boot, rng, tol):
+def figure1_local(tables, *, tol, **stats):
     """C8: Figure 1(c): from near the teachers (d = 2, m = 20, r = 3) L_final <= tol."""
     df = tables["figure1"]
     loc = df[df["regime"] == "local"].set_index("seed")
-    return _units(
+    return _seed_test(
         np.log10(loc["L_final"].clip(lower=1e-300) / tol),
         null=0.0,
         sign=-1,
-        alpha=alpha,
-        n_boot=n_boot,
-        rng=rng,
         label="log10(L_final / tol), local start",
-        test="Wilcoxon, seeds",
+        **stats,
     )
 
 
-def relu_variant_sign(tables, *, alpha, n_boot, rng, angle):
+def relu_variant_sign(tables, *, angle, **stats):
     """C9: the ReLU variant (Appendix A.1), started near the teachers with random signs, ends
     aligned *with* sign: its mass-weighted signed angle to the nearest teacher is < ``angle``
     (log10(angle_signed / angle) < 0 per seed; a diverged run counts as pi).  Appendix A.1 splits the ReLU loss into
@@ -317,16 +235,7 @@ def relu_variant_sign(tables, *, alpha, n_boot, rng, angle):
     rel = df[df["activation"] == "relu"].set_index("seed")
     signed = rel["signed_angle_final"].where(~rel["diverged"].astype(bool), math.pi)  # diverged: the worst angle
     x = np.log10(signed.clip(lower=1e-300) / angle)
-    return _units(
-        x,
-        null=0.0,
-        sign=-1,
-        alpha=alpha,
-        n_boot=n_boot,
-        rng=rng,
-        label="log10(signed angle / relu_sign_angle), ReLU variant",
-        test="Wilcoxon, seeds",
-    )
+    return _seed_test(x, null=0.0, sign=-1, label="log10(signed angle / relu_sign_angle), ReLU variant", **stats)
 
 
 def claims_for(cfg) -> list[Claim]:
@@ -441,6 +350,4 @@ def claims_for(cfg) -> list[Claim]:
 def evaluate(cfg, tables) -> pd.DataFrame:
     """The claims table of ``tables`` ({experiment: run table})."""
     cl = cfg["claims"]
-    return run_claims(
-        claims_for(cfg), tables, alpha=cl["alpha"], n_boot=cl["bootstrap_resamples"], seed=cl["bootstrap_seed"]
-    )
+    return run_claims(claims_for(cfg), tables, alpha=cl["alpha"], n_boot=cl["bootstrap_resamples"], seed=cl["seed"])

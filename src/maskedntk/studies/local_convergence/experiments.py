@@ -75,8 +75,8 @@ def validate(cfg) -> dict:
 
 #: job -> the settings it reads: top-level key -> None (all of it) or the sub-keys it reads.
 #: The workflow hands each job only these (:func:`job_settings`), so that a change elsewhere in
-#: the config reruns only the jobs that read it.
-_CLAIM_STATS = ("alpha", "bootstrap_resamples", "bootstrap_seed")
+#: the config reruns only the jobs that read it.  The claims job's ``claims`` also holds the
+#: global claims settings (:data:`CLAIM_STATS`, :func:`with_claim_stats`).
 JOB_SETTINGS: dict[str, dict] = {
     "local": {"seeds": None, "teacher": None, "local": None},
     "gradient_bound": {"seeds": None, "teacher": None, "gradient_bound": None},
@@ -111,6 +111,10 @@ RUN_JOBS = (
     "relu_variant",
     "masked_link",
 )
+#: the study's figures (each drawn by the module of that name under .figures)
+FIGURES = tuple(job.removeprefix("figure-") for job in JOB_SETTINGS if job.startswith("figure-"))
+#: the global claims settings (config/config.yaml, key ``claims``) every study's claims job reads
+CLAIM_STATS = ("alpha", "bootstrap_resamples", "seed")
 
 
 def job_settings(cfg: Mapping, job: str) -> dict:
@@ -120,8 +124,73 @@ def job_settings(cfg: Mapping, job: str) -> dict:
     return {k: cfg[k] if keys is None else {s: cfg[k][s] for s in keys} for k, keys in JOB_SETTINGS[job].items()}
 
 
-def settings(cfg: Mapping) -> dict:
-    """What a job works with: a whole study config is validated; one job's share (as the
-    workflow passes it, already validated) is used as given."""
+def with_claim_stats(share: Mapping, stats: Mapping | None) -> dict:
+    """The claims job's settings: its share with the global claims settings ``stats`` (the
+    top-level key ``claims``: alpha, bootstrap_resamples, seed) added to its ``claims``."""
+    if not isinstance(stats, Mapping):
+        raise ConfigError(f"config key claims: missing; the claims job needs the global keys {list(CLAIM_STATS)}")
+    missing = [k for k in CLAIM_STATS if k not in stats]
+    if missing:
+        raise ConfigError(f"config key claims.{missing[0]}: missing key; required keys are {list(CLAIM_STATS)}")
+    share = copy.deepcopy(dict(share))
+    share["claims"] = {**share["claims"], **{k: stats[k] for k in CLAIM_STATS}}
+    return share
+
+
+#: the settings that select one job of several: job -> keys (the workflow adds them to the share)
+SELECTORS = {"train": ("experiment", "ratio"), "claims": (), "figure": ("figure",)}
+
+
+def _reads(name: str) -> list[str]:
+    """The keys job ``name`` reads (:data:`JOB_SETTINGS`), dotted."""
+    return [k if sub is None else f"{k}.{{{', '.join(sub)}}}" for k, sub in JOB_SETTINGS[name].items()]
+
+
+def _selected(value, key: str, allowed) -> None:
+    if value not in allowed:
+        raise ConfigError(f"config key {key} = {value!r}: must be one of {list(allowed)}")
+
+
+def job_share(settings: Mapping, job: str) -> dict:
+    """What job ``job`` (train, claims, figure) of the command line works with: ``settings`` is
+    either its share as the workflow passes it (used as given: validated where the workflow read
+    the configuration) or a whole study configuration (validated here, then reduced to the
+    share), with the selecting keys (:data:`SELECTORS`: ``experiment`` and, for ``local``,
+    ``ratio``; ``figure``) beside it.  Errors name the key and what is allowed."""
+    if job not in SELECTORS:
+        raise ValueError(f"job = {job!r}: must be one of {sorted(SELECTORS)}")
+    select = {k: settings[k] for k in SELECTORS[job] if k in settings}
+    share = {k: v for k, v in settings.items() if k not in select}
     whole = load_schema(str(SCHEMA))["properties"][KEY]["required"]
-    return validate(cfg) if all(k in cfg for k in whole) else dict(cfg)
+    if job == "train":
+        _selected(select.get("experiment"), "experiment", RUN_JOBS)
+        name = select["experiment"]
+        if name != "local" and "ratio" in select:
+            raise ConfigError(f"config key ratio = {select['ratio']!r}: only the experiment local takes a ratio")
+        ratio = select.get("ratio")
+        if name == "local" and (isinstance(ratio, bool) or not isinstance(ratio, int) or ratio < 1):
+            raise ConfigError(
+                f"config key ratio = {ratio!r}: the experiment local needs a positive integer (m = ratio * r)"
+            )
+    elif job == "figure":
+        _selected(select.get("figure"), "figure", FIGURES)
+        name = f"figure-{select['figure']}"
+    else:
+        name = "claims"
+    if all(k in share for k in whole):
+        share = job_settings(validate(share), name)
+        if name == "local" and select["ratio"] not in settings["local"]["ratios"]:
+            raise ConfigError(f"config key ratio = {select['ratio']!r}: must be one of local.ratios")
+    for key, sub in JOB_SETTINGS[name].items():
+        missing = [key] if key not in share else [f"{key}.{k}" for k in sub or () if k not in share[key]]
+        if missing:
+            what = job if name == job else f"{job} {name.removeprefix('figure-')}"
+            raise ConfigError(f"config key {missing[0]}: missing; job {what} reads {_reads(name)}")
+    if name == "claims":
+        missing = [k for k in CLAIM_STATS if k not in share.get("claims", {})]
+        if missing:
+            raise ConfigError(
+                f"config key claims.{missing[0]}: missing; the claims job needs the global claims settings "
+                f"{list(CLAIM_STATS)} in its claims (the workflow adds them from config/config.yaml)"
+            )
+    return {**share, **select}

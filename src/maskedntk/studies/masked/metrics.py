@@ -8,7 +8,7 @@
   ``fraction`` of the first ``rounds`` rounds, stationary or not;
 * the authors' estimator: the best running mean over a window of rounds (their heatmap
   script uses 10 rounds), on the first ``rounds`` rounds;
-* the empirical contraction factor per round (:func:`stationarity.contraction_factor`), to
+* the empirical contraction factor per round (:func:`contraction.contraction_factor`), to
   set beside Theorem 3's 1 - eta theta tau lambda0 / 4, with its standard error and, when
   it cannot be fitted, the reason.
 """
@@ -22,7 +22,8 @@ import numpy as np
 
 from maskedntk.core.validate import check_float, check_int
 
-from .stationarity import contraction_factor, stationarity_test
+from .contraction import contraction_factor
+from .stationarity import stationarity_test
 
 
 @dataclass(frozen=True)
