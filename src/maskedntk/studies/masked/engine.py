@@ -209,7 +209,13 @@ def train_many(
 ) -> list[TrainResult]:
     """:func:`train` for several (spec, seeds) jobs on the same data, as one computation:
     jobs with the same :func:`batch_key` share batches.  ``progress(job index, seed, k, L_k,
-    elapsed)``.  Returns one :class:`TrainResult` per job, in order."""
+    elapsed)``.  Returns one :class:`TrainResult` per job, in order.
+
+    The public entry point: it validates its arguments once (every spec a TrainSpec, every
+    seed an integer >= 0, X and y of matching shapes) and hands them to :func:`run_many`."""
+    for spec, _ in jobs:
+        if not isinstance(spec, TrainSpec):
+            raise ValueError(f"spec = {spec!r}: must be a TrainSpec")
     jobs = [(spec, [check_int("seed", s, 0) for s in seeds]) for spec, seeds in jobs]
     if any(not seeds for _, seeds in jobs):
         raise ValueError("seeds = []: give at least one seed")
@@ -219,17 +225,33 @@ def train_many(
         Yn = Yn[:, None]
     if Xn.ndim != 2 or Yn.ndim != 2 or Yn.shape[0] != Xn.shape[0]:
         raise ValueError(f"X has shape {Xn.shape} and y has shape {Yn.shape}: need X (n, d) and y (n,) or (n, d_out)")
+    return run_many(Xn, Yn, jobs, return_weights=return_weights, progress=progress, progress_every=progress_every)
+
+
+def run_many(
+    X: np.ndarray,
+    Y: np.ndarray,
+    jobs: Sequence[tuple[TrainSpec, Sequence[int]]],
+    *,
+    return_weights: bool = False,
+    progress: Callable[[int, int, int, float, float], None] | None = None,
+    progress_every: int = 0,
+) -> list[TrainResult]:
+    """:func:`train_many` on arguments already validated, which it trusts: X (n, d) and Y
+    (n, d_out) float64 arrays (a :class:`~maskedntk.studies.masked.data.Dataset`'s), TrainSpecs,
+    and non-empty lists of integer seeds >= 0 (a
+    :class:`~maskedntk.studies.masked.cellconfig.CellConfig`'s)."""
     t_start = time.perf_counter()
-    n, d = Xn.shape
+    n, d = X.shape
     groups: dict[tuple, list[_Run]] = {}
     runs_of_job: list[list[_Run]] = []
     for j, (spec, seeds) in enumerate(jobs):
-        runs = [_Run.start(j, spec, sd, Yn) for sd in seeds]
+        runs = [_Run.start(j, spec, sd, Y) for sd in seeds]
         runs_of_job.append(runs)
         own = () if MIX_CELLS.get(resolve_device(spec.device).type, True) else (j,)
         groups.setdefault(batch_key(spec, n, d) + own, []).extend(runs)
     for runs in groups.values():
-        _Batch(Xn, Yn, runs, return_weights).train(progress, progress_every, t_start)
+        _Batch(X, Y, runs, return_weights).train(progress, progress_every, t_start)
     seconds = time.perf_counter() - t_start
     return [_result(spec, runs, n, d, seconds) for (spec, _), runs in zip(jobs, runs_of_job, strict=True)]
 
