@@ -48,7 +48,16 @@ import torch
 
 from maskedntk.core.validate import check_int
 
-from .kernels import GramOperator, LocalSteps, Workspace, distinct_rows, needed_width, selection_rows, sq_norms
+from .kernels import (
+    FusedLocalSteps,
+    GramOperator,
+    LocalSteps,
+    Workspace,
+    distinct_rows,
+    needed_width,
+    selection_rows,
+    sq_norms,
+)
 from .masks import sample_masks
 from .rng import init_generator
 from .spec import TrainSpec
@@ -70,6 +79,11 @@ BATCH_ELEMENTS = {"cpu": 2**20, "cuda": None}
 #: `benchmarks/bench_engine.py --rows`: cells batched 0.81x, seeds batched 0.98x of one run
 #: at a time), where the padding and the larger tensors cost more than the fewer calls save
 MIX_CELLS = {"cpu": False, "cuda": True}
+
+#: the elementwise passes of the local steps and of the tracked loss as compiled kernels
+#: (:mod:`maskedntk.studies.masked.fused`: one pass where the tensor operations take several)
+#: on a CPU; as tensor operations on a GPU
+FUSED = {"cpu": True, "cuda": False}
 
 #: runs share a batch when their widths differ by at most this fraction of the batch's width
 #: (the padding costs at most this share of the batch's work)
@@ -100,7 +114,10 @@ class TrainResult:
         round k, NaN after divergence.  Zeroed neurons (``aggregation='zero_unheld'``) count.
     weights : (S, m, d) final W_K, or None.
     second_layer : (S, m, d_out) the fixed a, or None.
-    flops : multiply-adds x 2 of the matrix products performed for these seeds.
+    flops : multiply-adds x 2 of the matrix products the algorithm needs for these seeds: the
+        products on the rows of held neurons (a gathered batch's padding rows, a masked
+        batch's unheld neurons and the aggregation's rows of neurons no subnetwork held are
+        computed but not counted; identical subnetworks are computed, and counted, once).
     seconds : wall time of the call (of the whole batch for :func:`train_many`).
     """
 
@@ -374,7 +391,9 @@ class _Batch:
         self.YT = as_t(Yn).T.contiguous()  # (d_out, n)
         self.op = GramOperator(self.X, choose_path(spec, n, d))
         self.ws = Workspace(self.dtype, self.device)
-        self.steps = LocalSteps(self.YT, self.op, spec.tau, spec.relu_grad_at_zero, self.ws)
+        self.fused = FUSED.get(self.device.type, False)
+        steps = FusedLocalSteps if self.fused else LocalSteps
+        self.steps = steps(self.YT, self.op, spec.tau, spec.relu_grad_at_zero, self.ws)
         self.cap = BATCH_ELEMENTS.get(self.device.type)
         W0, a0 = zip(*(init_params(r.spec, r.seed, d, self.d_out) for r in runs), strict=True)
         for r, a in zip(runs, a0, strict=True):
@@ -411,10 +430,16 @@ class _Batch:
     def _tracked(self, active) -> tuple[np.ndarray, np.ndarray]:
         """(L_k, fraction of dead neurons) of every active run."""
         scale = torch.as_tensor([r.track_scale for r in active], dtype=self.dtype, device=self.device)
-        U = torch.bmm(self.a.transpose(1, 2), torch.relu(self.ZT)) * scale[:, None, None]  # (R, d_out, n)
-        L = sq_norms(self.YT - U)
-        dead = (self.ZT.amax(dim=2) <= 0).sum(dim=1).to("cpu", torch.float64).numpy() / self.m
-        return L, dead
+        if self.fused:
+            from . import fused
+
+            U = self.ws.get("U", len(active), self.d_out, self.n)
+            dead = np.empty(len(active), dtype=np.int64)
+            fused.tracked(self.ZT.numpy(), self.a.numpy(), scale.numpy(), U.numpy(), dead)
+        else:
+            U = torch.bmm(self.a.transpose(1, 2), torch.relu(self.ZT)) * scale[:, None, None]  # (R, d_out, n)
+            dead = (self.ZT.amax(dim=2) <= 0).sum(dim=1).to("cpu").numpy()
+        return sq_norms(self.YT - U), dead / self.m
 
     def _drop(self, active, done):
         """Remove finished runs from the stack (keeping their final weights when asked)."""
@@ -436,12 +461,14 @@ class _Batch:
         # identical local trajectories, always so at xi = 1) and the holder counts X_{k,r}
         parts = []
         inv = np.empty((R, m))
+        held = np.empty(R)  # neurons held by at least one subnetwork
         zero_rows = []
         for j, r in enumerate(active):
             sp = r.spec
             masks = sample_masks(sp.mask, r.seed, k, sp.p, m, sp.xi)
             counts = masks.sum(axis=0)
             inv[j] = np.where(counts > 0, 1.0 / np.maximum(counts, 1), 0.0)
+            held[j] = np.count_nonzero(counts)
             if sp.aggregation == "zero_unheld":
                 zero_rows.append(j * m + np.flatnonzero(counts == 0))
             distinct, mult = distinct_rows(masks)
@@ -456,8 +483,8 @@ class _Batch:
         if self.CT is not None:
             self.CT.view(R * m, n).add_(Delta)
         self.op.add_(ZT, Delta, 1.0)  # Z = X W^T follows W
-        for r in active:
-            r.flops += m * self.op.flops_per_row
+        for j, r in enumerate(active):
+            r.flops += held[j] * self.op.flops_per_row
         if zero_rows:
             rows = torch.as_tensor(np.concatenate(zero_rows), dtype=torch.long, device=self.device)
             ZT.index_fill_(0, rows, 0.0)
@@ -507,15 +534,15 @@ class _Batch:
         am = am1 * torch.as_tensor(s_f, dtype=self.dtype, device=dev)[:, None, None]
         am_step = am1 * torch.as_tensor(s_g, dtype=self.dtype, device=dev)[:, None, None]
         want_trace = active[parts[0][0]].trace is not None
-        Gsum, errs, flops = self.steps.run(Zs, am, am_step, want_trace)
+        Gsum, errs, flops_per_row = self.steps.run(Zs, am, am_step, want_trace)
         mult = [np.ones(d.shape[0]) if mu is None else mu for _, d, mu, _ in parts]
         if any(mu is not None for _, _, mu, _ in parts):
             Gsum.mul_(torch.as_tensor(np.concatenate(mult), dtype=self.dtype, device=dev)[:, None, None])
         Delta.index_add_(0, idx.view(-1), Gsum.view(-1, self.n))
         row = 0
-        for (j, distinct, _, _), mu in zip(parts, mult, strict=True):
+        for (j, distinct, _, _), mu, w in zip(parts, mult, weight, strict=True):
             r, p_j = active[j], distinct.shape[0]
-            r.flops += flops * p_j / P
+            r.flops += flops_per_row * float(np.count_nonzero(w))  # the held neurons' rows only
             if errs is not None:
                 r.trace[k] = (errs[row : row + p_j] * mu[:, None]).sum(axis=0) / r.spec.p
             row += p_j
