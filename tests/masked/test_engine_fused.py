@@ -3,7 +3,8 @@ against the same engine with tensor operations (the GPU's path, run here on the 
 
 The two compute the same products; only the sums over neurons run in another order
 (float reassociation): float64 agrees to rtol = 1e-12, float32 to rtol = 1e-5 (losses,
-traces; weights also to that fraction of max |W| in absolute terms); the rounds run, divergence and dead-neuron fractions agree exactly.
+traces; weights also to that fraction of max |W| in absolute terms); the rounds run,
+divergence and dead-neuron fractions agree exactly.
 """
 
 from __future__ import annotations
