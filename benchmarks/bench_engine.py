@@ -13,18 +13,25 @@ For each scale, one line exactly of the form (shown wrapped here)
     scale=<name> naive_s_per_round=<x> engine_s_per_round=<y> speedup=<x/y>
     engine_gflops=<g> sgemm_gflops=<s> efficiency=<g/s> peak_rss_mb=<r>
 
-where engine_gflops counts the matrix products the engine performs (TrainResult.flops) for
-one seed per call, sgemm_gflops is the best rate of a 2048^3 float32 torch.mm on this machine
-measured in the same run, efficiency their ratio, and peak_rss_mb the engine process's peak
-resident memory.  Then, per scale, the seeds-batched speed-up: ``--seeds`` seeds in one call
-(batched) against the same seeds one call each (one after another, as the engine ran them
-before batching), with the engine's efficiency in both modes:
+where engine_gflops counts the matrix products the algorithm needs (TrainResult.flops: the
+products on held neurons; padding rows and unheld neurons the engine computes are not
+counted) for one seed per call, sgemm_gflops is the best rate of a 2048^3 float32 torch.mm
+on this machine with the same threads, measured in the same run, efficiency their ratio, and
+peak_rss_mb the engine process's peak resident memory.  Then, per scale, the seeds-batched
+speed-up: ``--seeds`` seeds in one call (batched) against the same seeds one call each (one
+after another, as the engine ran them before batching), with the engine's efficiency in both
+modes:
 
     batched scale=<name> seeds=<S> one_by_one_s_per_round=<x> batched_s_per_round=<y>
     speedup=<x/y> efficiency_one_by_one=<e1> efficiency_batched=<e2>
 
+and last, per scale, both figures side by side:
+
+    summary scale=<name> threads=<t> efficiency=<g/s> seeds_batched_speedup=<x/y>
+
 Each measurement runs in its own child process, the modes alternating, and the best of
-``--repeats`` is kept (these machines are noisy).
+``--repeats`` is kept (these machines are noisy); the first line gives the threads and the
+load average at the start.  ``--threads 1`` is the workflow's setting (one thread per job).
 
 Usage:  python benchmarks/bench_engine.py [--scales heatmap width default_cell] [--repeats 2] [--seeds 5]
         python benchmarks/bench_engine.py --rows          # a default heatmap row: cells batched or not
@@ -34,6 +41,8 @@ Usage:  python benchmarks/bench_engine.py [--scales heatmap width default_cell] 
             commit's engine with the same script (before/after)
         python benchmarks/bench_engine.py --selection     # gather vs masked crossover
         python benchmarks/bench_engine.py --dtype         # float64 vs float32 (dtype: auto)
+        python benchmarks/bench_engine.py --levers --scales default_cell --threads 1
+            # the CPU engine's compiled passes (engine.FUSED) against its tensor operations
 """
 
 from __future__ import annotations
@@ -116,8 +125,10 @@ def naive_train(X, y, spec, seed, rounds):
 
 def _child(kind, cfg, queue):
     np, torch, ds, spec = _setup(cfg)
+    from maskedntk.studies.masked import engine
     from maskedntk.studies.masked.engine import train
 
+    engine.FUSED["cpu"] = cfg.get("fused", True)
     if kind == "engine":
         train(ds.X, ds.y, spec.replace(rounds=1), [0])  # warm-up
         t0 = time.perf_counter()
@@ -166,6 +177,8 @@ def _run(kind, cfg):
 
 
 def bench_scale(name, repeats, seeds, threads=None):
+    """The engine against the naive loop and SGEMM, then seeds batched against one by one;
+    returns (efficiency, seeds-batched speed-up)."""
     cfg = dict(SCALES[name], seeds=seeds, threads=threads)
     engine, naive = [], []
     for _ in range(repeats):
@@ -195,6 +208,27 @@ def bench_scale(name, repeats, seeds, threads=None):
         f"batched scale={name} seeds={cfg['seeds']} one_by_one_s_per_round={one:.4f} batched_s_per_round={bat:.4f} "
         f"speedup={one / bat:.2f} efficiency_one_by_one={eff['one_by_one']:.2f} "
         f"efficiency_batched={eff['batched']:.2f}",
+        flush=True,
+    )
+    return gflops / sgemm, one / bat
+
+
+def bench_levers(name, repeats, threads=None):
+    """Seconds per round and efficiency of the CPU engine with its compiled passes
+    (engine.FUSED) and with the tensor operations instead, alternating, best of ``repeats``."""
+    cfg = dict(SCALES[name], threads=threads)
+    got = {True: [], False: []}
+    for _ in range(repeats):
+        for fused, runs in got.items():
+            runs.append(_run("engine", dict(cfg, fused=fused)))
+    sgemm = max(_run("sgemm", cfg)["gflops"] for _ in range(2))
+    best = {f: min(runs, key=lambda r: r["s_per_round"]) for f, runs in got.items()}
+    eff = {f: b["flops_per_round"] / b["s_per_round"] / 1e9 / sgemm for f, b in best.items()}
+    t_ops, t_fused = best[False]["s_per_round"], best[True]["s_per_round"]
+    print(
+        f"levers scale={name} tensor_ops_s_per_round={t_ops:.4f} fused_s_per_round={t_fused:.4f} "
+        f"speedup={t_ops / t_fused:.2f} efficiency_tensor_ops={eff[False]:.2f} efficiency_fused={eff[True]:.2f} "
+        f"sgemm_gflops={sgemm:.1f}",
         flush=True,
     )
 
@@ -364,6 +398,7 @@ def main():
     ap.add_argument("--rows", action="store_true", help="time a default heatmap row, cells batched or not, instead")
     ap.add_argument("--row-job", nargs=2, metavar=("EXPERIMENT", "ROW"), help="time one training job instead")
     ap.add_argument("--config", default="config/config.yaml", help="the configuration of --row-job")
+    ap.add_argument("--levers", action="store_true", help="compiled passes against tensor operations instead")
     args = ap.parse_args()
     if args.row_job:
         bench_row_job(*args.row_job, args.config)
@@ -377,8 +412,15 @@ def main():
     if args.dtype:
         bench_dtype(args.repeats)
         return
-    for name in args.scales:
-        bench_scale(name, args.repeats, args.seeds, args.threads)
+    threads = args.threads or os.cpu_count()
+    print(f"# threads={threads} load_average_1min={os.getloadavg()[0]:.2f} cpus={os.cpu_count()}", flush=True)
+    if args.levers:
+        for name in args.scales:
+            bench_levers(name, args.repeats, args.threads)
+        return
+    summary = {name: bench_scale(name, args.repeats, args.seeds, args.threads) for name in args.scales}
+    for name, (eff, speedup) in summary.items():
+        print(f"summary scale={name} threads={threads} efficiency={eff:.2f} seeds_batched_speedup={speedup:.2f}")
 
 
 if __name__ == "__main__":

@@ -20,6 +20,10 @@ K = X X^T (or X (X^T G) when that is cheaper).  G is summed over steps and subne
 neuron space and divided by X_{k,r}; W = W_anchor + C^T X is kept implicitly, C being the
 accumulated aggregated coefficients, and Z is updated by the same operator.  W is formed
 only on request.
+The products with K are one BLAS GEMM per local step over every subnetwork of a batch; on a
+CPU the elementwise work around them (forward, gradient, the tracked loss) runs as compiled
+passes, one per quantity (:mod:`maskedntk.studies.masked.fused`, ``FUSED``), instead of
+several tensor operations each.
 
 Runs are batched.  All seeds of a call (and, through :func:`train_many` on a GPU, the seeds
 of several cells that share the data and the shapes m, tau, dtype, device, path, sigma'(0)
