@@ -58,6 +58,7 @@ from .kernels import (
     LocalSteps,
     Workspace,
     distinct_rows,
+    held_rows,
     needed_width,
     selection_rows,
     sq_norms,
@@ -497,56 +498,65 @@ class _Batch:
                 self.W.view(R * m, self.d).index_fill_(0, rows, 0.0)
 
     def _batches(self, parts):
-        """Group the runs' subnetworks into batches: widest first, a run joins the current
-        batch when its width is within WIDTH_SLACK of the batch's and the batch stays under
-        the element cap."""
-        order = sorted(parts, key=lambda t: -t[3])
-        batch, width, rows = [], 0, 0
+        """Group the runs' subnetworks into batches under the element cap.  Ragged (compiled
+        path): in order, by the rows they hold.  Padded: widest first, a run joins the
+        current batch when its width is within WIDTH_SLACK of the batch's."""
+        order = parts if self.fused else sorted(parts, key=lambda t: -t[3])
+        batch, width, size = [], 0, 0
         for part in order:
             p_j, w_j = part[1].shape[0], part[3]
-            fits = batch and w_j >= (1.0 - WIDTH_SLACK) * width
+            add = int(part[1].sum()) if self.fused else p_j * width  # rows of n numbers it adds
+            fits = bool(batch) and (self.fused or w_j >= (1.0 - WIDTH_SLACK) * width)
             if fits and self.cap is not None:
-                fits = (rows + p_j) * width * self.n <= self.cap
+                fits = (size + add) * self.n <= self.cap
             if not fits and batch:
                 yield batch, width
-                batch, rows = [], 0
+                batch, size = [], 0
             if not batch:
                 width = w_j
+                add = int(part[1].sum()) if self.fused else p_j * width
             batch.append(part)
-            rows += p_j
+            size += add
         if batch:
             yield batch, width
 
     def _local(self, active, batch, ZT, a, Delta, k: int) -> None:
         """tau local steps of one batch's subnetworks; their summed steps go into Delta."""
         parts, width = batch
-        idx, weight, s_f, s_g = [], [], [], []
-        for j, distinct, _, _ in parts:
-            r = active[j]
-            i, w = selection_rows(distinct, r.selection, width, j * self.m)
-            idx.append(i)
-            weight.append(w)
-            s_f += [r.surrogate_scale] * distinct.shape[0]
-            s_g += [r.surrogate_scale * r.step_scale] * distinct.shape[0]
+        if self.fused:  # ragged: every subnetwork's held neurons, one after another
+            sel = [held_rows(distinct, j * self.m) for j, distinct, _, _ in parts]
+            counts = np.concatenate([c for _, c in sel])  # neurons each subnetwork holds
+            off = np.zeros(counts.size + 1, dtype=np.int64)
+            np.cumsum(counts, out=off[1:])
+        else:  # padded to the batch's width (weight 0 on padding and unheld neurons)
+            sel = [selection_rows(distinct, active[j].selection, width, j * self.m) for j, distinct, _, _ in parts]
+            counts = np.concatenate([np.count_nonzero(w, axis=1) for _, w in sel])
+            off = None
         dev = self.device
-        idx = torch.as_tensor(np.ascontiguousarray(np.concatenate(idx)), dtype=torch.long, device=dev)  # (P, M')
-        wt = torch.as_tensor(np.concatenate(weight), dtype=self.dtype, device=dev)
-        P = idx.shape[0]
-        Zs = self.ws.get("Zs", P, width, self.n)
+        idx = torch.as_tensor(np.ascontiguousarray(np.concatenate([i for i, _ in sel])), dtype=torch.long, device=dev)
+        Zs = self.ws.get("Zs", *idx.shape, self.n)  # (N, n) ragged, (P, M', n) padded
         torch.index_select(ZT, 0, idx.view(-1), out=Zs.view(-1, self.n))
-        am1 = a[idx] * wt[..., None]  # (P, M', d_out): a_r m^l_r
-        am = am1 * torch.as_tensor(s_f, dtype=self.dtype, device=dev)[:, None, None]
-        am_step = am1 * torch.as_tensor(s_g, dtype=self.dtype, device=dev)[:, None, None]
+        am1 = a[idx]  # (..., d_out): a_r, times m^l_r when padded
+        if not self.fused:
+            am1 *= torch.as_tensor(np.concatenate([w for _, w in sel]), dtype=self.dtype, device=dev)[..., None]
+        per_sub = [(active[j], distinct.shape[0]) for j, distinct, _, _ in parts]
+        s_f = self._per_subnetwork([r.surrogate_scale for r, p_j in per_sub for _ in range(p_j)], counts)
+        s_g = self._per_subnetwork([r.surrogate_scale * r.step_scale for r, p_j in per_sub for _ in range(p_j)], counts)
         want_trace = active[parts[0][0]].trace is not None
-        Gsum, errs, flops_per_row = self.steps.run(Zs, am, am_step, want_trace)
+        Gsum, errs, flops_per_row = self.steps.run(Zs, am1 * s_f, am1 * s_g, want_trace, off)
         mult = [np.ones(d.shape[0]) if mu is None else mu for _, d, mu, _ in parts]
         if any(mu is not None for _, _, mu, _ in parts):
-            Gsum.mul_(torch.as_tensor(np.concatenate(mult), dtype=self.dtype, device=dev)[:, None, None])
+            Gsum.mul_(self._per_subnetwork(np.concatenate(mult), counts))
         Delta.index_add_(0, idx.view(-1), Gsum.view(-1, self.n))
         row = 0
-        for (j, distinct, _, _), mu, w in zip(parts, mult, weight, strict=True):
-            r, p_j = active[j], distinct.shape[0]
-            r.flops += flops_per_row * float(np.count_nonzero(w))  # the held neurons' rows only
+        for (r, p_j), mu in zip(per_sub, mult, strict=True):
+            r.flops += flops_per_row * float(counts[row : row + p_j].sum())  # the held neurons' rows only
             if errs is not None:
                 r.trace[k] = (errs[row : row + p_j] * mu[:, None]).sum(axis=0) / r.spec.p
             row += p_j
+
+    def _per_subnetwork(self, values, counts: np.ndarray) -> torch.Tensor:
+        """One value per subnetwork of a batch, shaped to multiply the batch's rows."""
+        if self.fused:
+            return torch.as_tensor(np.repeat(np.asarray(values), counts), dtype=self.dtype)[:, None]
+        return torch.as_tensor(values, dtype=self.dtype, device=self.device)[:, None, None]
