@@ -119,6 +119,8 @@ class TrainResult:
         round k, NaN after divergence.  Zeroed neurons (``aggregation='zero_unheld'``) count.
     weights : (S, m, d) final W_K, or None.
     second_layer : (S, m, d_out) the fixed a, or None.
+    selection : how a batch held the subnetworks' neurons: 'ragged' (the compiled CPU path:
+        the held neurons only), or the tensor operations' padded 'gather' or 'masked'.
     flops : multiply-adds x 2 of the matrix products the algorithm needs for these seeds: the
         products on the rows of held neurons (a gathered batch's padding rows, a masked
         batch's unheld neurons and the aggregation's rows of neurons no subnetwork held are
@@ -292,7 +294,7 @@ def _result(spec: TrainSpec, runs: list[_Run], n: int, d: int, seconds: float) -
         weights=None if runs[0].weights is None else np.stack([r.weights for r in runs]),
         second_layer=None if runs[0].weights is None else np.stack([r.a0 for r in runs]),
         path=path,
-        selection=choose_selection(spec),
+        selection="ragged" if FUSED.get(resolve_device(spec.device).type, False) else choose_selection(spec),
         seconds=seconds,
         flops=sum(r.flops for r in runs) + (2.0 * n * n * d if path == "gram" else 0.0),
     )

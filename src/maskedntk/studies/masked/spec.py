@@ -79,9 +79,11 @@ class TrainSpec:
         the n x n Gram matrix X X^T (cost n^2 per neuron-step), ``'direct'`` applies X (X^T G)
         (cost 2nd per neuron-step); ``'auto'`` picks the cheaper (gram when n < 2d).  Both
         are exact in exact arithmetic.
-    selection : ``'gather'`` computes only the neurons a subnetwork holds, ``'masked'``
-        computes all m and multiplies by the mask; ``'auto'`` decides from the measured
-        crossover (see ``engine.choose_selection``).
+    selection : for the tensor operations (a GPU): ``'gather'`` computes only the neurons a
+        subnetwork holds, padded to the batch's widest, ``'masked'`` computes all m and
+        multiplies by the mask; ``'auto'`` decides from the measured crossover (see
+        ``engine.choose_selection``).  The compiled CPU path computes the held neurons only,
+        without padding, whatever this says (``engine.FUSED``).
     trace : record the surrogate losses through every local step (Fig. 2a of the paper).
     divergence_factor : a seed is marked diverged at the first round k with L_k not finite
         or L_k > divergence_factor * max(L_0, 1); it is then frozen.
