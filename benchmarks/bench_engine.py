@@ -45,6 +45,8 @@ Usage:  python benchmarks/bench_engine.py [--scales heatmap width default_cell] 
         python benchmarks/bench_engine.py --dtype         # float64 vs float32 (dtype: auto)
         python benchmarks/bench_engine.py --levers --scales default_cell --threads 1
             # the CPU engine's compiled passes (engine.FUSED) against its tensor operations
+        python benchmarks/bench_engine.py --profile --scales default_cell --threads 1
+            # where a round's time goes (torch.profiler), tensor operations, then compiled
 """
 
 from __future__ import annotations
@@ -241,6 +243,26 @@ def bench_levers(name, repeats, threads=None, clock="wall"):
     )
 
 
+def profile_scale(name, threads=None, fused=True):
+    """torch.profiler's table of one scale's rounds (operators by their own CPU time); with the
+    compiled passes, their share is the time outside the listed operators."""
+    from torch.profiler import ProfilerActivity, profile
+
+    cfg = dict(SCALES[name], threads=threads)
+    np, torch, ds, spec = _setup(cfg)
+    from maskedntk.studies.masked import engine
+    from maskedntk.studies.masked.engine import train
+
+    engine.FUSED["cpu"] = fused
+    train(ds.X, ds.y, spec.replace(rounds=1), [0])  # warm-up (and compile)
+    t0 = time.perf_counter()
+    with profile(activities=[ProfilerActivity.CPU]) as prof:
+        train(ds.X, ds.y, spec, [0])
+    total = time.perf_counter() - t0
+    print(f"profile scale={name} fused={fused} rounds={spec.rounds} seconds={total:.3f}")
+    print(prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=12))
+
+
 def _selection_child(cfg, queue):
     np, torch, ds, spec = _setup(cfg)
     from maskedntk.studies.masked.engine import train
@@ -407,6 +429,7 @@ def main():
     ap.add_argument("--row-job", nargs=2, metavar=("EXPERIMENT", "ROW"), help="time one training job instead")
     ap.add_argument("--config", default="config/config.yaml", help="the configuration of --row-job")
     ap.add_argument("--levers", action="store_true", help="compiled passes against tensor operations instead")
+    ap.add_argument("--profile", action="store_true", help="torch.profiler tables, tensor operations and compiled")
     ap.add_argument("--clock", choices=list(CLOCKS), default="wall", help="wall or CPU seconds (cpu: with --threads 1)")
     args = ap.parse_args()
     if args.row_job:
@@ -426,6 +449,11 @@ def main():
         f"# threads={threads} clock={args.clock} load_average_1min={os.getloadavg()[0]:.2f} cpus={os.cpu_count()}",
         flush=True,
     )
+    if args.profile:
+        for name in args.scales:
+            for fused in (False, True):
+                profile_scale(name, args.threads, fused)
+        return
     if args.levers:
         for name in args.scales:
             bench_levers(name, args.repeats, args.threads, args.clock)
