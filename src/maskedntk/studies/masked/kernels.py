@@ -190,7 +190,5 @@ class FusedLocalSteps(LocalSteps):
         from . import fused
 
         write_g = update and not first  # the first step's G goes straight into Gsum
-        fused.gradient(
-            Zs.numpy(), am_step.numpy(), R.numpy(), off, self.grad0, G.numpy(), Gsum.numpy(), first, write_g
-        )
+        fused.gradient(Zs.numpy(), am_step.numpy(), R.numpy(), off, self.grad0, G.numpy(), Gsum.numpy(), first, write_g)
         return Gsum if first else G
