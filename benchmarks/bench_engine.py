@@ -13,18 +13,27 @@ For each scale, one line exactly of the form (shown wrapped here)
     scale=<name> naive_s_per_round=<x> engine_s_per_round=<y> speedup=<x/y>
     engine_gflops=<g> sgemm_gflops=<s> efficiency=<g/s> peak_rss_mb=<r>
 
-where engine_gflops counts the matrix products the engine performs (TrainResult.flops) for
-one seed per call, sgemm_gflops is the best rate of a 2048^3 float32 torch.mm on this machine
-measured in the same run, efficiency their ratio, and peak_rss_mb the engine process's peak
-resident memory.  Then, per scale, the seeds-batched speed-up: ``--seeds`` seeds in one call
-(batched) against the same seeds one call each (one after another, as the engine ran them
-before batching), with the engine's efficiency in both modes:
+where engine_gflops counts the matrix products the algorithm needs (TrainResult.flops: the
+products on held neurons; padding rows and unheld neurons the engine computes are not
+counted) for one seed per call, sgemm_gflops is the best rate of a 2048^3 float32 torch.mm
+on this machine with the same threads, measured in the same run, efficiency their ratio, and
+peak_rss_mb the engine process's peak resident memory.  Then, per scale, the seeds-batched
+speed-up: ``--seeds`` seeds in one call (batched) against the same seeds one call each (one
+after another, as the engine ran them before batching), with the engine's efficiency in both
+modes:
 
     batched scale=<name> seeds=<S> one_by_one_s_per_round=<x> batched_s_per_round=<y>
     speedup=<x/y> efficiency_one_by_one=<e1> efficiency_batched=<e2>
 
+and last, per scale, both figures side by side:
+
+    summary scale=<name> threads=<t> efficiency=<g/s> seeds_batched_speedup=<x/y>
+
 Each measurement runs in its own child process, the modes alternating, and the best of
-``--repeats`` is kept (these machines are noisy).
+``--repeats`` is kept (these machines are noisy); the first line gives the threads and the
+load average at the start.  ``--threads 1`` is the workflow's setting (one thread per job);
+with it, ``--clock cpu`` times every measurement (SGEMM included) in the process's CPU
+seconds, so that other work on a shared machine is not counted.
 
 Usage:  python benchmarks/bench_engine.py [--scales heatmap width default_cell] [--repeats 2] [--seeds 5]
         python benchmarks/bench_engine.py --rows          # a default heatmap row: cells batched or not
@@ -34,6 +43,10 @@ Usage:  python benchmarks/bench_engine.py [--scales heatmap width default_cell] 
             commit's engine with the same script (before/after)
         python benchmarks/bench_engine.py --selection     # gather vs masked crossover
         python benchmarks/bench_engine.py --dtype         # float64 vs float32 (dtype: auto)
+        python benchmarks/bench_engine.py --levers --scales default_cell --threads 1
+            # the CPU engine's compiled passes (engine.FUSED) against its tensor operations
+        python benchmarks/bench_engine.py --profile --scales default_cell --threads 1
+            # where a round's time goes (torch.profiler), tensor operations, then compiled
 """
 
 from __future__ import annotations
@@ -55,6 +68,9 @@ SCALES = {
     "default_cell": dict(n=100, d=128, m=1000, p=10, tau=5, xi=0.5, rounds=100, naive_rounds=10),
 }
 DEFAULT_SCALES = ["heatmap", "width"]
+#: --clock: wall seconds, or the process's CPU seconds (with one thread, a shared machine's
+#: other work then does not count; with several, waiting threads would)
+CLOCKS = {"wall": time.perf_counter, "cpu": time.process_time}
 ETA = 0.02
 
 
@@ -116,43 +132,48 @@ def naive_train(X, y, spec, seed, rounds):
 
 def _child(kind, cfg, queue):
     np, torch, ds, spec = _setup(cfg)
+    from maskedntk.studies.masked import engine
     from maskedntk.studies.masked.engine import train
 
+    clock = CLOCKS[cfg.get("clock", "wall")]
+
+    if "fused" in cfg:  # --levers (absent: the engine's default, also for an older checkout)
+        engine.FUSED["cpu"] = cfg["fused"]
     if kind == "engine":
         train(ds.X, ds.y, spec.replace(rounds=1), [0])  # warm-up
-        t0 = time.perf_counter()
+        t0 = clock()
         res = train(ds.X, ds.y, spec, [0])
-        dt = (time.perf_counter() - t0) / spec.rounds
+        dt = (clock() - t0) / spec.rounds
         out = {"s_per_round": dt, "flops_per_round": res.flops / spec.rounds, "losses": res.losses[0, 1:].tolist()}
     elif kind in ("one_by_one", "batched"):
         seeds = list(range(cfg["seeds"]))
         train(ds.X, ds.y, spec.replace(rounds=1), seeds)  # warm-up
-        t0 = time.perf_counter()
+        t0 = clock()
         if kind == "batched":
             flops = train(ds.X, ds.y, spec, seeds).flops
         else:
             flops = sum(train(ds.X, ds.y, spec, [s]).flops for s in seeds)
-        dt = (time.perf_counter() - t0) / spec.rounds
+        dt = (clock() - t0) / spec.rounds
         out = {"s_per_round": dt, "flops_per_round": flops / spec.rounds}
     elif kind == "naive":
         naive_train(ds.X, ds.y, spec, 0, 1)  # warm-up
-        t0 = time.perf_counter()
+        t0 = clock()
         losses = naive_train(ds.X, ds.y, spec, 0, cfg["naive_rounds"])
-        out = {"s_per_round": (time.perf_counter() - t0) / cfg["naive_rounds"], "losses": losses}
+        out = {"s_per_round": (clock() - t0) / cfg["naive_rounds"], "losses": losses}
     else:  # sgemm
         A = torch.randn(2048, 2048)
         B = torch.randn(2048, 2048)
         A @ B
-        best = min(_timed(lambda: A @ B) for _ in range(8))
+        best = min(_timed(lambda: A @ B, clock) for _ in range(8))
         out = {"gflops": 2 * 2048**3 / best / 1e9}
     out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
     queue.put(out)
 
 
-def _timed(f):
-    t0 = time.perf_counter()
+def _timed(f, clock=time.perf_counter):
+    t0 = clock()
     f()
-    return time.perf_counter() - t0
+    return clock() - t0
 
 
 def _run(kind, cfg):
@@ -165,8 +186,10 @@ def _run(kind, cfg):
     return out
 
 
-def bench_scale(name, repeats, seeds, threads=None):
-    cfg = dict(SCALES[name], seeds=seeds, threads=threads)
+def bench_scale(name, repeats, seeds, threads=None, clock="wall"):
+    """The engine against the naive loop and SGEMM, then seeds batched against one by one;
+    returns (efficiency, seeds-batched speed-up)."""
+    cfg = dict(SCALES[name], seeds=seeds, threads=threads, clock=clock)
     engine, naive = [], []
     for _ in range(repeats):
         naive.append(_run("naive", cfg))
@@ -197,6 +220,47 @@ def bench_scale(name, repeats, seeds, threads=None):
         f"efficiency_batched={eff['batched']:.2f}",
         flush=True,
     )
+    return gflops / sgemm, one / bat
+
+
+def bench_levers(name, repeats, threads=None, clock="wall"):
+    """Seconds per round and efficiency of the CPU engine with its compiled passes
+    (engine.FUSED) and with the tensor operations instead, alternating, best of ``repeats``."""
+    cfg = dict(SCALES[name], threads=threads, clock=clock)
+    got = {True: [], False: []}
+    for _ in range(repeats):
+        for fused, runs in got.items():
+            runs.append(_run("engine", dict(cfg, fused=fused)))
+    sgemm = max(_run("sgemm", cfg)["gflops"] for _ in range(2))
+    best = {f: min(runs, key=lambda r: r["s_per_round"]) for f, runs in got.items()}
+    eff = {f: b["flops_per_round"] / b["s_per_round"] / 1e9 / sgemm for f, b in best.items()}
+    t_ops, t_fused = best[False]["s_per_round"], best[True]["s_per_round"]
+    print(
+        f"levers scale={name} tensor_ops_s_per_round={t_ops:.4f} fused_s_per_round={t_fused:.4f} "
+        f"speedup={t_ops / t_fused:.2f} efficiency_tensor_ops={eff[False]:.2f} efficiency_fused={eff[True]:.2f} "
+        f"sgemm_gflops={sgemm:.1f}",
+        flush=True,
+    )
+
+
+def profile_scale(name, threads=None, fused=True):
+    """torch.profiler's table of one scale's rounds (operators by their own CPU time); with the
+    compiled passes, their share is the time outside the listed operators."""
+    from torch.profiler import ProfilerActivity, profile
+
+    cfg = dict(SCALES[name], threads=threads)
+    np, torch, ds, spec = _setup(cfg)
+    from maskedntk.studies.masked import engine
+    from maskedntk.studies.masked.engine import train
+
+    engine.FUSED["cpu"] = fused
+    train(ds.X, ds.y, spec.replace(rounds=1), [0])  # warm-up (and compile)
+    t0 = time.perf_counter()
+    with profile(activities=[ProfilerActivity.CPU]) as prof:
+        train(ds.X, ds.y, spec, [0])
+    total = time.perf_counter() - t0
+    print(f"profile scale={name} fused={fused} rounds={spec.rounds} seconds={total:.3f}")
+    print(prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=12))
 
 
 def _selection_child(cfg, queue):
@@ -364,6 +428,9 @@ def main():
     ap.add_argument("--rows", action="store_true", help="time a default heatmap row, cells batched or not, instead")
     ap.add_argument("--row-job", nargs=2, metavar=("EXPERIMENT", "ROW"), help="time one training job instead")
     ap.add_argument("--config", default="config/masked.yaml", help="the configuration of --row-job")
+    ap.add_argument("--levers", action="store_true", help="compiled passes against tensor operations instead")
+    ap.add_argument("--profile", action="store_true", help="torch.profiler tables, tensor operations and compiled")
+    ap.add_argument("--clock", choices=list(CLOCKS), default="wall", help="wall or CPU seconds (cpu: with --threads 1)")
     args = ap.parse_args()
     if args.row_job:
         bench_row_job(*args.row_job, args.config)
@@ -377,8 +444,23 @@ def main():
     if args.dtype:
         bench_dtype(args.repeats)
         return
-    for name in args.scales:
-        bench_scale(name, args.repeats, args.seeds, args.threads)
+    threads = args.threads or os.cpu_count()
+    print(
+        f"# threads={threads} clock={args.clock} load_average_1min={os.getloadavg()[0]:.2f} cpus={os.cpu_count()}",
+        flush=True,
+    )
+    if args.profile:
+        for name in args.scales:
+            for fused in (False, True):
+                profile_scale(name, args.threads, fused)
+        return
+    if args.levers:
+        for name in args.scales:
+            bench_levers(name, args.repeats, args.threads, args.clock)
+        return
+    summary = {name: bench_scale(name, args.repeats, args.seeds, args.threads, args.clock) for name in args.scales}
+    for name, (eff, speedup) in summary.items():
+        print(f"summary scale={name} threads={threads} efficiency={eff:.2f} seeds_batched_speedup={speedup:.2f}")
 
 
 if __name__ == "__main__":

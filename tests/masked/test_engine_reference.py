@@ -3,6 +3,8 @@
 Tolerances: float64 engine vs reference (losses L_k, final weights W_K, local-step traces)
 agree to rtol = atol = 1e-10; float32 vs float64 to rtol = 1e-3; mask frequencies within
 4 standard errors.  Problems are tiny (n = 6, d = 4, m <= 12) so the file runs in seconds.
+The engine is checked in its three layouts (LAYOUTS): the CPU's compiled passes on ragged
+batches, and the tensor operations (a GPU's path) on padded batches, gathered or masked.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import numpy as np
 import pytest
 from reference_impl import reference_train
 
+from maskedntk.studies.masked import engine
 from maskedntk.studies.masked.data import make_synthetic
 from maskedntk.studies.masked.engine import init_params, train
 from maskedntk.studies.masked.masks import bernoulli_masks, categorical_masks, holder_counts, sample_masks
@@ -82,11 +85,23 @@ CASES = {
 }
 
 
-@pytest.mark.parametrize("selection", ["gather", "masked"])
+#: the CPU engine's compiled passes on ragged batches, and its tensor operations (a GPU's) on
+#: padded ones, gathered or masked
+LAYOUTS = {"ragged": (True, "auto"), "gather": (False, "gather"), "masked": (False, "masked")}
+
+
+def _layout(monkeypatch, layout: str) -> str:
+    """Set engine.FUSED for ``layout``; returns the spec's selection."""
+    fused, selection = LAYOUTS[layout]
+    monkeypatch.setitem(engine.FUSED, "cpu", fused)
+    return selection
+
+
+@pytest.mark.parametrize("selection", list(LAYOUTS))
 @pytest.mark.parametrize("path", ["gram", "direct"])
 @pytest.mark.parametrize("case", list(CASES))
-def test_engine_matches_reference(data, case, path, selection):
-    spec = TrainSpec(**{**BASE, **CASES[case]}, path=path, selection=selection)
+def test_engine_matches_reference(data, monkeypatch, case, path, selection):
+    spec = TrainSpec(**{**BASE, **CASES[case]}, path=path, selection=_layout(monkeypatch, selection))
     counts = [holder_counts(M) for s in SEEDS for M in _masks_of(spec, s)]
     if case.startswith("small_xi"):
         # the case exists to exercise unheld neurons: some round must have one
@@ -102,7 +117,7 @@ def test_engine_matches_reference(data, case, path, selection):
     assert res.selection == selection
 
 
-@pytest.mark.parametrize("selection", ["gather", "masked"])
+@pytest.mark.parametrize("selection", list(LAYOUTS))
 @pytest.mark.parametrize(
     "case,extra",
     [
@@ -113,8 +128,8 @@ def test_engine_matches_reference(data, case, path, selection):
     ],
     ids=["bernoulli_p3_tau3", "categorical_p3_tau2", "small_xi_direct", "inverse_xi_mean"],
 )
-def test_trace_matches_reference(data, case, extra, selection):
-    spec = TrainSpec(**{**BASE, **CASES[case], **extra}, selection=selection, trace=True)
+def test_trace_matches_reference(data, monkeypatch, case, extra, selection):
+    spec = TrainSpec(**{**BASE, **CASES[case], **extra}, selection=_layout(monkeypatch, selection), trace=True)
     _compare_with_reference(data.X, data.y, spec, SEEDS, check_trace=True)
 
 
@@ -123,8 +138,9 @@ def test_trace_matches_reference(data, case, extra, selection):
 # ---------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("selection", ["gather", "masked"])
-def test_full_gd_is_plain_gradient_descent(data, selection):
+@pytest.mark.parametrize("selection", list(LAYOUTS))
+def test_full_gd_is_plain_gradient_descent(monkeypatch, data, selection):
+    selection = _layout(monkeypatch, selection)
     tau, K, eta, m = 3, 4, 0.3, 10
     spec = TrainSpec(m=m, mask="bernoulli", xi=1.0, p=1, tau=tau, eta=eta, rounds=K, trace=True, selection=selection)
     assert spec == apply_preset("full_gd", m=m, tau=tau, eta=eta, rounds=K, trace=True, selection=selection)
@@ -173,9 +189,10 @@ def _find_seed_with_counts_0_1_2(spec, X):
 
 
 @pytest.mark.parametrize("aggregation", ["paper", "zero_unheld"])
-@pytest.mark.parametrize("selection", ["gather", "masked"])
+@pytest.mark.parametrize("selection", list(LAYOUTS))
 @pytest.mark.parametrize("path", ["gram", "direct"])
-def test_aggregation_hand_computed(path, selection, aggregation):
+def test_aggregation_hand_computed(monkeypatch, path, selection, aggregation):
+    selection = _layout(monkeypatch, selection)
     X = np.array([[1.0, 0.0], [0.6, 0.8]])  # n = 2 unit rows, d = 2
     y = np.array([[0.5], [-0.3]])
     m, p, eta, xi = 3, 2, 0.4, 0.5
@@ -291,9 +308,10 @@ def test_masks_keyed_by_seed_and_round(kind, xi):
 # ---------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("selection", ["gather", "masked"])
+@pytest.mark.parametrize("selection", list(LAYOUTS))
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
-def test_determinism_and_seed_batch_invariance(data, dtype, selection):
+def test_determinism_and_seed_batch_invariance(monkeypatch, data, dtype, selection):
+    selection = _layout(monkeypatch, selection)
     spec = TrainSpec(m=10, p=3, tau=2, xi=0.5, eta=0.3, rounds=6, trace=True, dtype=dtype, selection=selection)
     seeds = [0, 1, 2, 3]
     together = train(data.X, data.y, spec, seeds, return_weights=True)
@@ -411,9 +429,10 @@ CONVENTIONS = {
 }
 
 
-@pytest.mark.parametrize("selection", ["gather", "masked"])
+@pytest.mark.parametrize("selection", list(LAYOUTS))
 @pytest.mark.parametrize("convention", list(CONVENTIONS))
-def test_convention_matches_reference(data, data3, convention, selection):
+def test_convention_matches_reference(monkeypatch, data, data3, convention, selection):
+    selection = _layout(monkeypatch, selection)
     spec = TrainSpec(**{**CONV_BASE, **CONVENTIONS[convention]}, selection=selection)
     ds = data3 if spec.output_scale == "sqrt_dout" else data
     if spec.aggregation == "zero_unheld":
@@ -421,8 +440,9 @@ def test_convention_matches_reference(data, data3, convention, selection):
     _compare_with_reference(ds.X, ds.y, spec, SEEDS, check_trace=True)
 
 
-@pytest.mark.parametrize("selection", ["gather", "masked"])
-def test_authors_code_preset_matches_reference(data3, selection):
+@pytest.mark.parametrize("selection", list(LAYOUTS))
+def test_authors_code_preset_matches_reference(monkeypatch, data3, selection):
+    selection = _layout(monkeypatch, selection)
     spec = apply_preset("authors_code", m=10, p=3, tau=2, xi=0.5, eta=0.5, rounds=6, trace=True, selection=selection)
     for key, value in PRESETS["authors_code"][0].items():
         assert getattr(spec, key) == value
@@ -484,8 +504,9 @@ def test_inverse_xi_equals_rescaled_paper_convention(data, kw):
 # ---------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("selection", ["gather", "masked"])
-def test_float32_agrees_with_float64(data, selection):
+@pytest.mark.parametrize("selection", list(LAYOUTS))
+def test_float32_agrees_with_float64(monkeypatch, data, selection):
+    selection = _layout(monkeypatch, selection)
     spec = TrainSpec(m=20, p=3, tau=2, xi=0.5, eta=0.3, rounds=20, selection=selection)
     r64 = train(data.X, data.y, spec, [0, 1, 2], return_weights=True)
     r32 = train(data.X, data.y, spec.replace(dtype="float32"), [0, 1, 2], return_weights=True)

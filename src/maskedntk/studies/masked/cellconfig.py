@@ -118,7 +118,11 @@ def parse_data(data: dict) -> dict:
 
 def dataset_id(data: dict) -> str:
     """A short, stable file stem for a data block (used for results/data/<id>.npz)."""
-    d = parse_data(data)
+    return parsed_dataset_id(parse_data(data))
+
+
+def parsed_dataset_id(d: dict) -> str:
+    """:func:`dataset_id` of a block :func:`parse_data` returned (a CellConfig's ``data``)."""
     C = f"{d['C']:g}"
     if d["source"] == "synthetic":
         extra = f"-w{d['teacher_width']}" if d["family"] == "teacher" else ""

@@ -20,6 +20,10 @@ K = X X^T (or X (X^T G) when that is cheaper).  G is summed over steps and subne
 neuron space and divided by X_{k,r}; W = W_anchor + C^T X is kept implicitly, C being the
 accumulated aggregated coefficients, and Z is updated by the same operator.  W is formed
 only on request.
+The products with K are one BLAS GEMM per local step over every subnetwork of a batch; on a
+CPU the elementwise work around them (forward, gradient, the tracked loss) runs as compiled
+passes, one per quantity (:mod:`maskedntk.studies.masked.fused`, ``FUSED``), instead of
+several tensor operations each.
 
 Runs are batched.  All seeds of a call (and, through :func:`train_many` on a GPU, the seeds
 of several cells that share the data and the shapes m, tau, dtype, device, path, sigma'(0)
@@ -48,7 +52,17 @@ import torch
 
 from maskedntk.core.validate import check_int
 
-from .kernels import GramOperator, LocalSteps, Workspace, distinct_rows, needed_width, selection_rows, sq_norms
+from .kernels import (
+    FusedLocalSteps,
+    GramOperator,
+    LocalSteps,
+    Workspace,
+    distinct_rows,
+    held_rows,
+    needed_width,
+    selection_rows,
+    sq_norms,
+)
 from .masks import sample_masks
 from .rng import init_generator
 from .spec import TrainSpec
@@ -70,6 +84,11 @@ BATCH_ELEMENTS = {"cpu": 2**20, "cuda": None}
 #: `benchmarks/bench_engine.py --rows`: cells batched 0.81x, seeds batched 0.98x of one run
 #: at a time), where the padding and the larger tensors cost more than the fewer calls save
 MIX_CELLS = {"cpu": False, "cuda": True}
+
+#: the elementwise passes of the local steps and of the tracked loss as compiled kernels
+#: (:mod:`maskedntk.studies.masked.fused`: one pass where the tensor operations take several)
+#: on a CPU; as tensor operations on a GPU
+FUSED = {"cpu": True, "cuda": False}
 
 #: runs share a batch when their widths differ by at most this fraction of the batch's width
 #: (the padding costs at most this share of the batch's work)
@@ -100,7 +119,12 @@ class TrainResult:
         round k, NaN after divergence.  Zeroed neurons (``aggregation='zero_unheld'``) count.
     weights : (S, m, d) final W_K, or None.
     second_layer : (S, m, d_out) the fixed a, or None.
-    flops : multiply-adds x 2 of the matrix products performed for these seeds.
+    selection : how a batch held the subnetworks' neurons: 'ragged' (the compiled CPU path:
+        the held neurons only), or the tensor operations' padded 'gather' or 'masked'.
+    flops : multiply-adds x 2 of the matrix products the algorithm needs for these seeds: the
+        products on the rows of held neurons (a gathered batch's padding rows, a masked
+        batch's unheld neurons and the aggregation's rows of neurons no subnetwork held are
+        computed but not counted; identical subnetworks are computed, and counted, once).
     seconds : wall time of the call (of the whole batch for :func:`train_many`).
     """
 
@@ -209,7 +233,13 @@ def train_many(
 ) -> list[TrainResult]:
     """:func:`train` for several (spec, seeds) jobs on the same data, as one computation:
     jobs with the same :func:`batch_key` share batches.  ``progress(job index, seed, k, L_k,
-    elapsed)``.  Returns one :class:`TrainResult` per job, in order."""
+    elapsed)``.  Returns one :class:`TrainResult` per job, in order.
+
+    The public entry point: it validates its arguments once (every spec a TrainSpec, every
+    seed an integer >= 0, X and y of matching shapes) and hands them to :func:`run_many`."""
+    for spec, _ in jobs:
+        if not isinstance(spec, TrainSpec):
+            raise ValueError(f"spec = {spec!r}: must be a TrainSpec")
     jobs = [(spec, [check_int("seed", s, 0) for s in seeds]) for spec, seeds in jobs]
     if any(not seeds for _, seeds in jobs):
         raise ValueError("seeds = []: give at least one seed")
@@ -219,17 +249,33 @@ def train_many(
         Yn = Yn[:, None]
     if Xn.ndim != 2 or Yn.ndim != 2 or Yn.shape[0] != Xn.shape[0]:
         raise ValueError(f"X has shape {Xn.shape} and y has shape {Yn.shape}: need X (n, d) and y (n,) or (n, d_out)")
+    return run_many(Xn, Yn, jobs, return_weights=return_weights, progress=progress, progress_every=progress_every)
+
+
+def run_many(
+    X: np.ndarray,
+    Y: np.ndarray,
+    jobs: Sequence[tuple[TrainSpec, Sequence[int]]],
+    *,
+    return_weights: bool = False,
+    progress: Callable[[int, int, int, float, float], None] | None = None,
+    progress_every: int = 0,
+) -> list[TrainResult]:
+    """:func:`train_many` on arguments already validated, which it trusts: X (n, d) and Y
+    (n, d_out) float64 arrays (a :class:`~maskedntk.studies.masked.data.Dataset`'s), TrainSpecs,
+    and non-empty lists of integer seeds >= 0 (a
+    :class:`~maskedntk.studies.masked.cellconfig.CellConfig`'s)."""
     t_start = time.perf_counter()
-    n, d = Xn.shape
+    n, d = X.shape
     groups: dict[tuple, list[_Run]] = {}
     runs_of_job: list[list[_Run]] = []
     for j, (spec, seeds) in enumerate(jobs):
-        runs = [_Run.start(j, spec, sd, Yn) for sd in seeds]
+        runs = [_Run.start(j, spec, sd, Y) for sd in seeds]
         runs_of_job.append(runs)
         own = () if MIX_CELLS.get(resolve_device(spec.device).type, True) else (j,)
         groups.setdefault(batch_key(spec, n, d) + own, []).extend(runs)
     for runs in groups.values():
-        _Batch(Xn, Yn, runs, return_weights).train(progress, progress_every, t_start)
+        _Batch(X, Y, runs, return_weights).train(progress, progress_every, t_start)
     seconds = time.perf_counter() - t_start
     return [_result(spec, runs, n, d, seconds) for (spec, _), runs in zip(jobs, runs_of_job, strict=True)]
 
@@ -248,7 +294,7 @@ def _result(spec: TrainSpec, runs: list[_Run], n: int, d: int, seconds: float) -
         weights=None if runs[0].weights is None else np.stack([r.weights for r in runs]),
         second_layer=None if runs[0].weights is None else np.stack([r.a0 for r in runs]),
         path=path,
-        selection=choose_selection(spec),
+        selection="ragged" if FUSED.get(resolve_device(spec.device).type, False) else choose_selection(spec),
         seconds=seconds,
         flops=sum(r.flops for r in runs) + (2.0 * n * n * d if path == "gram" else 0.0),
     )
@@ -352,7 +398,9 @@ class _Batch:
         self.YT = as_t(Yn).T.contiguous()  # (d_out, n)
         self.op = GramOperator(self.X, choose_path(spec, n, d))
         self.ws = Workspace(self.dtype, self.device)
-        self.steps = LocalSteps(self.YT, self.op, spec.tau, spec.relu_grad_at_zero, self.ws)
+        self.fused = FUSED.get(self.device.type, False)
+        steps = FusedLocalSteps if self.fused else LocalSteps
+        self.steps = steps(self.YT, self.op, spec.tau, spec.relu_grad_at_zero, self.ws)
         self.cap = BATCH_ELEMENTS.get(self.device.type)
         W0, a0 = zip(*(init_params(r.spec, r.seed, d, self.d_out) for r in runs), strict=True)
         for r, a in zip(runs, a0, strict=True):
@@ -389,10 +437,16 @@ class _Batch:
     def _tracked(self, active) -> tuple[np.ndarray, np.ndarray]:
         """(L_k, fraction of dead neurons) of every active run."""
         scale = torch.as_tensor([r.track_scale for r in active], dtype=self.dtype, device=self.device)
-        U = torch.bmm(self.a.transpose(1, 2), torch.relu(self.ZT)) * scale[:, None, None]  # (R, d_out, n)
-        L = sq_norms(self.YT - U)
-        dead = (self.ZT.amax(dim=2) <= 0).sum(dim=1).to("cpu", torch.float64).numpy() / self.m
-        return L, dead
+        if self.fused:
+            from . import fused
+
+            U = self.ws.get("U", len(active), self.d_out, self.n)
+            dead = np.empty(len(active), dtype=np.int64)
+            fused.tracked(self.ZT.numpy(), self.a.numpy(), scale.numpy(), U.numpy(), dead)
+        else:
+            U = torch.bmm(self.a.transpose(1, 2), torch.relu(self.ZT)) * scale[:, None, None]  # (R, d_out, n)
+            dead = (self.ZT.amax(dim=2) <= 0).sum(dim=1).to("cpu").numpy()
+        return sq_norms(self.YT - U), dead / self.m
 
     def _drop(self, active, done):
         """Remove finished runs from the stack (keeping their final weights when asked)."""
@@ -414,12 +468,14 @@ class _Batch:
         # identical local trajectories, always so at xi = 1) and the holder counts X_{k,r}
         parts = []
         inv = np.empty((R, m))
+        held = np.empty(R)  # neurons held by at least one subnetwork
         zero_rows = []
         for j, r in enumerate(active):
             sp = r.spec
             masks = sample_masks(sp.mask, r.seed, k, sp.p, m, sp.xi)
             counts = masks.sum(axis=0)
             inv[j] = np.where(counts > 0, 1.0 / np.maximum(counts, 1), 0.0)
+            held[j] = np.count_nonzero(counts)
             if sp.aggregation == "zero_unheld":
                 zero_rows.append(j * m + np.flatnonzero(counts == 0))
             distinct, mult = distinct_rows(masks)
@@ -434,8 +490,8 @@ class _Batch:
         if self.CT is not None:
             self.CT.view(R * m, n).add_(Delta)
         self.op.add_(ZT, Delta, 1.0)  # Z = X W^T follows W
-        for r in active:
-            r.flops += m * self.op.flops_per_row
+        for j, r in enumerate(active):
+            r.flops += held[j] * self.op.flops_per_row
         if zero_rows:
             rows = torch.as_tensor(np.concatenate(zero_rows), dtype=torch.long, device=self.device)
             ZT.index_fill_(0, rows, 0.0)
@@ -444,56 +500,65 @@ class _Batch:
                 self.W.view(R * m, self.d).index_fill_(0, rows, 0.0)
 
     def _batches(self, parts):
-        """Group the runs' subnetworks into batches: widest first, a run joins the current
-        batch when its width is within WIDTH_SLACK of the batch's and the batch stays under
-        the element cap."""
-        order = sorted(parts, key=lambda t: -t[3])
-        batch, width, rows = [], 0, 0
+        """Group the runs' subnetworks into batches under the element cap.  Ragged (compiled
+        path): in order, by the rows they hold.  Padded: widest first, a run joins the
+        current batch when its width is within WIDTH_SLACK of the batch's."""
+        order = parts if self.fused else sorted(parts, key=lambda t: -t[3])
+        batch, width, size = [], 0, 0
         for part in order:
             p_j, w_j = part[1].shape[0], part[3]
-            fits = batch and w_j >= (1.0 - WIDTH_SLACK) * width
+            add = int(part[1].sum()) if self.fused else p_j * width  # rows of n numbers it adds
+            fits = bool(batch) and (self.fused or w_j >= (1.0 - WIDTH_SLACK) * width)
             if fits and self.cap is not None:
-                fits = (rows + p_j) * width * self.n <= self.cap
+                fits = (size + add) * self.n <= self.cap
             if not fits and batch:
                 yield batch, width
-                batch, rows = [], 0
+                batch, size = [], 0
             if not batch:
                 width = w_j
+                add = int(part[1].sum()) if self.fused else p_j * width
             batch.append(part)
-            rows += p_j
+            size += add
         if batch:
             yield batch, width
 
     def _local(self, active, batch, ZT, a, Delta, k: int) -> None:
         """tau local steps of one batch's subnetworks; their summed steps go into Delta."""
         parts, width = batch
-        idx, weight, s_f, s_g = [], [], [], []
-        for j, distinct, _, _ in parts:
-            r = active[j]
-            i, w = selection_rows(distinct, r.selection, width, j * self.m)
-            idx.append(i)
-            weight.append(w)
-            s_f += [r.surrogate_scale] * distinct.shape[0]
-            s_g += [r.surrogate_scale * r.step_scale] * distinct.shape[0]
+        if self.fused:  # ragged: every subnetwork's held neurons, one after another
+            sel = [held_rows(distinct, j * self.m) for j, distinct, _, _ in parts]
+            counts = np.concatenate([c for _, c in sel])  # neurons each subnetwork holds
+            off = np.zeros(counts.size + 1, dtype=np.int64)
+            np.cumsum(counts, out=off[1:])
+        else:  # padded to the batch's width (weight 0 on padding and unheld neurons)
+            sel = [selection_rows(distinct, active[j].selection, width, j * self.m) for j, distinct, _, _ in parts]
+            counts = np.concatenate([np.count_nonzero(w, axis=1) for _, w in sel])
+            off = None
         dev = self.device
-        idx = torch.as_tensor(np.ascontiguousarray(np.concatenate(idx)), dtype=torch.long, device=dev)  # (P, M')
-        wt = torch.as_tensor(np.concatenate(weight), dtype=self.dtype, device=dev)
-        P = idx.shape[0]
-        Zs = self.ws.get("Zs", P, width, self.n)
+        idx = torch.as_tensor(np.ascontiguousarray(np.concatenate([i for i, _ in sel])), dtype=torch.long, device=dev)
+        Zs = self.ws.get("Zs", *idx.shape, self.n)  # (N, n) ragged, (P, M', n) padded
         torch.index_select(ZT, 0, idx.view(-1), out=Zs.view(-1, self.n))
-        am1 = a[idx] * wt[..., None]  # (P, M', d_out): a_r m^l_r
-        am = am1 * torch.as_tensor(s_f, dtype=self.dtype, device=dev)[:, None, None]
-        am_step = am1 * torch.as_tensor(s_g, dtype=self.dtype, device=dev)[:, None, None]
+        am1 = a[idx]  # (..., d_out): a_r, times m^l_r when padded
+        if not self.fused:
+            am1 *= torch.as_tensor(np.concatenate([w for _, w in sel]), dtype=self.dtype, device=dev)[..., None]
+        per_sub = [(active[j], distinct.shape[0]) for j, distinct, _, _ in parts]
+        s_f = self._per_subnetwork([r.surrogate_scale for r, p_j in per_sub for _ in range(p_j)], counts)
+        s_g = self._per_subnetwork([r.surrogate_scale * r.step_scale for r, p_j in per_sub for _ in range(p_j)], counts)
         want_trace = active[parts[0][0]].trace is not None
-        Gsum, errs, flops = self.steps.run(Zs, am, am_step, want_trace)
+        Gsum, errs, flops_per_row = self.steps.run(Zs, am1 * s_f, am1 * s_g, want_trace, off)
         mult = [np.ones(d.shape[0]) if mu is None else mu for _, d, mu, _ in parts]
         if any(mu is not None for _, _, mu, _ in parts):
-            Gsum.mul_(torch.as_tensor(np.concatenate(mult), dtype=self.dtype, device=dev)[:, None, None])
+            Gsum.mul_(self._per_subnetwork(np.concatenate(mult), counts))
         Delta.index_add_(0, idx.view(-1), Gsum.view(-1, self.n))
         row = 0
-        for (j, distinct, _, _), mu in zip(parts, mult, strict=True):
-            r, p_j = active[j], distinct.shape[0]
-            r.flops += flops * p_j / P
+        for (r, p_j), mu in zip(per_sub, mult, strict=True):
+            r.flops += flops_per_row * float(counts[row : row + p_j].sum())  # the held neurons' rows only
             if errs is not None:
                 r.trace[k] = (errs[row : row + p_j] * mu[:, None]).sum(axis=0) / r.spec.p
             row += p_j
+
+    def _per_subnetwork(self, values, counts: np.ndarray) -> torch.Tensor:
+        """One value per subnetwork of a batch, shaped to multiply the batch's rows."""
+        if self.fused:
+            return torch.as_tensor(np.repeat(np.asarray(values), counts), dtype=self.dtype)[:, None]
+        return torch.as_tensor(values, dtype=self.dtype, device=self.device)[:, None, None]

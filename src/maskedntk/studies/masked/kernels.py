@@ -76,6 +76,13 @@ def needed_width(masks: np.ndarray, kind: str) -> int:
     return masks.shape[1] if kind == "masked" else max(int(masks.sum(axis=1).max()), 1)
 
 
+def held_rows(masks: np.ndarray, offset: int) -> tuple[np.ndarray, np.ndarray]:
+    """(idx, counts): the rows of the stacked Z^T the subnetworks hold, subnetwork after
+    subnetwork and in ascending order within one (``offset`` = j m for run j), and how many
+    each holds (the ragged layout: no padding, no unheld neurons)."""
+    return np.nonzero(masks)[1] + offset, masks.sum(axis=1)
+
+
 def selection_rows(masks: np.ndarray, kind: str, width: int, offset: int) -> tuple[np.ndarray, np.ndarray]:
     """(idx, weight), both (p, width): the rows of the stacked Z^T each subnetwork computes
     (``offset`` = j m for run j) and 1 for a held neuron, 0 for a padding or unheld one.
@@ -98,7 +105,10 @@ def sq_norms(R: torch.Tensor) -> np.ndarray:
 
 
 class LocalSteps:
-    """tau GD steps of a batch of subnetworks on their surrogate losses, in pre-activation space."""
+    """tau GD steps of a batch of subnetworks on their surrogate losses, in pre-activation space.
+
+    The elementwise passes as tensor operations (any device); :class:`FusedLocalSteps` runs
+    them as compiled kernels on a CPU."""
 
     def __init__(self, YT: torch.Tensor, op: GramOperator, tau: int, grad0: float, ws: Workspace):
         self.YT, self.op, self.ws = YT, op, ws  # YT: (d_out, n)
@@ -106,46 +116,53 @@ class LocalSteps:
         self.grad0 = grad0  # sigma'(0)
 
     def run(
-        self, Zs: torch.Tensor, am: torch.Tensor, am_step: torch.Tensor, want_trace: bool
+        self, Zs: torch.Tensor, am: torch.Tensor, am_step: torch.Tensor, want_trace: bool, off=None
     ) -> tuple[torch.Tensor, np.ndarray | None, float]:
         """Zs (P, M, n) is updated in place; am (P, M, d_out) holds s a_r m^l_r (divided by xi
         for the inverse-xi surrogate) and am_step = am times the subnetwork's eta (and 1/n for
-        the mean loss).  Returns (eta sum_t G_t as (P, M, n), the surrogate errors
-        ||y - f_l||^2 at t = 0..tau as a (P, tau+1) array or None, the matmul flops)."""
-        P, M, n = Zs.shape
-        d_out = am.shape[2]
-        amT = am.transpose(1, 2)  # (P, d_out, M)
-        D = self.ws.get("D", P, M, n)
-        A = self.ws.get("A", P, M, n)
-        Gsum = self.ws.get("Gsum", P, M, n)
-        G = self.ws.get("G", P, M, n)
+        the mean loss).  (The ragged layout of :class:`FusedLocalSteps`: Zs (N, n), am and
+        am_step (N, d_out), subnetwork l on the rows off[l] .. off[l+1] - 1.)  Returns (eta
+        sum_t G_t shaped as Zs, the surrogate errors ||y - f_l||^2 at t = 0..tau as a
+        (P, tau+1) array or None, the matmul flops of one neuron row over the tau steps)."""
+        n, d_out = Zs.shape[-1], am.shape[-1]
+        Gsum = self.ws.get("Gsum", *Zs.shape)
+        G = self.ws.get("G", *Zs.shape)
         errs, flops = [], 0.0
         for t in range(self.tau):
-            R = self._residual(Zs, amT, A)  # f_l - y: (P, d_out, n)
+            R = self._residual(Zs, am, off)  # f_l - y: (P, d_out, n)
+            flops += 2.0 * n * d_out
             if want_trace:
                 errs.append(sq_norms(R))
-            self._sigma_prime(Zs, D)
-            target = Gsum if t == 0 else G
-            # eta G[l, r, i] = sigma'(z_ri) * sum_o am_step[l, r, o] (f_l - y)[o, i]
-            if d_out == 1:
-                torch.mul(am_step, R, out=target).mul_(D)
-            else:
-                torch.bmm(am_step, R, out=target).mul_(D)
-            flops += 2.0 * P * n * M * d_out * (2 if d_out > 1 else 1)  # forward bmm (+ G bmm)
-            if t > 0:
-                Gsum.add_(G)
-            if t < self.tau - 1 or want_trace:  # the last update of Z is only needed for the trace
+            update = t < self.tau - 1 or want_trace  # the last update of Z is only needed for the trace
+            # eta G[l, r, i] = sigma'(z_ri) * sum_o am_step[l, r, o] (f_l - y)[o, i]; summed in Gsum
+            target = self._gradient(Zs, am_step, R, off, G, Gsum, t == 0, update)
+            flops += 2.0 * n * d_out if d_out > 1 else 0.0  # the G product
+            if update:
                 self.op.add_(Zs, target, -1.0)
-                flops += P * M * self.op.flops_per_row
+                flops += self.op.flops_per_row
         if want_trace:
-            errs.append(sq_norms(self._residual(Zs, amT, A)))
-            flops += 2.0 * P * n * M * d_out
+            errs.append(sq_norms(self._residual(Zs, am, off)))
+            flops += 2.0 * n * d_out
         return Gsum, (np.stack(errs, axis=1) if want_trace else None), flops
 
-    def _residual(self, Zs, amT, A) -> torch.Tensor:
+    def _residual(self, Zs, am, off) -> torch.Tensor:
         """f_l(W^l, X) - y as (P, d_out, n), f_l = sum_r am_r relu(z_r)."""
+        A = self.ws.get("A", *Zs.shape)
         torch.clamp_min(Zs, 0.0, out=A)
-        return torch.bmm(amT, A) - self.YT
+        return torch.bmm(am.transpose(1, 2), A) - self.YT
+
+    def _gradient(self, Zs, am_step, R, off, G, Gsum, first: bool, update: bool) -> torch.Tensor:
+        """G of this step into Gsum (``first``) or into G, added to Gsum; returns the one holding G."""
+        D = self.ws.get("D", *Zs.shape)
+        self._sigma_prime(Zs, D)
+        target = Gsum if first else G
+        if R.shape[1] == 1:
+            torch.mul(am_step, R, out=target).mul_(D)
+        else:
+            torch.bmm(am_step, R, out=target).mul_(D)
+        if not first:
+            Gsum.add_(G)
+        return target
 
     def _sigma_prime(self, Zs, D) -> None:
         """D = sigma'(Z) = 1{z > 0} + sigma'(0) 1{z = 0}: the paper's 1{z >= 0} for
@@ -156,3 +173,22 @@ class LocalSteps:
             torch.gt(Zs, 0.0, out=D)
             if self.grad0 != 0.0:
                 D.add_((Zs == 0).to(D.dtype), alpha=self.grad0)
+
+
+class FusedLocalSteps(LocalSteps):
+    """:class:`LocalSteps` on a ragged batch (no padding rows), with the forward and the
+    gradient as one compiled pass each (:mod:`maskedntk.studies.masked.fused`); CPU only."""
+
+    def _residual(self, Zs, am, off) -> torch.Tensor:
+        from . import fused
+
+        R = self.ws.get("R", off.shape[0] - 1, am.shape[1], Zs.shape[1])
+        fused.residual(Zs.numpy(), am.numpy(), self.YT.numpy(), off, R.numpy())
+        return R
+
+    def _gradient(self, Zs, am_step, R, off, G, Gsum, first: bool, update: bool) -> torch.Tensor:
+        from . import fused
+
+        write_g = update and not first  # the first step's G goes straight into Gsum
+        fused.gradient(Zs.numpy(), am_step.numpy(), R.numpy(), off, self.grad0, G.numpy(), Gsum.numpy(), first, write_g)
+        return Gsum if first else G

@@ -17,19 +17,24 @@ STREAM_MASK = 2
 
 
 def generator(seed: int, *key: int) -> np.random.Generator:
-    """A PCG64 generator for ``seed`` and the spawn key ``key`` (stream id, then e.g. the round)."""
-    seed = check_int("seed", seed, 0)
+    """A PCG64 generator for ``seed`` (checked: an integer >= 0) and the spawn key ``key``
+    (stream id, then e.g. the round)."""
+    return _pcg64(check_int("seed", seed, 0), key)
+
+
+def _pcg64(seed: int, key: tuple) -> np.random.Generator:
     return np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=tuple(key))))
 
 
 def init_generator(seed: int) -> np.random.Generator:
-    """Generator for the initialisation (W_0, a) of run ``seed``."""
-    return generator(seed, STREAM_INIT)
+    """Generator for the initialisation (W_0, a) of run ``seed`` (validated by the engine's caller)."""
+    return _pcg64(seed, (STREAM_INIT,))
 
 
 def mask_generator(seed: int, round_index: int) -> np.random.Generator:
-    """Generator for the mask M_k of global round ``round_index`` = k of run ``seed``."""
-    return generator(seed, STREAM_MASK, round_index)
+    """Generator for the mask M_k of global round ``round_index`` = k of run ``seed`` (validated
+    by the engine's caller; drawn every round, so not re-checked)."""
+    return _pcg64(seed, (STREAM_MASK, round_index))
 
 
 def data_generator(seed: int) -> np.random.Generator:

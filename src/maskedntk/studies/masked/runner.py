@@ -23,9 +23,9 @@ import pandas as pd
 from maskedntk.core.provenance import provenance
 
 from . import theory
-from .cellconfig import CellConfig, dataset_id, parse_cell
+from .cellconfig import CellConfig, parse_cell, parsed_dataset_id
 from .data import Dataset
-from .engine import TrainResult, train_many
+from .engine import TrainResult, run_many
 from .spec import TrainSpec
 from .stepsize import EtaRule, grid_eta, resolve_eta
 from .summary import cell_theory, summarize_cell
@@ -54,7 +54,7 @@ TRACE_COLUMNS = ("experiment", "cell", "seed", "round", "step", "L_surrogate")
 
 def resolve_cell_eta(spec: TrainSpec, ds: Dataset, eta_rule: EtaRule) -> tuple[TrainSpec, float, float]:
     """(spec with eta set by the rule, lambda0, lambda_max) with lambda's of H_inf(xi_eff)."""
-    lambda0, lam_max = theory.ntk_spectrum(ds.X, spec.xi_eff)
+    lambda0, lam_max = theory.spec_ntk_spectrum(ds.X, spec)
     if not lambda0 > 0:
         raise ValueError(f"lambda0 = {lambda0:.3g}: H_inf is singular for this data set (the theory needs lambda0 > 0)")
     if eta_rule.rule == "grid_lambda_max":
@@ -86,9 +86,12 @@ def train_cells(
 ) -> list[TrainedCell]:
     """Train the seeds of several (cell id, cell) on the same data set as one computation
     (:func:`maskedntk.studies.masked.engine.train_many`: cells of the same shapes share
-    batches); ``progress(cell index, seed, k, L_k, elapsed)``.  One :class:`TrainedCell` per cell."""
+    batches); ``progress(cell index, seed, k, L_k, elapsed)``.  One :class:`TrainedCell` per cell.
+
+    The cells were validated when they were parsed, the data set when it was built or loaded:
+    nothing is checked again here (:func:`maskedntk.studies.masked.engine.run_many`)."""
     resolved = [resolve_cell_eta(cell.spec, ds, cell.eta) for _, cell in cells]
-    results = train_many(
+    results = run_many(
         ds.X,
         ds.y,
         [(spec, cell.seeds) for (spec, _, _), (_, cell) in zip(resolved, cells, strict=True)],
@@ -151,7 +154,7 @@ def _trained(cell: CellConfig, ds: Dataset, cell_id: str, spec: TrainSpec, lambd
     record = {
         "experiment": cell.experiment,
         "cell": cell_id,
-        "dataset": dataset_id(cell.data),
+        "dataset": parsed_dataset_id(cell.data),
         "n": ds.n,
         "d": ds.d,
         "n_outputs": ds.n_outputs,

@@ -12,7 +12,9 @@ gradient-descent steps per global round, eta the local step size, K global round
 
 from __future__ import annotations
 
+import copy
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from maskedntk.core.validate import check_choice, check_float, check_int
@@ -77,9 +79,11 @@ class TrainSpec:
         the n x n Gram matrix X X^T (cost n^2 per neuron-step), ``'direct'`` applies X (X^T G)
         (cost 2nd per neuron-step); ``'auto'`` picks the cheaper (gram when n < 2d).  Both
         are exact in exact arithmetic.
-    selection : ``'gather'`` computes only the neurons a subnetwork holds, ``'masked'``
-        computes all m and multiplies by the mask; ``'auto'`` decides from the measured
-        crossover (see ``engine.choose_selection``).
+    selection : for the tensor operations (a GPU): ``'gather'`` computes only the neurons a
+        subnetwork holds, padded to the batch's widest, ``'masked'`` computes all m and
+        multiplies by the mask; ``'auto'`` decides from the measured crossover (see
+        ``engine.choose_selection``).  The compiled CPU path computes the held neurons only,
+        without padding, whatever this says (``engine.FUSED``).
     trace : record the surrogate losses through every local step (Fig. 2a of the paper).
     divergence_factor : a seed is marked diverged at the first round k with L_k not finite
         or L_k > divergence_factor * max(L_0, 1); it is then frozen.
@@ -108,36 +112,13 @@ class TrainSpec:
     divergence_factor: float = 1.0e4
 
     def __post_init__(self) -> None:
-        s = object.__setattr__
-        s(self, "m", check_int("m", self.m, 1))
-        s(self, "kappa", check_float("kappa", self.kappa, 0.0, lo_open=True))
-        check_choice("mask", self.mask, MASKS)
-        s(self, "p", check_int("p", self.p, 1))
-        if self.mask == "bernoulli":
-            s(self, "xi", check_float("xi", 0.5 if self.xi is None else self.xi, 0.0, 1.0, lo_open=True))
-        elif self.xi is not None:
-            xi = check_float("xi", self.xi, 0.0, 1.0, lo_open=True)
-            if abs(xi - 1.0 / self.p) > 1e-12:
-                raise ValueError(f"xi = {xi:g}: categorical masks fix xi = 1/p = {1.0 / self.p:g}; leave xi unset")
-            s(self, "xi", None)
-        s(self, "tau", check_int("tau", self.tau, 1))
-        s(self, "eta", check_float("eta", self.eta, 0.0, lo_open=True))
-        s(self, "rounds", check_int("rounds", self.rounds, 1))
-        if self.max_rounds is not None:
-            s(self, "max_rounds", check_int("max_rounds", self.max_rounds, self.rounds))
-        check_choice("surrogate", self.surrogate, SURROGATES)
-        check_choice("aggregation", self.aggregation, AGGREGATIONS)
-        check_choice("loss", self.loss, LOSSES)
-        check_choice("init", self.init, INITS)
-        check_choice("output_scale", self.output_scale, OUTPUT_SCALES)
-        s(self, "relu_grad_at_zero", check_float("relu_grad_at_zero", self.relu_grad_at_zero, 0.0, 1.0))
-        check_choice("dtype", self.dtype, DTYPES)
-        check_choice("device", self.device, DEVICES)
-        check_choice("path", self.path, PATHS)
-        check_choice("selection", self.selection, SELECTIONS)
-        if not isinstance(self.trace, bool):
-            raise ValueError(f"trace = {self.trace!r}: must be true or false")
-        s(self, "divergence_factor", check_float("divergence_factor", self.divergence_factor, 1.0, lo_open=True))
+        self._check(CHECK_ORDER)
+
+    def _check(self, names) -> None:
+        """Validate (and normalise) the fields ``names``, in CHECK_ORDER."""
+        for name in CHECK_ORDER:
+            if name in names:
+                object.__setattr__(self, name, _CHECKS[name](self))
 
     @property
     def xi_eff(self) -> float:
@@ -160,8 +141,16 @@ class TrainSpec:
         return 1.0 - (1.0 - self.xi_eff) ** self.p
 
     def replace(self, **changes) -> TrainSpec:
-        """A copy with ``changes`` applied (and validated)."""
-        return dataclasses.replace(self, **changes)
+        """A copy with ``changes`` applied; only the changed fields (and the fields whose
+        check reads them, DEPENDS) are validated: the others were when ``self`` was built."""
+        unknown = sorted(set(changes) - set(self.field_names()))
+        if unknown:
+            raise ValueError(f"TrainSpec has no field(s) {unknown}; fields are {list(self.field_names())}")
+        new = copy.copy(self)
+        for name, value in changes.items():
+            object.__setattr__(new, name, value)
+        new._check(set(changes).union(*(DEPENDS.get(name, ()) for name in changes)))
+        return new
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -169,3 +158,55 @@ class TrainSpec:
     @classmethod
     def field_names(cls) -> tuple[str, ...]:
         return tuple(f.name for f in dataclasses.fields(cls))
+
+
+def _check_xi(spec: TrainSpec) -> float | None:
+    """xi in (0, 1] for Bernoulli masks (None -> 0.5); None for categorical masks (xi = 1/p)."""
+    if spec.mask == "bernoulli":
+        return check_float("xi", 0.5 if spec.xi is None else spec.xi, 0.0, 1.0, lo_open=True)
+    if spec.xi is not None:
+        xi = check_float("xi", spec.xi, 0.0, 1.0, lo_open=True)
+        if abs(xi - 1.0 / spec.p) > 1e-12:
+            raise ValueError(f"xi = {xi:g}: categorical masks fix xi = 1/p = {1.0 / spec.p:g}; leave xi unset")
+    return None
+
+
+def _check_trace(spec: TrainSpec) -> bool:
+    if not isinstance(spec.trace, bool):
+        raise ValueError(f"trace = {spec.trace!r}: must be true or false")
+    return spec.trace
+
+
+def _choice(name: str, choices: tuple[str, ...]) -> Callable[[TrainSpec], str]:
+    return lambda spec: check_choice(name, getattr(spec, name), choices)
+
+
+#: the one check of every field: field -> (spec -> the validated value); the only place a
+#: TrainSpec value is validated (the engine, masks and step rules trust a TrainSpec)
+_CHECKS: dict[str, Callable[[TrainSpec], object]] = {
+    "m": lambda s: check_int("m", s.m, 1),
+    "kappa": lambda s: check_float("kappa", s.kappa, 0.0, lo_open=True),
+    "mask": _choice("mask", MASKS),
+    "p": lambda s: check_int("p", s.p, 1),
+    "xi": _check_xi,
+    "tau": lambda s: check_int("tau", s.tau, 1),
+    "eta": lambda s: check_float("eta", s.eta, 0.0, lo_open=True),
+    "rounds": lambda s: check_int("rounds", s.rounds, 1),
+    "max_rounds": lambda s: None if s.max_rounds is None else check_int("max_rounds", s.max_rounds, s.rounds),
+    "surrogate": _choice("surrogate", SURROGATES),
+    "aggregation": _choice("aggregation", AGGREGATIONS),
+    "loss": _choice("loss", LOSSES),
+    "init": _choice("init", INITS),
+    "output_scale": _choice("output_scale", OUTPUT_SCALES),
+    "relu_grad_at_zero": lambda s: check_float("relu_grad_at_zero", s.relu_grad_at_zero, 0.0, 1.0),
+    "dtype": _choice("dtype", DTYPES),
+    "device": _choice("device", DEVICES),
+    "path": _choice("path", PATHS),
+    "selection": _choice("selection", SELECTIONS),
+    "trace": _check_trace,
+    "divergence_factor": lambda s: check_float("divergence_factor", s.divergence_factor, 1.0, lo_open=True),
+}
+#: the order of the checks: xi's reads mask and p, max_rounds' reads rounds
+CHECK_ORDER = tuple(_CHECKS)
+#: field -> the fields whose check reads it (re-checked by ``replace`` when it changes)
+DEPENDS = {"mask": ("xi",), "p": ("xi",), "rounds": ("max_rounds",)}

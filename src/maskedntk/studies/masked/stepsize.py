@@ -26,7 +26,7 @@ protocol; ``lambda_max`` (eta proportional to 1/xi) and ``theory`` are documente
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from maskedntk.core.validate import check_choice, check_float
 
@@ -40,12 +40,14 @@ GRID_FIELDS = ("mask", "p", "xi", "m", "surrogate", "loss", "output_scale")
 
 @dataclass(frozen=True)
 class EtaRule:
-    """rule in RULES; ``value`` for 'fixed', ``scale`` for 'lambda_max' and 'theory'."""
+    """rule in RULES; ``value`` for 'fixed', ``scale`` for 'lambda_max' and 'theory'; ``grid``
+    (the cells' GRID_FIELDS) for 'grid_lambda_max', validated once into ``grid_specs``."""
 
     rule: str = "lambda_max"
     value: float | None = None
     scale: float | None = 0.5
     grid: tuple | list | None = None
+    grid_specs: tuple[TrainSpec, ...] = field(init=False, repr=False, compare=False, default=())
 
     def __post_init__(self):
         check_choice("eta.rule", self.rule, RULES)
@@ -58,14 +60,7 @@ class EtaRule:
                 raise ValueError(f"eta.scale = None: rule {self.rule!r} needs eta.scale, a number > 0")
             check_float("eta.scale", self.scale, 0.0, lo_open=True)
         if self.rule == "grid_lambda_max":
-            if not self.grid:
-                raise ValueError(
-                    "eta.grid is empty: rule 'grid_lambda_max' needs the grid's cells (the workflow's "
-                    "experiment expansion fills it in; on the command line use rule 'lambda_max' or 'fixed')"
-                )
-            for g in self.grid:
-                if not isinstance(g, dict) or set(g) != set(GRID_FIELDS):
-                    raise ValueError(f"eta.grid entry {g!r}: must be a mapping with the keys {list(GRID_FIELDS)}")
+            object.__setattr__(self, "grid_specs", _grid_specs(self.grid))
 
     def describe(self) -> str:
         if self.rule == "fixed":
@@ -102,17 +97,34 @@ def resolve_eta(rule: EtaRule, spec: TrainSpec, *, n: int, d_out: int, lambda0: 
     return rule.scale * eta_theory_thm3(lambda0, n, spec.p, spec.tau)
 
 
+def _grid_specs(grid) -> tuple[TrainSpec, ...]:
+    """The grid's cells as validated TrainSpecs (errors name the entry ``eta.grid[i]``)."""
+    if not grid:
+        raise ValueError(
+            "eta.grid is empty: rule 'grid_lambda_max' needs the grid's cells (the workflow's "
+            "experiment expansion fills it in; on the command line use rule 'lambda_max' or 'fixed')"
+        )
+    specs = []
+    for i, g in enumerate(grid):
+        if not isinstance(g, dict) or set(g) != set(GRID_FIELDS):
+            raise ValueError(f"eta.grid entry {g!r}: must be a mapping with the keys {list(GRID_FIELDS)}")
+        try:
+            specs.append(TrainSpec(**g))
+        except ValueError as err:
+            raise ValueError(f"eta.grid[{i}]: {err}") from None
+    return tuple(specs)
+
+
 def grid_eta(rule: EtaRule, X, *, n: int, d_out: int) -> float:
     """The one step of rule ``grid_lambda_max``: scale / max over the grid's cells of
     surrogate_ntk_factor(cell) * lambda_max(H_inf(xi_cell)) on the data X."""
-    from .theory import ntk_spectrum
+    from .theory import spec_ntk_spectrum
 
     worst = 0.0
     spectra: dict[float, float] = {}
-    for g in rule.grid:
-        spec = TrainSpec(**{k: v for k, v in g.items()})
+    for spec in rule.grid_specs:
         xi = spec.xi_eff
         if xi not in spectra:
-            spectra[xi] = ntk_spectrum(X, xi)[1]
+            spectra[xi] = spec_ntk_spectrum(X, spec)[1]
         worst = max(worst, surrogate_ntk_factor(spec, n, d_out) * spectra[xi])
     return rule.scale / worst

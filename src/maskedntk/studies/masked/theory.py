@@ -23,7 +23,10 @@ def ntk_gram(X, xi: float = 1.0) -> np.ndarray:
                 = xi * <x_i, x_j> * (pi - arccos <x_i, x_j>) / (2 pi).
     The cosine is clipped to [-1, 1] before arccos.
     """
-    xi = check_float("xi", xi, 0.0, 1.0, lo_open=True)
+    return _ntk_gram(X, check_float("xi", xi, 0.0, 1.0, lo_open=True))
+
+
+def _ntk_gram(X, xi: float) -> np.ndarray:
     X = np.asarray(X, dtype=np.float64)
     G = np.clip(X @ X.T, -1.0, 1.0)
     # <x_i, x_i> = 1 for unit rows; rounding would put it at 1 - 1e-16, where arccos is
@@ -44,7 +47,16 @@ def lambda_max(H) -> float:
 
 def ntk_spectrum(X, xi: float = 1.0) -> tuple[float, float]:
     """(lambda0, lambda_max) of H_inf(xi) in one eigen-decomposition."""
-    ev = np.linalg.eigvalsh(ntk_gram(X, xi))
+    return _extremes(ntk_gram(X, xi))
+
+
+def spec_ntk_spectrum(X, spec) -> tuple[float, float]:
+    """ntk_spectrum(X, spec.xi_eff) for a validated TrainSpec ``spec`` (its xi is trusted)."""
+    return _extremes(_ntk_gram(X, spec.xi_eff))
+
+
+def _extremes(H: np.ndarray) -> tuple[float, float]:
+    ev = np.linalg.eigvalsh(H)
     return float(ev[0]), float(ev[-1])
 
 
