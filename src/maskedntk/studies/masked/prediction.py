@@ -45,6 +45,7 @@ import time
 from dataclasses import dataclass, field
 
 import numpy as np
+from numba import njit
 
 from .engine import init_params
 from .rng import generator
@@ -200,11 +201,21 @@ class Initialisation:
     V: np.ndarray
     g_max: float  # lambda_max(G)
     key: tuple
+    #: products every cell of this seed shares, computed on first use (:meth:`shared`)
+    cache: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def c0(self) -> np.ndarray:
         """(n, m) initial contributions to output 0, a_r0 h_r; they sum to f(W_0, X)[:, 0]."""
         return self.h0 * self.a[:, 0][None, :]
+
+    def shared(self, key, make):
+        """``make()``, computed once per seed for ``key`` and kept (the cells of a grid share
+        it: the float32 copies, C_h(0) and its factor, a sample's patterns, sum_r a_r K_r S h_r(0)
+        for each S)."""
+        if key not in self.cache:
+            self.cache[key] = make()
+        return self.cache[key]
 
 
 def init_key(spec: TrainSpec, seed: int, X: np.ndarray, d_out: int) -> tuple:
@@ -274,23 +285,37 @@ def _chol(C: np.ndarray) -> np.ndarray:
     return np.linalg.cholesky(C + jitter * np.eye(n))
 
 
+@njit(cache=True)
 def _block(et, sig, av, bt, qs, T, slope):
-    """T rounds of the diagonal recursions e <- a e + (1 + t slope / 2) b, sigma <- a^2 sigma +
-    (1 + t slope) q (eigen coordinates; slope the relative drift of tr C per round), from
-    (et, sig): the per-round mean term and noise traces, the sum of e over the T rounds, and
-    sigma after them."""
+    """T rounds of the diagonal recursions e <- a e + (1 + t slope / 2) b, sigma_i <- a^2 sigma_i +
+    (1 + t slope) q_i (eigen coordinates, et and bt (n, d_out), sig and qs (2, n); slope the
+    relative drift of tr C per round), from (et, sig): the per-round mean term ||e||^2 (T,),
+    the noise traces tr sigma_i (2, T), the sum of e over the T rounds, and sigma after them
+    (updated in place)."""
+    n, d = et.shape
     mt = np.empty(T)
-    traces = [np.empty(T) for _ in qs]
-    E = np.zeros_like(et)
-    a2 = av * av
+    traces = np.empty((2, T))
+    E = np.zeros((n, d))
+    e = et.copy()
     for t in range(T):
-        mt[t] = float((et * et).sum())
-        E += et
-        for i, q in enumerate(qs):
-            traces[i][t] = sig[i].sum()
-            sig[i] = a2 * sig[i] + (1.0 + t * slope) * q
-        et = av[:, None] * et + (1.0 + 0.5 * t * slope) * bt
-    return mt, traces, E, sig
+        acc = 0.0
+        for i in range(n):
+            for o in range(d):
+                acc += e[i, o] * e[i, o]
+                E[i, o] += e[i, o]
+        mt[t] = acc
+        fs = 1.0 + t * slope
+        fe = 1.0 + 0.5 * t * slope
+        for k in range(2):
+            acc = 0.0
+            for i in range(n):
+                acc += sig[k, i]
+                sig[k, i] = av[i] * av[i] * sig[k, i] + fs * qs[k, i]
+            traces[k, t] = acc
+        for i in range(n):
+            for o in range(d):
+                e[i, o] = av[i] * e[i, o] + fe * bt[i, o]
+    return mt, traces, E
 
 
 # ----------------------------------------------------------------------------------------
@@ -371,7 +396,6 @@ def predict_plateau(
     rng = generator(seed, STREAM_PREDICTION, noise_seed)
     s = min(int(neuron_sample), m)
     idx = np.sort(rng.choice(m, size=s, replace=False))
-    Ps = q.P0[:, idx]
     scale_s = m / s
     inj = math.sqrt(D * xi * (1 - xi) * (c.alpha_d - (c.alpha_o if shared_cancels else 0.0)))
     # kernel-fluctuation term: categorical masks only (for Bernoulli masks it is O(p / (theta^2 m))
@@ -386,9 +410,22 @@ def predict_plateau(
     A1 = ((V * c.g) @ V.T).astype(np.float32) if kcoef else None
     Pt = np.tile(PD, (1, spec.tau)).astype(np.float32) if kcoef else None
     cols = m + 2 * s + (m if D > 1 else 0)
+    # what every cell of the seed shares (computed by the first cell that needs it): the float32
+    # copies, the patterns of the update (all neurons, the sampled ones twice, all again for
+    # d_out > 1), C_h(0) = sum_r h_r(0) h_r(0)^T with its Cholesky factor and diag(V^T C V)
+    G32 = q.shared("G32", lambda: q.G.astype(np.float32))
+    a32 = q.shared("a32", lambda: q.a.astype(np.float32))
+    h0_32 = q.shared("h0_32", lambda: q.h0.astype(np.float32))
+    Pw = q.shared(
+        ("Pw", s, noise_seed),
+        lambda: np.concatenate([q.P0, q.P0[:, idx], q.P0[:, idx]] + ([q.P0] if D > 1 else []), axis=1).astype(
+            np.float32
+        ),
+    )
+    C0 = q.shared("C0", lambda: q.h0 @ q.h0.T)
+    L0, dC0 = q.shared("C0_factor", lambda: (_chol(C0), diagC(C0)))
+    S32 = c.S.astype(np.float32)
     # the neurons' update products in float32 (the state stays float64; docs sec. 3, A5)
-    Pw = np.concatenate([q.P0, Ps, Ps] + ([q.P0] if D > 1 else []), axis=1).astype(np.float32)
-    G32, S32 = q.G.astype(np.float32), c.S.astype(np.float32)
     U = np.empty((n, cols), dtype=np.float32)
     decay_coef = theta * (1 - xi) * D
 
@@ -407,18 +444,23 @@ def predict_plateau(
 
     def noise_q(Lc, dC):
         q1 = xi * (1 - xi) * c.alpha_o * c.pv**2 * dC
-        return [q1, kernel_q(Lc) if kcoef else np.zeros(n)]
+        return np.stack([q1, kernel_q(Lc) if kcoef else np.zeros(n)])
 
-    hbar = q.h0.copy()
+    def self_noise(S32):
+        """sum_r K_r S h_r(0) a_r^T (n, d_out): the same for every cell of the seed with this S."""
+        return (Pw[:, :m] * (G32 @ (Pw[:, :m] * (S32 @ h0_32)))).astype(np.float64) @ q.a
+
+    hbar, h32 = q.h0, h0_32  # replaced, never modified in place: they are the seed's
     dh = np.zeros((n, s))
-    C_h = hbar @ hbar.T
-    Lc = _chol(C_h)
-    qs = noise_q(Lc, diagC(C_h))
-    sig = [np.zeros(n), np.zeros(n)]
+    C_h, Lc = C0, L0
+    qs = noise_q(Lc, dC0)
+    sig = np.zeros((2, n))
     e_bar = Y - xi * (hbar @ q.a)
     # the self-noise bias of the mean residual, xi beta theta (1 - xi) d_out sum_r K_r S h_r a_r^T
-    P32 = Pw[:, :m]
-    b_self = xi * beta * decay_coef * ((P32 * (G32 @ (P32 * (S32 @ hbar.astype(np.float32))))).astype(np.float64) @ q.a)
+    if decay_coef == 0.0:
+        b_self = np.zeros_like(Y)
+    else:
+        b_self = xi * beta * decay_coef * q.shared(("KSh0", spec.eta * xi, spec.tau), lambda: self_noise(S32))
     L = np.empty(K + 1)
     mean_t = np.empty(K + 1)
     n1 = np.empty(K + 1)
@@ -432,20 +474,25 @@ def predict_plateau(
             # the neurons' expected update over the previous block (the residual forcing exactly,
             # summed over the block; the self-noise decay and the injected noise by one step of j)
             E_sum = V @ E_t
-            U[:, :m] = theta * (E_sum @ q.a.T - j * (1 - xi) * D * hbar)
+            np.multiply(h32, -theta * j * (1 - xi) * D, out=U[:, :m])
             U[:, m : m + s] = -j * decay_coef * dh
             U[:, m + s : m + 2 * s] = math.sqrt(j) * inj * (Lc @ rng.standard_normal((n, s)))
             if D > 1:
-                U[:, m + 2 * s :] = hbar
-            W = (Pw * (G32 @ (Pw * (S32 @ U)))).astype(np.float64)
+                U[:, m + 2 * s :] = h32
+            W = S32 @ U
+            # the residual forcing theta S E_sum a_r^T of every neuron: rank d_out, S applied once
+            W[:, :m] += (theta * (c.S @ E_sum)).astype(np.float32) @ a32.T
+            W *= Pw
+            W = G32 @ W
+            W *= Pw
             if decay_coef == 0.0:  # xi = 1: no self-noise
                 decay = np.zeros_like(Y)
             elif D == 1:  # sum_r a_r K_r S U_r = theta m H S E - j theta (1 - xi) sum_r a_r K_r S h_r
-                decay = theta * m * (q.H @ (c.S @ E_sum)) - W[:, :m] @ q.a
+                decay = theta * m * (q.H @ (c.S @ E_sum)) - W[:, :m] @ a32
             else:
-                decay = j * decay_coef * (W[:, m + 2 * s : cols] @ q.a)
+                decay = j * decay_coef * (W[:, m + 2 * s : cols] @ a32)
             b_self = xi * beta * decay / j
-            hbar += beta * W[:, :m]
+            hbar = hbar + beta * W[:, :m]
             dh += beta * (W[:, m : m + s] + W[:, m + s : m + 2 * s])
             e_bar = Y - xi * (hbar @ q.a)
             h32 = hbar.astype(np.float32)
@@ -455,7 +502,7 @@ def predict_plateau(
         T = min(length, K + 1 - start)
         trC_now = float(np.trace(C_h))
         slope = (trC_now / trC_prev - 1.0) / prev if prev else 0.0
-        mt, traces, E_t, sig = _block(V.T @ e_bar, sig, c.av, V.T @ b_self, qs, T, slope)
+        mt, traces, E_t = _block(V.T @ e_bar, sig, c.av, V.T @ b_self, qs, T, slope)
         sl = slice(start, start + T)
         mean_t[sl], n1[sl], n2[sl] = mt, traces[0], traces[1]
         trC[sl] = D * trC_now
