@@ -409,25 +409,32 @@ def predict_plateau(
     PD = q.P0[:, np.sort(rng.choice(m, size=sD, replace=False))]
     A1 = ((V * c.g) @ V.T).astype(np.float32) if kcoef else None
     Pt = np.tile(PD, (1, spec.tau)).astype(np.float32) if kcoef else None
-    cols = m + 2 * s + (m if D > 1 else 0)
+    cols = m + s + (m if D > 1 else 0)
     # what every cell of the seed shares (computed by the first cell that needs it): the float32
-    # copies, the patterns of the update (all neurons, the sampled ones twice, all again for
+    # copies, the patterns of the update (all neurons, the sampled ones, all again for
     # d_out > 1), C_h(0) = sum_r h_r(0) h_r(0)^T with its Cholesky factor and diag(V^T C V)
     G32 = q.shared("G32", lambda: q.G.astype(np.float32))
     a32 = q.shared("a32", lambda: q.a.astype(np.float32))
-    h0_32 = q.shared("h0_32", lambda: q.h0.astype(np.float32))
+    # the neurons' state in float32: the contributions c_r = a_r h_r with one output (then a
+    # neuron's forcing theta K_r S E_sum is the same for every neuron, up to K_r), the h_r with
+    # several; f = sum_r h_r a_r^T is kept in float64, so that e_bar = y - xi f stays accurate
+    z0 = q.shared("z0_32", lambda: (q.c0 if D == 1 else q.h0).astype(np.float32))
+    f0 = q.shared("f0", lambda: q.h0 @ q.a)
     Pw = q.shared(
         ("Pw", s, noise_seed),
-        lambda: np.concatenate([q.P0, q.P0[:, idx], q.P0[:, idx]] + ([q.P0] if D > 1 else []), axis=1).astype(
-            np.float32
-        ),
+        lambda: np.concatenate([q.P0, q.P0[:, idx]] + ([q.P0] if D > 1 else []), axis=1).astype(np.float32),
     )
     C0 = q.shared("C0", lambda: q.h0 @ q.h0.T)
     L0, dC0 = q.shared("C0_factor", lambda: (_chol(C0), diagC(C0)))
     S32 = c.S.astype(np.float32)
-    # the neurons' update products in float32 (the state stays float64; docs sec. 3, A5)
+    # the neurons' update products in float32 (docs sec. 3, A5)
     U = np.empty((n, cols), dtype=np.float32)
     decay_coef = theta * (1 - xi) * D
+
+    def neuron_sum(Wm):
+        """sum_r of the (n, m) per-neuron quantities Wm, as (n, d_out) in float64: the row sums
+        (contributions, one output) or sum_r w_r a_r^T (several)."""
+        return Wm.sum(axis=1, dtype=np.float64)[:, None] if D == 1 else (Wm @ a32).astype(np.float64)
 
     def kernel_q(Lc):
         """diag V^T [(1/m^2) sum_r dP[K_r] C dP[K_r]^T] V from sD sampled neurons and v ~ N(0, C),
@@ -448,14 +455,14 @@ def predict_plateau(
 
     def self_noise(S32):
         """sum_r K_r S h_r(0) a_r^T (n, d_out): the same for every cell of the seed with this S."""
-        return (Pw[:, :m] * (G32 @ (Pw[:, :m] * (S32 @ h0_32)))).astype(np.float64) @ q.a
+        return neuron_sum(Pw[:, :m] * (G32 @ (Pw[:, :m] * (S32 @ z0))))
 
-    hbar, h32 = q.h0, h0_32  # replaced, never modified in place: they are the seed's
+    z, f = z0, f0  # replaced, never modified in place: they are the seed's
     dh = np.zeros((n, s))
     C_h, Lc = C0, L0
     qs = noise_q(Lc, dC0)
     sig = np.zeros((2, n))
-    e_bar = Y - xi * (hbar @ q.a)
+    e_bar = Y - xi * f
     # the self-noise bias of the mean residual, xi beta theta (1 - xi) d_out sum_r K_r S h_r a_r^T
     if decay_coef == 0.0:
         b_self = np.zeros_like(Y)
@@ -474,29 +481,34 @@ def predict_plateau(
             # the neurons' expected update over the previous block (the residual forcing exactly,
             # summed over the block; the self-noise decay and the injected noise by one step of j)
             E_sum = V @ E_t
-            np.multiply(h32, -theta * j * (1 - xi) * D, out=U[:, :m])
-            U[:, m : m + s] = -j * decay_coef * dh
-            U[:, m + s : m + 2 * s] = math.sqrt(j) * inj * (Lc @ rng.standard_normal((n, s)))
+            np.multiply(z, -theta * j * (1 - xi) * D, out=U[:, :m])
+            # the residual forcing theta E_sum a_r^T of every neuron (rank d_out)
+            forcing = (theta * E_sum).astype(np.float32)
+            if D == 1:
+                U[:, :m] += forcing
+            else:
+                U[:, :m] += forcing @ a32.T
+            # the sampled fluctuations: their decay and the injected noise (one product, it is linear)
+            U[:, m : m + s] = math.sqrt(j) * inj * (Lc @ rng.standard_normal((n, s))) - j * decay_coef * dh
             if D > 1:
-                U[:, m + 2 * s :] = h32
+                U[:, m + s :] = z
             W = S32 @ U
-            # the residual forcing theta S E_sum a_r^T of every neuron: rank d_out, S applied once
-            W[:, :m] += (theta * (c.S @ E_sum)).astype(np.float32) @ a32.T
             W *= Pw
             W = G32 @ W
             W *= Pw
+            df = neuron_sum(W[:, :m])
             if decay_coef == 0.0:  # xi = 1: no self-noise
                 decay = np.zeros_like(Y)
-            elif D == 1:  # sum_r a_r K_r S U_r = theta m H S E - j theta (1 - xi) sum_r a_r K_r S h_r
-                decay = theta * m * (q.H @ (c.S @ E_sum)) - W[:, :m] @ a32
+            elif D == 1:  # sum_r K_r S U_r = theta m H S E - j theta (1 - xi) sum_r K_r S c_r
+                decay = theta * m * (q.H @ (c.S @ E_sum)) - df
             else:
-                decay = j * decay_coef * (W[:, m + 2 * s : cols] @ a32)
+                decay = j * decay_coef * neuron_sum(W[:, m + s :])
             b_self = xi * beta * decay / j
-            hbar = hbar + beta * W[:, :m]
-            dh += beta * (W[:, m : m + s] + W[:, m + s : m + 2 * s])
-            e_bar = Y - xi * (hbar @ q.a)
-            h32 = hbar.astype(np.float32)
-            C_h = (h32 @ h32.T).astype(np.float64) + scale_s * (dh @ dh.T)
+            z = z + beta * W[:, :m]
+            f = f + beta * df
+            dh += beta * W[:, m : m + s]
+            e_bar = Y - xi * f
+            C_h = (z @ z.T).astype(np.float64) + scale_s * (dh @ dh.T)
             Lc = _chol(C_h)
             qs = noise_q(Lc, diagC(C_h))
         T = min(length, K + 1 - start)
