@@ -453,9 +453,25 @@ def predict_plateau(
         q1 = xi * (1 - xi) * c.alpha_o * c.pv**2 * dC
         return np.stack([q1, kernel_q(Lc) if kcoef else np.zeros(n)])
 
-    def self_noise(S32):
+    def forcing(E):
+        """E a_r^T for every neuron r (n, m) in float32 (with one output E, broadcast)."""
+        E32 = E.astype(np.float32)
+        return E32 if D == 1 else E32 @ a32.T
+
+    def mean_product(Um):
+        """L(Um): column r is K_r S Um_r (float32, the m neurons)."""
+        return Pw[:, :m] * (G32 @ (Pw[:, :m] * (S32 @ Um)))
+
+    def self_noise():
         """sum_r K_r S h_r(0) a_r^T (n, d_out): the same for every cell of the seed with this S."""
-        return neuron_sum(Pw[:, :m] * (G32 @ (Pw[:, :m] * (S32 @ z0))))
+        return neuron_sum(mean_product(z0))
+
+    def first_update(E_sum):
+        """F = L(E_sum a^T - (1 - xi) d_out z0) (the mean part of the first update, over theta),
+        sum_r F_r a_r^T, z0 F^T + F z0^T and F F^T."""
+        F = mean_product(forcing(E_sum) - np.float32((1 - xi) * D) * z0)
+        cross = (z0 @ F.T).astype(np.float64)
+        return F, neuron_sum(F), cross + cross.T, (F @ F.T).astype(np.float64)
 
     z, f = z0, f0  # replaced, never modified in place: they are the seed's
     dh = np.zeros((n, s))
@@ -464,10 +480,8 @@ def predict_plateau(
     sig = np.zeros((2, n))
     e_bar = Y - xi * f
     # the self-noise bias of the mean residual, xi beta theta (1 - xi) d_out sum_r K_r S h_r a_r^T
-    if decay_coef == 0.0:
-        b_self = np.zeros_like(Y)
-    else:
-        b_self = xi * beta * decay_coef * q.shared(("KSh0", spec.eta * xi, spec.tau), lambda: self_noise(S32))
+    KSh0 = q.shared(("KSh0", spec.eta * xi, spec.tau), self_noise) if decay_coef else np.zeros_like(Y)
+    b_self = xi * beta * decay_coef * KSh0
     L = np.empty(K + 1)
     mean_t = np.empty(K + 1)
     n1 = np.empty(K + 1)
@@ -481,34 +495,39 @@ def predict_plateau(
             # the neurons' expected update over the previous block (the residual forcing exactly,
             # summed over the block; the self-noise decay and the injected noise by one step of j)
             E_sum = V @ E_t
-            np.multiply(z, -theta * j * (1 - xi) * D, out=U[:, :m])
-            # the residual forcing theta E_sum a_r^T of every neuron (rank d_out)
-            forcing = (theta * E_sum).astype(np.float32)
-            if D == 1:
-                U[:, :m] += forcing
+            noise = math.sqrt(j) * inj * (Lc @ rng.standard_normal((n, s)))
+            if start == 1 and spec.mask == "bernoulli":
+                # the first update (z = z0, dh = 0, j = 1) is theta F plus the sampled noise, F the same
+                # for every Bernoulli cell of the seed with this (eta, xi, tau), whatever p
+                F, F_sum, C_cross, C_FF = q.shared(("F1", spec.eta * xi, spec.tau, xi), lambda e=E_sum: first_update(e))
+                W = Pw[:, m : m + s] * (G32 @ (Pw[:, m : m + s] * (S32 @ noise.astype(np.float32))))
+                decay = decay_coef * KSh0
+                z = z0 + (beta * theta) * F
+                f = f0 + (beta * theta) * F_sum
+                dh = beta * W
+                C_h = C0 + (beta * theta) * C_cross + (beta * theta) ** 2 * C_FF + scale_s * (dh @ dh.T)
             else:
-                U[:, :m] += forcing @ a32.T
-            # the sampled fluctuations: their decay and the injected noise (one product, it is linear)
-            U[:, m : m + s] = math.sqrt(j) * inj * (Lc @ rng.standard_normal((n, s))) - j * decay_coef * dh
-            if D > 1:
-                U[:, m + s :] = z
-            W = S32 @ U
-            W *= Pw
-            W = G32 @ W
-            W *= Pw
-            df = neuron_sum(W[:, :m])
-            if decay_coef == 0.0:  # xi = 1: no self-noise
-                decay = np.zeros_like(Y)
-            elif D == 1:  # sum_r K_r S U_r = theta m H S E - j theta (1 - xi) sum_r K_r S c_r
-                decay = theta * m * (q.H @ (c.S @ E_sum)) - df
-            else:
-                decay = j * decay_coef * neuron_sum(W[:, m + s :])
+                np.multiply(z, -theta * j * (1 - xi) * D, out=U[:, :m])
+                U[:, :m] += forcing(theta * E_sum)
+                # the sampled fluctuations: their decay and the injected noise (one product, it is linear)
+                U[:, m : m + s] = noise - j * decay_coef * dh
+                if D > 1:
+                    U[:, m + s :] = z
+                W = S32 @ U
+                W *= Pw
+                W = G32 @ W
+                W *= Pw
+                df = neuron_sum(W[:, :m])
+                if D == 1:  # sum_r K_r S U_r = theta m H S E - j theta (1 - xi) sum_r K_r S c_r
+                    decay = theta * m * (q.H @ (c.S @ E_sum)) - df
+                else:
+                    decay = j * decay_coef * neuron_sum(W[:, m + s :])
+                z = z + beta * W[:, :m]
+                f = f + beta * df
+                dh += beta * W[:, m : m + s]
+                C_h = (z @ z.T).astype(np.float64) + scale_s * (dh @ dh.T)
             b_self = xi * beta * decay / j
-            z = z + beta * W[:, :m]
-            f = f + beta * df
-            dh += beta * W[:, m : m + s]
             e_bar = Y - xi * f
-            C_h = (z @ z.T).astype(np.float64) + scale_s * (dh @ dh.T)
             Lc = _chol(C_h)
             qs = noise_q(Lc, diagC(C_h))
         T = min(length, K + 1 - start)
