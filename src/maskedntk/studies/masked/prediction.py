@@ -30,9 +30,13 @@ The predictor is a moment closure of this recursion (docs/masked/prediction.md, 
   :func:`stationarity.stationarity_test` (the last half of K rounds).
 
 A, P and S are functions of H, so in the eigenbasis H = V diag(lambda) V^T the residual
-recursions are diagonal: each block of ``block`` rounds (constant neuron state) is summed in
-closed form, and the neurons are updated once per block.  That is what makes the prediction
-cost O((K / block) n^2 m) instead of O(K n^3 + (K / 4) n^2 m).
+recursions are diagonal: the rounds of a block (constant neuron state) run as one compiled loop
+(:func:`_block`), and the neurons are updated once per block, in float32 (the contributions
+c_r = a_r h_r with one output; f = sum_r h_r a_r^T in float64).  The cost is O((K / block)
+n^2 m) instead of O(K n^3 + (K / 4) n^2 m).  What the cells of a seed share is computed once
+(:meth:`Initialisation.shared`): C_h(0) and its factor, sum_r K_r S h_r(0) a_r^T for each S,
+and, for Bernoulli masks, the first neuron update theta F, F = L(e_bar(0) a^T - (1 - xi) d_out
+z0) (L(U)_r = K_r S U_r), which depends on (eta, xi, tau) but not on p.
 
 The references the tests compare with (Monte Carlo of the linear recursion, the frozen-pattern
 network) are in :mod:`.prediction_reference`.
