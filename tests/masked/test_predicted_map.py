@@ -89,3 +89,12 @@ def test_map_figure_ratios(configs, tmp_path):
     )
     assert none.set_index("mask").loc["bernoulli", "shared_cells"] == 0
     assert isinstance(pd.read_csv(tmp_path / "map.csv"), pd.DataFrame)
+
+
+def test_map_reads_the_study_keys_under_masked(configs, tmp_path):
+    """A config file may hold the masked study's keys under ``masked`` (one file for several studies)."""
+    nested = tmp_path / "nested.yaml"
+    nested.write_text(yaml.safe_dump({"masked": SMALL}))
+    flat, under = read_grids(configs), read_grids([configs[0], str(nested)])
+    assert under["m"] == flat["m"] == 40 and under["seeds"] == flat["seeds"]
+    assert under["cells"] == flat["cells"]

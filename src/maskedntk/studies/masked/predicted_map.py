@@ -33,10 +33,12 @@ def _merge(base: dict, over: dict) -> dict:
 
 def read_grids(config_files) -> dict:
     """{'cells': {experiment: [cell dicts]}, 'm': width, 'seeds': [...]} from the config files,
-    later files merged over earlier ones (the default config first, then config/paper.yaml)."""
+    later files merged over earlier ones (the default config first, then config/paper.yaml).
+    A file may hold the masked study's keys at its top level or under ``masked``."""
     config: dict = {}
     for f in config_files:
-        config = _merge(config, yaml.safe_load(Path(f).read_text()) or {})
+        raw = yaml.safe_load(Path(f).read_text()) or {}
+        config = _merge(config, raw["masked"] if isinstance(raw.get("masked"), dict) else raw)
     defaults = config["defaults"]
     seeds = defaults.get("seeds", 5)
     seeds = list(range(seeds)) if isinstance(seeds, int) else list(seeds)
