@@ -62,6 +62,9 @@ STREAM_PREDICTION = 7
 NEURON_SAMPLE = 256
 #: default number of neurons that estimate the kernel-fluctuation term D(C) each block
 KERNEL_SAMPLE = 64
+#: the kernel term's Gamma (sum_t g_i^t g_j^(tau-1-t)) keeps its singular values above this
+#: fraction of the largest: below float32 precision, the precision of the products
+KERNEL_RANK_TOL = 1e-8
 #: the neurons are updated once per block of rounds (after blocks of 1, 4, 16, ... at the start):
 #: BLOCK rounds, or more where the bound on one block's self-noise decay,
 #: eta theta (1 - xi) d_out lambda_max(G) max|S| j / m, stays below BLOCK_DECAY (docs sec. 3)
@@ -411,8 +414,15 @@ def predict_plateau(
     # as many kernel samples per round as blocks of 4 with kernel_sample neurons each, up to 8 x kernel_sample
     sD = min(int(kernel_sample) * min(max(1, -(-min(j_max, K) // 4)), 8), m)
     PD = q.P0[:, np.sort(rng.choice(m, size=sD, replace=False))]
-    A1 = ((V * c.g) @ V.T).astype(np.float32) if kcoef else None
-    Pt = np.tile(PD, (1, spec.tau)).astype(np.float32) if kcoef else None
+    if kcoef:
+        # dP[K] = eta V (Gamma o V^T K V) V^T with Gamma_ij = sum_{t < tau} g_i^t g_j^(tau-1-t) (V^T A1^t V
+        # = diag(g^t)); Gamma is numerically of low rank (g within (0, 1] and close together), so with
+        # its SVD to float32 precision, Gamma = sum_k u_k w_k^T, dP[K] v takes k <= tau products with K
+        Uk, sk, Wk = np.linalg.svd(sum(np.outer(c.g**t, c.g ** (spec.tau - 1 - t)) for t in range(spec.tau)))
+        k = int(np.sum(sk > KERNEL_RANK_TOL * sk[0]))
+        gam_u, gam_w = Uk[:, :k] * sk[:k], Wk[:k].T
+        Pk = np.tile(PD, (1, k)).astype(np.float32)
+        V32 = q.shared("V32", lambda: V.astype(np.float32))
     cols = m + s + (m if D > 1 else 0)
     # what every cell of the seed shares (computed by the first cell that needs it): the float32
     # copies, the patterns of the update (all neurons, the sampled ones, all again for
@@ -442,16 +452,13 @@ def predict_plateau(
 
     def kernel_q(Lc):
         """diag V^T [(1/m^2) sum_r dP[K_r] C dP[K_r]^T] V from sD sampled neurons and v ~ N(0, C),
-        dP[K] v = eta sum_t A1^t K A1^(tau-1-t) v (the derivative of P_l = I - (I - eta H_l)^tau)."""
-        ws = [(math.sqrt(D) * (Lc @ rng.standard_normal((n, sD)))).astype(np.float32)]
-        for _ in range(spec.tau - 1):
-            ws.append(A1 @ ws[-1])
-        Kw = Pt * (G32 @ (Pt * np.concatenate(ws, axis=1)))
-        acc = Kw[:, :sD]
-        for i in range(1, spec.tau):
-            acc = A1 @ acc + Kw[:, i * sD : (i + 1) * sD]
-        acc = V.T @ (spec.eta * acc.astype(np.float64))
-        return kcoef * (acc**2).sum(axis=1) / (m * sD)
+        dP[K] v = eta sum_t A1^t K A1^(tau-1-t) v (the derivative of P_l = I - (I - eta H_l)^tau),
+        in eigen coordinates: V^T dP[K] v = eta sum_k u_k * (V^T K V (w_k * V^T v))."""
+        vt = math.sqrt(D) * ((V.T @ Lc) @ rng.standard_normal((n, sD)))
+        Kw = V32 @ np.concatenate([(gam_w[:, i : i + 1] * vt).astype(np.float32) for i in range(k)], axis=1)
+        Kw = V32.T @ (Pk * (G32 @ (Pk * Kw)))
+        acc = sum(gam_u[:, i : i + 1] * Kw[:, i * sD : (i + 1) * sD] for i in range(k))
+        return kcoef * ((spec.eta * acc) ** 2).sum(axis=1) / (m * sD)
 
     def noise_q(Lc, dC):
         q1 = xi * (1 - xi) * c.alpha_o * c.pv**2 * dC
