@@ -19,6 +19,7 @@ import yaml
 
 from .cellconfig import load_data, parse_cell
 from .predict_grid import expand_grid, predict_resolved, resolve_cells
+from .prediction import load_compiled
 
 #: the experiments the map predicts (the paper's two heatmaps)
 MAP_EXPERIMENTS = ("heatmap_bernoulli", "heatmap_categorical")
@@ -82,6 +83,7 @@ def predict_map(grids: dict, workers: int = 1) -> pd.DataFrame:
     if workers <= 1:
         frames = [_predict_seed(j) for j in jobs]
     else:
+        load_compiled()
         with ProcessPoolExecutor(max_workers=workers, initializer=_one_thread) as pool:
             frames = list(pool.map(_predict_seed, jobs))
     table = pd.concat(frames, ignore_index=True)

@@ -325,6 +325,12 @@ def _block(et, sig, av, bt, qs, T, slope):
     return mt, traces, E
 
 
+def load_compiled() -> None:
+    """Compile (or load from numba's cache) :func:`_block`: once, before forking worker processes,
+    so that they inherit it."""
+    _block(np.zeros((1, 1)), np.zeros((2, 1)), np.zeros(1), np.zeros((1, 1)), np.zeros((2, 1)), 1, 0.0)
+
+
 # ----------------------------------------------------------------------------------------
 # the predictor
 # ----------------------------------------------------------------------------------------
