@@ -218,8 +218,8 @@ class Initialisation:
 
     def shared(self, key, make):
         """``make()``, computed once per seed for ``key`` and kept (the cells of a grid share
-        it: the float32 copies, C_h(0) and its factor, a sample's patterns, sum_r a_r K_r S h_r(0)
-        for each S)."""
+        it: the float32 copies, C_h(0) and its factor, a sample's patterns, sum_r K_r S h_r(0) a_r^T
+        for each S, the first update's F of the Bernoulli cells with the same eta, xi and tau)."""
         if key not in self.cache:
             self.cache[key] = make()
         return self.cache[key]
@@ -425,7 +425,7 @@ def predict_plateau(
         # = diag(g^t)); Gamma is numerically of low rank (g within (0, 1] and close together), so with
         # its SVD to float32 precision, Gamma = sum_k u_k w_k^T, dP[K] v takes k <= tau products with K
         Uk, sk, Wk = np.linalg.svd(sum(np.outer(c.g**t, c.g ** (spec.tau - 1 - t)) for t in range(spec.tau)))
-        k = int(np.sum(sk > KERNEL_RANK_TOL * sk[0]))
+        k = max(int(np.sum(sk > KERNEL_RANK_TOL * sk[0])), 1)
         gam_u, gam_w = Uk[:, :k] * sk[:k], Wk[:k].T
         Pk = np.tile(PD, (1, k)).astype(np.float32)
         V32 = q.shared("V32", lambda: V.astype(np.float32))
