@@ -253,3 +253,49 @@ def test_neurons_evolve_when_fewer_rounds_than_the_cell_are_predicted(data):
     assert abs(full.trace_C_window / full.trace_C0 - 1) > 1e-3
     assert abs(short.trace_C_window / short.trace_C0 - 1) > 1e-3
     assert short.trajectory.shape == (K // 2 + 1,)
+
+
+def test_block_recursion_matches_the_round_by_round_recursion():
+    """The compiled block (prediction._block) is the diagonal recursion e <- a e + (1 + t s / 2) b,
+    sigma_i <- a^2 sigma_i + (1 + t s) q_i, run round by round."""
+    rng = np.random.default_rng(3)
+    n, d, T, slope = 7, 2, 9, -0.01
+    e0, b = rng.standard_normal((n, d)), rng.standard_normal((n, d))
+    av, qs = rng.uniform(0.2, 0.99, n), rng.uniform(0.0, 1.0, (2, n))
+    sig = rng.uniform(0.0, 1.0, (2, n))
+    e, s = e0.copy(), sig.copy()
+    mt, traces, E = [], [], np.zeros((n, d))
+    for t in range(T):
+        mt.append((e * e).sum())
+        traces.append(s.sum(axis=1))
+        E += e
+        s = av**2 * s + (1 + t * slope) * qs
+        e = av[:, None] * e + (1 + 0.5 * t * slope) * b
+    got_mt, got_traces, got_E = pr._block(e0, sig, av, b, qs, T, slope)
+    np.testing.assert_allclose(got_mt, mt, rtol=1e-12)
+    np.testing.assert_allclose(got_traces, np.array(traces).T, rtol=1e-12)
+    np.testing.assert_allclose(got_E, E, rtol=1e-12)
+    np.testing.assert_allclose(sig, s, rtol=1e-12)  # sigma is left after the T rounds, in place
+
+
+def test_cells_sharing_a_seed_predict_as_alone(data):
+    """predict_grid shares a seed's initialisation and products (F of the first update, sum_r K_r S h_r(0))
+    between cells: each prediction equals predict_plateau run alone, in the cells' order."""
+    from maskedntk.studies.masked.predict_grid import predict_resolved, resolve_cells
+
+    X, y = data
+    ds = make_synthetic("teacher", N, D, 0)
+    base = {"data": {"n": N, "d": D}, "train": {"m": M, "tau": TAU, "rounds": 60}, "seeds": [1, 0]}
+    settings = [("bernoulli", 2, 0.4), ("bernoulli", 5, 0.4), ("categorical", 3, None), ("bernoulli", 2, 0.7)]
+    cells = [
+        {**base, "train": {**base["train"], "mask": mask, "p": p, **({"xi": xi} if xi else {})}}
+        for mask, p, xi in settings
+    ]
+    resolved = resolve_cells(cells, ds)
+    table = predict_resolved(resolved, ds)
+    pairs = [(cell, seed) for cell in resolved for seed in cell.seeds]
+    assert list(zip(table["p"], table["seed"], strict=True)) == [(c.spec.p, s) for c, s in pairs]
+    assert list(table["seed"][:2]) == [1, 0]
+    for r, (cell, seed) in zip(table.itertuples(), pairs, strict=True):
+        alone = pr.predict_plateau(X, y, cell.spec, seed)
+        assert r.plateau_predicted == pytest.approx(alone.plateau_predicted, rel=1e-6)

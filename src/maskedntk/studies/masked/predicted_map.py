@@ -4,8 +4,9 @@ initialisation alone (docs/masked/prediction.md sec. 8), without training.
 
 The grids, the width, the seeds and the rounds are read from the configuration files (the
 paper's merged over the default, as ``snakemake --configfile config/masked_paper.yaml`` merges them),
-so the map follows whatever config/masked_paper.yaml says.  Each worker process takes whole seeds
-(:func:`predict_grid.predict_cells` shares a seed's initialisation between all its cells).
+so the map follows whatever config/masked_paper.yaml says.  The steps are resolved once, then each
+worker process takes whole seeds (:func:`predict_grid.predict_resolved` shares a seed's
+initialisation, and the products it keeps, between all its cells).
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ import pandas as pd
 import yaml
 
 from .cellconfig import load_data, parse_cell
-from .predict_grid import expand_grid, predict_cells
+from .predict_grid import expand_grid, predict_resolved, resolve_cells
+from .prediction import load_compiled
 
 #: the experiments the map predicts (the paper's two heatmaps)
 MAP_EXPERIMENTS = ("heatmap_bernoulli", "heatmap_categorical")
@@ -60,24 +62,31 @@ def read_grids(config_files) -> dict:
     return {"cells": cells, "m": first.spec.m, "seeds": seeds, "data": first.data}
 
 
+def _one_thread() -> None:
+    """A worker's BLAS runs on one thread: the processes already fill the cores."""
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(1)
+
+
 def _predict_seed(args) -> pd.DataFrame:
-    cells, seed = args
-    ds = load_data(parse_cell(next(iter(cells.values()))[0]).data)
-    frames = []
-    for name, exp_cells in cells.items():
-        t = predict_cells([{**c, "seeds": [seed]} for c in exp_cells], ds)
-        frames.append(t.assign(experiment=name))
+    resolved, ds, seed = args
+    frames = [predict_resolved(cells, ds, seeds=[seed]).assign(experiment=name) for name, cells in resolved.items()]
     return pd.concat(frames, ignore_index=True)
 
 
 def predict_map(grids: dict, workers: int = 1) -> pd.DataFrame:
     """One row per (experiment, cell, seed) (:data:`predict_grid.SETTING_COLUMNS` and the
-    prediction's columns), the seeds spread over ``workers`` processes."""
-    jobs = [(grids["cells"], seed) for seed in grids["seeds"]]
+    prediction's columns).  The cells' steps are resolved once (:func:`predict_grid.resolve_cells`);
+    the seeds are spread over ``workers`` processes, each predicting every cell of its seeds."""
+    ds = load_data(grids["data"])
+    resolved = {name: resolve_cells(cells, ds) for name, cells in grids["cells"].items()}
+    jobs = [(resolved, ds, seed) for seed in grids["seeds"]]
     if workers <= 1:
         frames = [_predict_seed(j) for j in jobs]
     else:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
+        load_compiled()
+        with ProcessPoolExecutor(max_workers=workers, initializer=_one_thread) as pool:
             frames = list(pool.map(_predict_seed, jobs))
     table = pd.concat(frames, ignore_index=True)
     return table.sort_values(["experiment", "p", "xi", "tau", "seed"], kind="stable").reset_index(drop=True)

@@ -30,9 +30,13 @@ The predictor is a moment closure of this recursion (docs/masked/prediction.md, 
   :func:`stationarity.stationarity_test` (the last half of K rounds).
 
 A, P and S are functions of H, so in the eigenbasis H = V diag(lambda) V^T the residual
-recursions are diagonal: each block of ``block`` rounds (constant neuron state) is summed in
-closed form, and the neurons are updated once per block.  That is what makes the prediction
-cost O((K / block) n^2 m) instead of O(K n^3 + (K / 4) n^2 m).
+recursions are diagonal: the rounds of a block (constant neuron state) run as one compiled loop
+(:func:`_block`), and the neurons are updated once per block, in float32 (the contributions
+c_r = a_r h_r with one output; f = sum_r h_r a_r^T in float64).  The cost is O((K / block)
+n^2 m) instead of O(K n^3 + (K / 4) n^2 m).  What the cells of a seed share is computed once
+(:meth:`Initialisation.shared`): C_h(0) and its factor, sum_r K_r S h_r(0) a_r^T for each S,
+and, for Bernoulli masks, the first neuron update theta F, F = L(e_bar(0) a^T - (1 - xi) d_out
+z0) (L(U)_r = K_r S U_r), which depends on (eta, xi, tau) but not on p.
 
 The references the tests compare with (Monte Carlo of the linear recursion, the frozen-pattern
 network) are in :mod:`.prediction_reference`.
@@ -45,6 +49,7 @@ import time
 from dataclasses import dataclass, field
 
 import numpy as np
+from numba import njit
 
 from .engine import init_params
 from .rng import generator
@@ -57,6 +62,9 @@ STREAM_PREDICTION = 7
 NEURON_SAMPLE = 256
 #: default number of neurons that estimate the kernel-fluctuation term D(C) each block
 KERNEL_SAMPLE = 64
+#: the kernel term's Gamma (sum_t g_i^t g_j^(tau-1-t)) keeps its singular values above this
+#: fraction of the largest: below float32 precision, the precision of the products
+KERNEL_RANK_TOL = 1e-8
 #: the neurons are updated once per block of rounds (after blocks of 1, 4, 16, ... at the start):
 #: BLOCK rounds, or more where the bound on one block's self-noise decay,
 #: eta theta (1 - xi) d_out lambda_max(G) max|S| j / m, stays below BLOCK_DECAY (docs sec. 3)
@@ -200,11 +208,21 @@ class Initialisation:
     V: np.ndarray
     g_max: float  # lambda_max(G)
     key: tuple
+    #: products every cell of this seed shares, computed on first use (:meth:`shared`)
+    cache: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def c0(self) -> np.ndarray:
         """(n, m) initial contributions to output 0, a_r0 h_r; they sum to f(W_0, X)[:, 0]."""
         return self.h0 * self.a[:, 0][None, :]
+
+    def shared(self, key, make):
+        """``make()``, computed once per seed for ``key`` and kept (the cells of a grid share
+        it: the float32 copies, C_h(0) and its factor, a sample's patterns, sum_r K_r S h_r(0) a_r^T
+        for each S, the first update's F of the Bernoulli cells with the same eta, xi and tau)."""
+        if key not in self.cache:
+            self.cache[key] = make()
+        return self.cache[key]
 
 
 def init_key(spec: TrainSpec, seed: int, X: np.ndarray, d_out: int) -> tuple:
@@ -274,23 +292,43 @@ def _chol(C: np.ndarray) -> np.ndarray:
     return np.linalg.cholesky(C + jitter * np.eye(n))
 
 
+@njit(cache=True)
 def _block(et, sig, av, bt, qs, T, slope):
-    """T rounds of the diagonal recursions e <- a e + (1 + t slope / 2) b, sigma <- a^2 sigma +
-    (1 + t slope) q (eigen coordinates; slope the relative drift of tr C per round), from
-    (et, sig): the per-round mean term and noise traces, the sum of e over the T rounds, and
-    sigma after them."""
+    """T rounds of the diagonal recursions e <- a e + (1 + t slope / 2) b, sigma_i <- a^2 sigma_i +
+    (1 + t slope) q_i (eigen coordinates, et and bt (n, d_out), sig and qs (2, n); slope the
+    relative drift of tr C per round), from (et, sig): the per-round mean term ||e||^2 (T,),
+    the noise traces tr sigma_i (2, T), the sum of e over the T rounds, and sigma after them
+    (updated in place)."""
+    n, d = et.shape
     mt = np.empty(T)
-    traces = [np.empty(T) for _ in qs]
-    E = np.zeros_like(et)
-    a2 = av * av
+    traces = np.empty((2, T))
+    E = np.zeros((n, d))
+    e = et.copy()
     for t in range(T):
-        mt[t] = float((et * et).sum())
-        E += et
-        for i, q in enumerate(qs):
-            traces[i][t] = sig[i].sum()
-            sig[i] = a2 * sig[i] + (1.0 + t * slope) * q
-        et = av[:, None] * et + (1.0 + 0.5 * t * slope) * bt
-    return mt, traces, E, sig
+        acc = 0.0
+        for i in range(n):
+            for o in range(d):
+                acc += e[i, o] * e[i, o]
+                E[i, o] += e[i, o]
+        mt[t] = acc
+        fs = 1.0 + t * slope
+        fe = 1.0 + 0.5 * t * slope
+        for k in range(2):
+            acc = 0.0
+            for i in range(n):
+                acc += sig[k, i]
+                sig[k, i] = av[i] * av[i] * sig[k, i] + fs * qs[k, i]
+            traces[k, t] = acc
+        for i in range(n):
+            for o in range(d):
+                e[i, o] = av[i] * e[i, o] + fe * bt[i, o]
+    return mt, traces, E
+
+
+def load_compiled() -> None:
+    """Compile (or load from numba's cache) :func:`_block`: once, before forking worker processes,
+    so that they inherit it."""
+    _block(np.zeros((1, 1)), np.zeros((2, 1)), np.zeros(1), np.zeros((1, 1)), np.zeros((2, 1)), 1, 0.0)
 
 
 # ----------------------------------------------------------------------------------------
@@ -371,7 +409,6 @@ def predict_plateau(
     rng = generator(seed, STREAM_PREDICTION, noise_seed)
     s = min(int(neuron_sample), m)
     idx = np.sort(rng.choice(m, size=s, replace=False))
-    Ps = q.P0[:, idx]
     scale_s = m / s
     inj = math.sqrt(D * xi * (1 - xi) * (c.alpha_d - (c.alpha_o if shared_cancels else 0.0)))
     # kernel-fluctuation term: categorical masks only (for Bernoulli masks it is O(p / (theta^2 m))
@@ -383,42 +420,85 @@ def predict_plateau(
     # as many kernel samples per round as blocks of 4 with kernel_sample neurons each, up to 8 x kernel_sample
     sD = min(int(kernel_sample) * min(max(1, -(-min(j_max, K) // 4)), 8), m)
     PD = q.P0[:, np.sort(rng.choice(m, size=sD, replace=False))]
-    A1 = ((V * c.g) @ V.T).astype(np.float32) if kcoef else None
-    Pt = np.tile(PD, (1, spec.tau)).astype(np.float32) if kcoef else None
-    cols = m + 2 * s + (m if D > 1 else 0)
-    # the neurons' update products in float32 (the state stays float64; docs sec. 3, A5)
-    Pw = np.concatenate([q.P0, Ps, Ps] + ([q.P0] if D > 1 else []), axis=1).astype(np.float32)
-    G32, S32 = q.G.astype(np.float32), c.S.astype(np.float32)
+    if kcoef:
+        # dP[K] = eta V (Gamma o V^T K V) V^T with Gamma_ij = sum_{t < tau} g_i^t g_j^(tau-1-t) (V^T A1^t V
+        # = diag(g^t)); Gamma is numerically of low rank (g within (0, 1] and close together), so with
+        # its SVD to float32 precision, Gamma = sum_k u_k w_k^T, dP[K] v takes k <= tau products with K
+        Uk, sk, Wk = np.linalg.svd(sum(np.outer(c.g**t, c.g ** (spec.tau - 1 - t)) for t in range(spec.tau)))
+        k = max(int(np.sum(sk > KERNEL_RANK_TOL * sk[0])), 1)
+        gam_u, gam_w = Uk[:, :k] * sk[:k], Wk[:k].T
+        Pk = np.tile(PD, (1, k)).astype(np.float32)
+        V32 = q.shared("V32", lambda: V.astype(np.float32))
+    cols = m + s + (m if D > 1 else 0)
+    # what every cell of the seed shares (computed by the first cell that needs it): the float32
+    # copies, the patterns of the update (all neurons, the sampled ones, all again for
+    # d_out > 1), C_h(0) = sum_r h_r(0) h_r(0)^T with its Cholesky factor and diag(V^T C V)
+    G32 = q.shared("G32", lambda: q.G.astype(np.float32))
+    a32 = q.shared("a32", lambda: q.a.astype(np.float32))
+    # the neurons' state in float32: the contributions c_r = a_r h_r with one output (then a
+    # neuron's forcing theta K_r S E_sum is the same for every neuron, up to K_r), the h_r with
+    # several; f = sum_r h_r a_r^T is kept in float64, so that e_bar = y - xi f stays accurate
+    z0 = q.shared("z0_32", lambda: (q.c0 if D == 1 else q.h0).astype(np.float32))
+    f0 = q.shared("f0", lambda: q.h0 @ q.a)
+    Pw = q.shared(
+        ("Pw", s, noise_seed),
+        lambda: np.concatenate([q.P0, q.P0[:, idx]] + ([q.P0] if D > 1 else []), axis=1).astype(np.float32),
+    )
+    C0 = q.shared("C0", lambda: q.h0 @ q.h0.T)
+    L0, dC0 = q.shared("C0_factor", lambda: (_chol(C0), diagC(C0)))
+    S32 = c.S.astype(np.float32)
+    # the neurons' update products in float32 (docs sec. 3, A5)
     U = np.empty((n, cols), dtype=np.float32)
     decay_coef = theta * (1 - xi) * D
 
+    def neuron_sum(Wm):
+        """sum_r of the (n, m) per-neuron quantities Wm, as (n, d_out) in float64: the row sums
+        (contributions, one output) or sum_r w_r a_r^T (several)."""
+        return Wm.sum(axis=1, dtype=np.float64)[:, None] if D == 1 else (Wm @ a32).astype(np.float64)
+
     def kernel_q(Lc):
         """diag V^T [(1/m^2) sum_r dP[K_r] C dP[K_r]^T] V from sD sampled neurons and v ~ N(0, C),
-        dP[K] v = eta sum_t A1^t K A1^(tau-1-t) v (the derivative of P_l = I - (I - eta H_l)^tau)."""
-        ws = [(math.sqrt(D) * (Lc @ rng.standard_normal((n, sD)))).astype(np.float32)]
-        for _ in range(spec.tau - 1):
-            ws.append(A1 @ ws[-1])
-        Kw = Pt * (G32 @ (Pt * np.concatenate(ws, axis=1)))
-        acc = Kw[:, :sD]
-        for i in range(1, spec.tau):
-            acc = A1 @ acc + Kw[:, i * sD : (i + 1) * sD]
-        acc = V.T @ (spec.eta * acc.astype(np.float64))
-        return kcoef * (acc**2).sum(axis=1) / (m * sD)
+        dP[K] v = eta sum_t A1^t K A1^(tau-1-t) v (the derivative of P_l = I - (I - eta H_l)^tau),
+        in eigen coordinates: V^T dP[K] v = eta sum_k u_k * (V^T K V (w_k * V^T v))."""
+        vt = math.sqrt(D) * ((V.T @ Lc) @ rng.standard_normal((n, sD)))
+        Kw = V32 @ np.concatenate([(gam_w[:, i : i + 1] * vt).astype(np.float32) for i in range(k)], axis=1)
+        Kw = V32.T @ (Pk * (G32 @ (Pk * Kw)))
+        acc = sum(gam_u[:, i : i + 1] * Kw[:, i * sD : (i + 1) * sD] for i in range(k))
+        return kcoef * ((spec.eta * acc) ** 2).sum(axis=1) / (m * sD)
 
     def noise_q(Lc, dC):
         q1 = xi * (1 - xi) * c.alpha_o * c.pv**2 * dC
-        return [q1, kernel_q(Lc) if kcoef else np.zeros(n)]
+        return np.stack([q1, kernel_q(Lc) if kcoef else np.zeros(n)])
 
-    hbar = q.h0.copy()
+    def forcing(E):
+        """E a_r^T for every neuron r (n, m) in float32 (with one output E, broadcast)."""
+        E32 = E.astype(np.float32)
+        return E32 if D == 1 else E32 @ a32.T
+
+    def mean_product(Um):
+        """L(Um): column r is K_r S Um_r (float32, the m neurons)."""
+        return Pw[:, :m] * (G32 @ (Pw[:, :m] * (S32 @ Um)))
+
+    def self_noise():
+        """sum_r K_r S h_r(0) a_r^T (n, d_out): the same for every cell of the seed with this S."""
+        return neuron_sum(mean_product(z0))
+
+    def first_update(E_sum):
+        """F = L(E_sum a^T - (1 - xi) d_out z0) (the mean part of the first update, over theta),
+        sum_r F_r a_r^T, z0 F^T + F z0^T and F F^T."""
+        F = mean_product(forcing(E_sum) - np.float32((1 - xi) * D) * z0)
+        cross = (z0 @ F.T).astype(np.float64)
+        return F, neuron_sum(F), cross + cross.T, (F @ F.T).astype(np.float64)
+
+    z, f = z0, f0  # replaced, never modified in place: they are the seed's
     dh = np.zeros((n, s))
-    C_h = hbar @ hbar.T
-    Lc = _chol(C_h)
-    qs = noise_q(Lc, diagC(C_h))
-    sig = [np.zeros(n), np.zeros(n)]
-    e_bar = Y - xi * (hbar @ q.a)
+    C_h, Lc = C0, L0
+    qs = noise_q(Lc, dC0)
+    sig = np.zeros((2, n))
+    e_bar = Y - xi * f
     # the self-noise bias of the mean residual, xi beta theta (1 - xi) d_out sum_r K_r S h_r a_r^T
-    P32 = Pw[:, :m]
-    b_self = xi * beta * decay_coef * ((P32 * (G32 @ (P32 * (S32 @ hbar.astype(np.float32))))).astype(np.float64) @ q.a)
+    KSh0 = q.shared(("KSh0", spec.eta * xi, spec.tau), self_noise) if decay_coef else np.zeros_like(Y)
+    b_self = xi * beta * decay_coef * KSh0
     L = np.empty(K + 1)
     mean_t = np.empty(K + 1)
     n1 = np.empty(K + 1)
@@ -432,30 +512,45 @@ def predict_plateau(
             # the neurons' expected update over the previous block (the residual forcing exactly,
             # summed over the block; the self-noise decay and the injected noise by one step of j)
             E_sum = V @ E_t
-            U[:, :m] = theta * (E_sum @ q.a.T - j * (1 - xi) * D * hbar)
-            U[:, m : m + s] = -j * decay_coef * dh
-            U[:, m + s : m + 2 * s] = math.sqrt(j) * inj * (Lc @ rng.standard_normal((n, s)))
-            if D > 1:
-                U[:, m + 2 * s :] = hbar
-            W = (Pw * (G32 @ (Pw * (S32 @ U)))).astype(np.float64)
-            if decay_coef == 0.0:  # xi = 1: no self-noise
-                decay = np.zeros_like(Y)
-            elif D == 1:  # sum_r a_r K_r S U_r = theta m H S E - j theta (1 - xi) sum_r a_r K_r S h_r
-                decay = theta * m * (q.H @ (c.S @ E_sum)) - W[:, :m] @ q.a
+            noise = math.sqrt(j) * inj * (Lc @ rng.standard_normal((n, s)))
+            if start == 1 and spec.mask == "bernoulli":
+                # the first update (z = z0, dh = 0, j = 1) is theta F plus the sampled noise, F the same
+                # for every Bernoulli cell of the seed with this (eta, xi, tau), whatever p
+                F, F_sum, C_cross, C_FF = q.shared(("F1", spec.eta * xi, spec.tau, xi), lambda e=E_sum: first_update(e))
+                W = Pw[:, m : m + s] * (G32 @ (Pw[:, m : m + s] * (S32 @ noise.astype(np.float32))))
+                decay = decay_coef * KSh0
+                z = z0 + (beta * theta) * F
+                f = f0 + (beta * theta) * F_sum
+                dh = beta * W
+                C_h = C0 + (beta * theta) * C_cross + (beta * theta) ** 2 * C_FF + scale_s * (dh @ dh.T)
             else:
-                decay = j * decay_coef * (W[:, m + 2 * s : cols] @ q.a)
+                np.multiply(z, -theta * j * (1 - xi) * D, out=U[:, :m])
+                U[:, :m] += forcing(theta * E_sum)
+                # the sampled fluctuations: their decay and the injected noise (one product, it is linear)
+                U[:, m : m + s] = noise - j * decay_coef * dh
+                if D > 1:
+                    U[:, m + s :] = z
+                W = S32 @ U
+                W *= Pw
+                W = G32 @ W
+                W *= Pw
+                df = neuron_sum(W[:, :m])
+                if D == 1:  # sum_r K_r S U_r = theta m H S E - j theta (1 - xi) sum_r K_r S c_r
+                    decay = theta * m * (q.H @ (c.S @ E_sum)) - df
+                else:
+                    decay = j * decay_coef * neuron_sum(W[:, m + s :])
+                z = z + beta * W[:, :m]
+                f = f + beta * df
+                dh += beta * W[:, m : m + s]
+                C_h = (z @ z.T).astype(np.float64) + scale_s * (dh @ dh.T)
             b_self = xi * beta * decay / j
-            hbar += beta * W[:, :m]
-            dh += beta * (W[:, m : m + s] + W[:, m + s : m + 2 * s])
-            e_bar = Y - xi * (hbar @ q.a)
-            h32 = hbar.astype(np.float32)
-            C_h = (h32 @ h32.T).astype(np.float64) + scale_s * (dh @ dh.T)
+            e_bar = Y - xi * f
             Lc = _chol(C_h)
             qs = noise_q(Lc, diagC(C_h))
         T = min(length, K + 1 - start)
         trC_now = float(np.trace(C_h))
         slope = (trC_now / trC_prev - 1.0) / prev if prev else 0.0
-        mt, traces, E_t, sig = _block(V.T @ e_bar, sig, c.av, V.T @ b_self, qs, T, slope)
+        mt, traces, E_t = _block(V.T @ e_bar, sig, c.av, V.T @ b_self, qs, T, slope)
         sl = slice(start, start + T)
         mean_t[sl], n1[sl], n2[sl] = mt, traces[0], traces[1]
         trC[sl] = D * trC_now
