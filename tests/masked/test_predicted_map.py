@@ -91,4 +91,3 @@ def test_map_figure_ratios(configs, tmp_path):
     )
     assert none.set_index("mask").loc["bernoulli", "shared_cells"] == 0
     assert isinstance(pd.read_csv(tmp_path / "map.csv"), pd.DataFrame)
-
