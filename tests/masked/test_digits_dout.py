@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from maskedntk.studies.masked import prediction as pr
+from maskedntk.studies.masked import prediction_init as pi
 from maskedntk.studies.masked.cellconfig import load_data, parse_cell
 from maskedntk.studies.masked.data import load_builtin, make_synthetic
 from maskedntk.studies.masked.engine import init_params, train
@@ -52,7 +53,7 @@ def test_digits_config_cell_parses():
 def test_initialisation_with_several_outputs_sums_to_the_network():
     ds = make_synthetic("teacher", 20, 16, 0, n_outputs=3)
     spec = TrainSpec(m=64, eta=0.1)
-    q = pr.initialise(ds.X, spec, 2, 3)
+    q = pi.initialise(ds.X, spec, 2, 3)
     W0, a = init_params(spec, 2, 16, 3)
     f = np.maximum(ds.X @ W0.T, 0.0) @ a / np.sqrt(64)
     np.testing.assert_allclose(q.h0 @ q.a, f, rtol=1e-12, atol=1e-12)

@@ -21,6 +21,7 @@ import pytest
 import torch
 
 from maskedntk.studies.masked import prediction as pr
+from maskedntk.studies.masked import prediction_init as pi
 from maskedntk.studies.masked import prediction_reference as ref
 from maskedntk.studies.masked import theory
 from maskedntk.studies.masked.data import make_synthetic
@@ -64,12 +65,12 @@ def _batch_means_se(L: np.ndarray, w: slice, batch: int = 15) -> tuple[float, fl
 def test_weighted_kernel_identity(data):
     X, _ = data
     spec = _spec(X, "bernoulli", 1, 0.5, m=60)
-    P0, _ = pr.initial_contributions(X, spec, 3)
+    P0, _ = pi.initial_contributions(X, spec, 3)
     G = X @ X.T
     w = np.random.default_rng(0).random(60)
     direct = sum(w[r] * (np.diag(P0[:, r]) @ G @ np.diag(P0[:, r])) for r in range(60))
-    np.testing.assert_allclose(pr.weighted_kernel(G, P0, w), direct, rtol=1e-12, atol=1e-12)
-    batched = pr.weighted_kernel(G, P0, np.stack([w, 2 * w]))
+    np.testing.assert_allclose(pi.weighted_kernel(G, P0, w), direct, rtol=1e-12, atol=1e-12)
+    batched = pi.weighted_kernel(G, P0, np.stack([w, 2 * w]))
     np.testing.assert_allclose(batched[1], 2 * direct, rtol=1e-12, atol=1e-12)
 
 
@@ -80,13 +81,13 @@ def test_initial_contributions_sum_to_the_network(data):
 
     W0, a = init_params(spec, 0, D, 1)
     f = np.maximum(X @ W0.T, 0.0) @ a[:, 0] / math.sqrt(M)
-    _, c0 = pr.initial_contributions(X, spec, 0)
+    _, c0 = pi.initial_contributions(X, spec, 0)
     np.testing.assert_allclose(c0.sum(axis=1), f, rtol=1e-12, atol=1e-12)
 
 
 @pytest.mark.parametrize("mask,p,xi", [("bernoulli", 3, 0.3), ("bernoulli", 1, 0.7), ("categorical", 4, None)])
 def test_mask_moments_exact(mask, p, xi):
-    theta, ad, ao = pr.mask_moments(mask, p, xi)
+    theta, ad, ao = pi.mask_moments(mask, p, xi)
     Ms = np.stack([sample_masks(mask, 0, k, p, 4000, xi) for k in range(10)]).astype(float)
     X = Ms.sum(axis=1, keepdims=True)
     w = np.where(X > 0, Ms / np.maximum(X, 1), 0.0)  # (10, p, m)
@@ -191,7 +192,7 @@ def test_prediction_from_a_cell_dict_uses_the_step_rule(data):
         "eta": {"rule": "lambda_max", "scale": 0.5},
         "seeds": [0],
     }
-    spec = pr.resolve_settings(X, y, cell)
+    spec = pi.resolve_settings(X, y, cell)
     assert spec.eta == pytest.approx(0.5 / theory.ntk_spectrum(X, 0.5)[1])
     a = pr.predict_plateau(X, y, cell, 0)
     b = pr.predict_plateau(X, y, spec, 0)

@@ -95,7 +95,7 @@ def summarize_trajectory(
 
     ``rounds``: the configured K (the run may have been extended past it until stationary);
     default len(L) - 1.  ``converged_to_zero``: the run stopped because L_K fell to the float
-    rounding floor (:func:`maskedntk.studies.masked.engine.rounding_floor`): it is recorded as
+    rounding floor (:func:`maskedntk.studies.masked.batched_runs.rounding_floor`): it is recorded as
     stationary with plateau 0 (its window would read as a decay that has only run out of
     digits), and its contraction factor is fitted against the floor 0.
 

@@ -4,7 +4,7 @@ A grid is a base cell dict (as :func:`cellconfig.parse_cell` reads it) and a map
 or eta keys to lists of values; :func:`expand_grid` gives one cell per combination.  A cell's
 step (and the theorem's numbers) does not depend on the seed, so :func:`resolve_cells`
 computes it once per cell (once per grid for the rule 'grid_lambda_max'); each seed's
-:class:`prediction.Initialisation` depends only on (data, seed, m, kappa, init), so
+:class:`prediction_init.Initialisation` depends only on (data, seed, m, kappa, init), so
 :func:`predict_resolved` computes it once and shares it between the cells.
 """
 
@@ -20,7 +20,8 @@ import pandas as pd
 
 from .cellconfig import CellConfig, parse_cell
 from .data import Dataset
-from .prediction import check_supported, init_key, initialise, predict_plateau
+from .prediction import predict_plateau
+from .prediction_init import check_supported, init_key, initialise
 from .runner import resolve_cell_eta
 from .spec import TrainSpec
 from .stepsize import GRID_FIELDS, EtaRule
@@ -127,7 +128,7 @@ def predict_resolved(
     cells: list[ResolvedCell], ds: Dataset, rounds: dict | None = None, seeds=None, **kw
 ) -> pd.DataFrame:
     """:func:`predict_cells` for resolved cells, restricted to ``seeds`` if given.  The seeds
-    are the outer loop: a seed's :class:`prediction.Initialisation` (and the products it
+    are the outer loop: a seed's :class:`prediction_init.Initialisation` (and the products it
     keeps for the cells, e.g. sum_r K_r S h_r(0) for each S) is computed once for all cells."""
     wanted = sorted({s for c in cells for s in c.seeds} if seeds is None else set(seeds))
     rows: dict[tuple[int, int], dict] = {}

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from .masks import sample_masks
-from .prediction import Prediction, initial_contributions, predict_plateau, resolve_settings, weighted_kernel
+from .prediction import Prediction, predict_plateau
+from .prediction_init import initial_contributions, resolve_settings, weighted_kernel
 from .spec import TrainSpec
 
 
