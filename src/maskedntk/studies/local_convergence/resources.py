@@ -138,12 +138,12 @@ def train_memory_mb(experiment: str, share: Mapping) -> int:
     if experiment == "claim1":
         work += 8 * 4 * CLAIM1_SAMPLES * share["teacher"]["d"]
     if experiment == "masked_link":
-        from maskedntk.studies.masked.jobs import train_memory_mb as masked_mb
+        from maskedntk.studies.masked.resources import train_memory_mb as masked_mb
 
         ml = share["masked_link"]
         d = share["teacher"]["d"]
         # the masked study's estimate of its engine includes a process base of its own
-        base = max(BASE_MB, *(masked_mb({"train": c}, {"n": ml["n"]}) for c in _masked_cells(share)))
+        base = max(BASE_MB, *(masked_mb({"train": c}, {"n": ml["n"], "d": d}) for c in _masked_cells(share)))
         work += 8 * (ml["n"] ** 2 + (ml["n"] + ml["n_test"]) * (d + max(ml["widths"])))
     return int(base + (work + ROW_BYTES * rows) / MB) + 1
 
