@@ -158,19 +158,6 @@ def test_missing_experiment_is_not_run():
     assert _verdicts(tables)["C7_samples"] == "not run"
 
 
-def test_seed_test_row_is_the_median_with_the_claims_bootstrap():
-    from maskedntk.core.claims.stats import claim_rng, cluster_bootstrap
-
-    x = pd.Series([0.3, 0.1, np.nan, 0.2, 0.5, 0.4], index=[10, 11, 12, 13, 14, 15])
-    row = C._seed_test(x, null=0.6, sign=-1, label="u", alpha=0.05, n_boot=300, rng=claim_rng("C", 3))
-    finite = x.dropna().to_numpy()
-    ci = cluster_bootstrap(finite, np.arange(5), np.median, 300, claim_rng("C", 3), 0.05)
-    assert row["effect"] == 0.3 and (row["ci_low"], row["ci_high"]) == ci and row["n_units"] == 5
-    assert row["min_p"] == 2**-5 and row["verdict"] == "reproduced" and row["test"] == "Wilcoxon, seeds"
-    short = C._seed_test(x.iloc[:1], null=0.6, sign=-1, label="u", alpha=0.05, n_boot=300, rng=claim_rng("C", 3))
-    assert short["n_units"] == 1 and "fewer than 2 seeds" in short["note"] and "effect" not in short
-
-
 def test_bootstrap_settings_move_only_the_intervals():
     base = C.evaluate(CFG, GOOD).set_index("claim")
     other = C.evaluate({**CFG, "claims": {**CFG["claims"], "bootstrap_resamples": 300, "seed": 7}}, GOOD)

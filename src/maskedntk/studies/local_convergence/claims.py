@@ -2,7 +2,7 @@
 paper, each a one-sided test over seeds that can come out "not reproduced".
 
 Every test reduces each seed to one number (the unit) and tests its centre against a null with
-a one-sided Wilcoxon signed-rank test (:func:`_seed_test`; a binomial test for pass/fail
+a one-sided Wilcoxon signed-rank test (:func:`maskedntk.core.claims.rows.median_seed_test`; a binomial test for pass/fail
 units).  The effect is the median over seeds of the per-seed statistic, with a percentile
 cluster bootstrap interval over seeds (the global claims settings ``claims.bootstrap_resamples``
 and ``claims.seed``; each claim's generator from its id, :func:`~maskedntk.core.claims.stats.claim_rng`).
@@ -20,25 +20,9 @@ import pandas as pd
 from maskedntk.core.claims import stats as S
 from maskedntk.core.claims.declare import Claim
 from maskedntk.core.claims.declare import evaluate as run_claims
-from maskedntk.core.claims.rows import base_row, seed_test_row
+from maskedntk.core.claims.rows import base_row, median_seed_test, seed_test_row
 
 SRC = "Zhou, Ge & Jin (COLT 2021)"
-
-
-def _seed_test(values: pd.Series, *, null: float, sign: int, label: str, alpha: float, n_boot: int, rng) -> dict:
-    """The claim row of a one-sided Wilcoxon test over seeds of the per-seed ``values`` (index:
-    seed; non-finite values drop out) against ``null`` in direction ``sign``: the effect is their
-    median, with a percentile bootstrap interval resampling seeds."""
-    row = base_row() | {"test": "Wilcoxon, seeds", "effect_label": label}
-    x = values.to_numpy(dtype=float)
-    ok = np.isfinite(x)
-    x = x[ok]
-    if x.size < 2:
-        return row | {"n_units": int(x.size), "note": "fewer than 2 seeds with a value"}
-    p = S.wilcoxon_one_sided(x - null, sign)
-    ci = S.cluster_bootstrap(x, np.arange(x.size), np.median, n_boot, rng, alpha)
-    seeds = list(values.index[ok])
-    return seed_test_row(row, seeds, float(np.median(x)), ci, p, null=null, sign=sign, alpha=alpha, notes=[])
 
 
 def _slope(x, y) -> float:
@@ -73,7 +57,7 @@ def t_eps_bound(tables, **stats):
     T = times(df, censor=False)  # unreached levels drop out (censoring at `steps` would bias b down)
     b = pd.Series([_slope(-np.log(T.columns), np.log(T.iloc[i])) for i in range(len(df))], index=df.index)
     per_seed = b.groupby(df["seed"]).max()
-    return _seed_test(per_seed, null=1.0, sign=-1, label="max_m slope of log T(eps) vs log(1/eps)", **stats)
+    return median_seed_test(per_seed, null=1.0, sign=-1, label="max_m slope of log T(eps) vs log(1/eps)", **stats)
 
 
 def m_independence(tables, *, eta, r, w_max, slope_max, **stats):
@@ -88,7 +72,7 @@ def m_independence(tables, *, eta, r, w_max, slope_max, **stats):
         B = (common * np.asarray(common.columns)[None, :]).max(axis=1) if common.shape[1] else np.nan
         per_seed[s] = _slope(np.log(g["m"]), np.log(B))
     per_seed = pd.Series(per_seed)
-    return _seed_test(
+    return median_seed_test(
         per_seed, null=slope_max, sign=-1, label="slope of log max_eps T(eps) eps eta in log m (m > r)", **stats
     )
 
@@ -106,7 +90,7 @@ def kappa_exponent(tables, *, var, tol, **stats):
     """C2a/b: the exponent of min ||grad L||_F / L in ``var`` (joint fit in log r, log w_max)
     is >= -1/2 - tol (Theorem 4: the ratio is at least kappa = Theta(r^-1/2 w_max^-1/2))."""
     fit = _kappa_fit(tables["gradient_bound"])[var]
-    return _seed_test(fit, null=-0.5 - tol, sign=+1, label=f"exponent of min ||grad L||/L in {var}", **stats)
+    return median_seed_test(fit, null=-0.5 - tol, sign=+1, label=f"exponent of min ||grad L||/L in {var}", **stats)
 
 
 def alignment(tables, *, drop, **stats):
@@ -114,7 +98,7 @@ def alignment(tables, *, drop, **stats):
     df = tables["local"]
     over = df[df["ratio"] > 1]
     per_seed = (over["angle_final"] / over["angle0"]).groupby(over["seed"]).max()
-    return _seed_test(per_seed, null=drop, sign=-1, label="max_m angle_final / angle_0 (mass-weighted)", **stats)
+    return median_seed_test(per_seed, null=drop, sign=-1, label="max_m angle_final / angle_0 (mass-weighted)", **stats)
 
 
 def relu_counterexample(tables, *, zero_loss, alpha, n_boot, rng):
@@ -145,7 +129,7 @@ def claim2_exponents(tables, *, tol, **stats):
             for s, g in df.groupby("seed")
         }
     )
-    return _seed_test(dev, null=tol, sign=-1, label="max |fitted exponent - (3, 2)|", **stats)
+    return median_seed_test(dev, null=tol, sign=-1, label="max |fitted exponent - (3, 2)|", **stats)
 
 
 def local_exponents(df: pd.DataFrame) -> pd.DataFrame:
@@ -174,7 +158,7 @@ def exact_linear(tables, *, accel, **stats):
     ex = df[df["ratio"] == 1]
     first, last = _first_last(local_exponents(ex))
     per_seed = pd.Series(last / first, index=ex["seed"].to_numpy())
-    return _seed_test(per_seed, null=accel, sign=+1, label="m = r: last / first local exponent", **stats)
+    return median_seed_test(per_seed, null=accel, sign=+1, label="m = r: last / first local exponent", **stats)
 
 
 def over_one_over_T(tables, **stats):
@@ -184,7 +168,9 @@ def over_one_over_T(tables, **stats):
     over = df[df["ratio"] > 1]
     _, last = _first_last(local_exponents(over))
     per_seed = pd.Series(last, index=over.index).groupby(over["seed"]).min()
-    return _seed_test(per_seed, null=1.0, sign=+1, label="min_m local exponent p of L ~ T^-p (last decade)", **stats)
+    return median_seed_test(
+        per_seed, null=1.0, sign=+1, label="min_m local exponent p of L ~ T^-p (last decade)", **stats
+    )
 
 
 def init_width(tables, **stats):
@@ -192,7 +178,7 @@ def init_width(tables, **stats):
     < 0 per seed (Lemma E.1: enough neurons give L(W') <= eps_init)."""
     df = tables["initialisation"]
     L = df.pivot(index="seed", columns="m", values="L_init")
-    return _seed_test(
+    return median_seed_test(
         np.log10(L[L.columns.max()] / L[L.columns.min()]),
         null=0.0,
         sign=-1,
@@ -208,14 +194,14 @@ def samples_match_gd(tables, *, factor, **stats):
     gd = df[~np.isfinite(df["N"])].set_index("seed")["L_final"]
     big = df[df["N"] == df.loc[np.isfinite(df["N"]), "N"].max()].set_index("seed")["L_final"]
     dev = np.abs(np.log10(big / gd)).fillna(np.inf)
-    return _seed_test(dev, null=math.log10(factor), sign=-1, label="|log10(L_SGD(N_max) / L_GD)|", **stats)
+    return median_seed_test(dev, null=math.log10(factor), sign=-1, label="|log10(L_SGD(N_max) / L_GD)|", **stats)
 
 
 def figure1_local(tables, *, tol, **stats):
     """C8: Figure 1(c): from near the teachers (d = 2, m = 20, r = 3) L_final <= tol."""
     df = tables["figure1"]
     loc = df[df["regime"] == "local"].set_index("seed")
-    return _seed_test(
+    return median_seed_test(
         np.log10(loc["L_final"].clip(lower=1e-300) / tol),
         null=0.0,
         sign=-1,
@@ -235,7 +221,7 @@ def relu_variant_sign(tables, *, angle, **stats):
     rel = df[df["activation"] == "relu"].set_index("seed")
     signed = rel["signed_angle_final"].where(~rel["diverged"].astype(bool), math.pi)  # diverged: the worst angle
     x = np.log10(signed.clip(lower=1e-300) / angle)
-    return _seed_test(x, null=0.0, sign=-1, label="log10(signed angle / relu_sign_angle), ReLU variant", **stats)
+    return median_seed_test(x, null=0.0, sign=-1, label="log10(signed angle / relu_sign_angle), ReLU variant", **stats)
 
 
 def claims_for(cfg) -> list[Claim]:

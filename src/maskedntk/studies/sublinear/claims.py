@@ -6,7 +6,7 @@ seeds; the effect is the median over seeds of the statistic, its interval a perc
 bootstrap over seeds of that median (resamples and seed: the global ``claims`` settings), the
 verdict follows :func:`maskedntk.core.claims.stats.verdict` and the min_p column is the
 smallest p the design can give (2^-n), all through
-:func:`maskedntk.core.claims.rows.seed_test_row`.
+:func:`maskedntk.core.claims.rows.median_seed_test`.
 """
 
 from __future__ import annotations
@@ -18,32 +18,11 @@ import pandas as pd
 
 from maskedntk.core.claims.declare import Claim, evaluate
 from maskedntk.core.claims.render import write_claims
-from maskedntk.core.claims.rows import base_row, seed_test_row
+from maskedntk.core.claims.rows import median_seed_test
 from maskedntk.core.claims.settings import evaluate_kwargs
-from maskedntk.core.claims.stats import cluster_bootstrap, p_eq, wilcoxon_one_sided
 from maskedntk.core.jobcli import JobArgs
 
 from . import metrics
-
-TEST = "Wilcoxon signed-rank over seeds, one-sided"
-
-
-def _seed_test(per_seed: pd.Series, null: float, label: str, *, alpha: float, n_boot: int, rng, sign: int = -1):
-    """Common tail: Wilcoxon over seeds of per_seed - null on the claimed side (``per_seed``:
-    one value per seed, indexed by seed); effect = the median over seeds, interval: bootstrap
-    over seeds of the median (:func:`maskedntk.core.claims.rows.seed_test_row`)."""
-    per_seed = per_seed[np.isfinite(per_seed.to_numpy(dtype=np.float64))]
-    row = base_row()
-    row.update(test=TEST, effect_label=label)
-    if len(per_seed) < 2:
-        row.update(n_units=len(per_seed), verdict="inconclusive", note="fewer than 2 seeds")
-        return row
-    x, seeds = per_seed.to_numpy(dtype=np.float64), per_seed.index.to_numpy()
-    p = wilcoxon_one_sided(x - null, sign)
-    ci = cluster_bootstrap(x, seeds, np.median, n_boot, rng, alpha)
-    note = f"null {label} {'>=' if sign < 0 else '<='} {null:g}; opposite {p_eq(p[1])}"
-    return seed_test_row(row, seeds, float(np.median(x)), ci, p, null=null, sign=sign, alpha=alpha, notes=[note])
-
 
 # Each test below takes the tables and the claim's keyword arguments, and passes ``stats``
 # (alpha, n_boot, rng: what :func:`maskedntk.core.claims.declare.evaluate` gives every test) on.
@@ -52,7 +31,7 @@ def _seed_test(per_seed: pd.Series, null: float, label: str, *, alpha: float, n_
 def t_active(tables, *, tol, **stats):
     r = metrics.activity_ratio(tables["activity"])
     per_seed = r.groupby("seed")["ratio"].apply(lambda s: float(np.max(np.abs(s - 1.0))))
-    out = _seed_test(per_seed, tol, "max_m |k/(mQ(b)) - 1|", **stats)
+    out = median_seed_test(per_seed, null=tol, sign=-1, label="max_m |k/(mQ(b)) - 1|", **stats)
     bound_ok = bool((r["mean_active"] <= r["m"] ** 0.8).all())
     out["note"] += f"; m={int(r['m'].min())}..{int(r['m'].max())}; mean count <= m^(4/5) at every m: {bound_ok}"
     return out
@@ -60,7 +39,7 @@ def t_active(tables, *, tol, **stats):
 
 def t_persist(tables, *, ratio, **stats):
     per_seed = metrics.persistence(tables["training"]).groupby("seed")["ratio_max"].max()
-    return _seed_test(per_seed, ratio, "max over M, checkpoints of k_t/(mQ(b))", **stats)
+    return median_seed_test(per_seed, null=ratio, sign=-1, label="max over M, checkpoints of k_t/(mQ(b))", **stats)
 
 
 def _meeting_width(tr: pd.DataFrame) -> tuple[pd.DataFrame, str]:
@@ -78,7 +57,7 @@ def t_rate_M(tables, *, eps, exponent, **stats):
     missing = int(T["T_eps"].isna().sum())
     start = tr[tr["step"] == 0].groupby(["seed", "M"])["test_loss"].first()
     at_start = int((start <= eps).sum())
-    out = _seed_test(per_seed, exponent, "gamma in T_eps ~ M^gamma", **stats)
+    out = median_seed_test(per_seed, null=exponent, sign=-1, label="gamma in T_eps ~ M^gamma", **stats)
     out["note"] += (
         f"; eps = {eps:g}; (seed, M) cells left out: {missing} "
         f"({at_start} already below eps at t = 0, the rest never reached it)" + left_out
@@ -89,7 +68,9 @@ def t_rate_M(tables, *, eps, exponent, **stats):
 def t_rate_T(tables, *, slope, **stats):
     tr, left_out = _meeting_width(tables["training"])
     per_seed = metrics.late_slope(tr).groupby("seed")["slope"].mean()
-    out = _seed_test(per_seed, slope, "late log-log slope of test loss vs t (mean over M)", **stats)
+    out = median_seed_test(
+        per_seed, null=slope, sign=-1, label="late log-log slope of test loss vs t (mean over M)", **stats
+    )
     out["note"] = out.get("note", "") + left_out
     return out
 
@@ -97,7 +78,7 @@ def t_rate_T(tables, *, slope, **stats):
 def t_sublinear(tables, *, identifier, d, **stats):
     e = metrics.cost_exponents(tables["cost"], identifier, d)
     label = f"exponent of {identifier} inner products/step vs m (d={d})"
-    return _seed_test(e.set_index("seed")["exponent"], 1.0, label, **stats)
+    return median_seed_test(e.set_index("seed")["exponent"], null=1.0, sign=-1, label=label, **stats)
 
 
 def t_walltime(tables, *, identifier, d, **stats):
@@ -107,7 +88,7 @@ def t_walltime(tables, *, identifier, d, **stats):
     h = c[c["m"] == mmax].pivot_table(index="seed", columns="identifier", values="t_ident")
     per_seed = np.log(h[identifier] / h["dense"])
     label = f"log(time {identifier} / time dense) per step at m={int(mmax)}, d={d}, B=1"
-    out = _seed_test(per_seed, 0.0, label, **stats)
+    out = median_seed_test(per_seed, null=0.0, sign=-1, label=label, **stats)
     cross = metrics.crossover(metrics.cost_summary(tables["cost"]))
     cross = cross[(cross["identifier"] == identifier) & (cross["B"] == 1)]
     out["note"] = (
