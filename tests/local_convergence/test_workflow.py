@@ -11,7 +11,7 @@ import sys
 import pandas as pd
 import pytest
 import yaml
-from study_workflow import ROOT, check_study_outputs, ci_workdir, planned_rules, snakemake
+from study_workflow import ROOT, check_study_outputs, ci_workdir, copy_run, planned_rules, snakemake
 
 from maskedntk.studies.local_convergence import claims, experiments
 from maskedntk.studies.local_convergence.workflow import TABLES
@@ -19,10 +19,10 @@ from maskedntk.studies.local_convergence.workflow import TABLES
 pytestmark = pytest.mark.workflow
 
 
-def test_local_convergence_all(tmp_path):
-    ci_workdir(tmp_path)
-    snakemake(tmp_path, "local_convergence_all", timeout=1500)  # ~20 jobs; slow only on a loaded machine
-    out = tmp_path / "results" / "local_convergence"
+def test_local_convergence_all(ci_run, tmp_path):
+    # the session's CI run (reproduce_all on .test/config/, once), copied: the edits below stay here
+    wd = copy_run(ci_run, tmp_path)
+    out = wd / "results" / "local_convergence"
     table = check_study_outputs(out, experiments.FIGURES, len(claims.claims_for(experiments.validate(_ci()))))
     assert table["p_value"].dropna().between(0, 1).all()
     # every training job ran: one local job per ratio and one per other experiment; its
@@ -39,7 +39,7 @@ def test_local_convergence_all(tmp_path):
         assert set(meta["rows"]) == set(TABLES[experiment])
         for t, n in meta["rows"].items():
             assert n == len(pd.read_parquet(out / "runs" / f"{job}{'' if t == 'runs' else '_' + t}.parquet")) > 0
-        log = (tmp_path / "logs" / "local_convergence" / f"{job}.log").read_text()
+        log = (wd / "logs" / "local_convergence" / f"{job}.log").read_text()
         assert "job local_convergence train started" in log and "job local_convergence train finished" in log
     # the claims job read the global claims settings (.test/config/config.yaml), not a study copy
     meta = json.loads((out / "tables" / "claims.json").read_text())
@@ -60,12 +60,12 @@ def test_local_convergence_all(tmp_path):
     assert len(ml) == len(_ci()["seeds"]) * len(_ci()["masked_link"]["widths"])
     assert (ml["train_error"] < ml["train_error0"]).all() and not ml["diverged"].any()
     # a claims threshold reruns the claims table only; a samples setting only its job, figure, claims
-    config = tmp_path / "config" / "local_convergence.yaml"
+    config = wd / "config" / "local_convergence.yaml"
     text = config.read_text()
     config.write_text(re.sub(r"align_drop: [0-9.]+", "align_drop: 0.6", text))
-    assert planned_rules(tmp_path, "local_convergence_all") == {"local_convergence_claims", "local_convergence_all"}
+    assert planned_rules(wd, "local_convergence_all") == {"local_convergence_claims", "local_convergence_all"}
     config.write_text(re.sub(r"batch: \[2, 16, 64\]", "batch: [2, 16, 32]", text))
-    assert planned_rules(tmp_path, "local_convergence_all") == {
+    assert planned_rules(wd, "local_convergence_all") == {
         "local_convergence_samples",
         "local_convergence_fig_samples",
         "local_convergence_claims",
@@ -78,23 +78,23 @@ def test_local_convergence_all(tmp_path):
             text,
         )
     )
-    assert planned_rules(tmp_path, "local_convergence_all") == {
+    assert planned_rules(wd, "local_convergence_all") == {
         "local_convergence_relu_variant",
         "local_convergence_fig_relu_variant",
         "local_convergence_claims",
         "local_convergence_all",
     }
     config.write_text(re.sub(r"rounds: 30,", "rounds: 25,", text))
-    assert planned_rules(tmp_path, "local_convergence_all") == {  # no claim reads it
+    assert planned_rules(wd, "local_convergence_all") == {  # no claim reads it
         "local_convergence_masked_link",
         "local_convergence_fig_masked_link",
         "local_convergence_all",
     }
     config.write_text(text)
     # the global bootstrap setting reruns this study's claims table only
-    glob = tmp_path / "config" / "config.yaml"
+    glob = wd / "config" / "config.yaml"
     glob.write_text(re.sub(r"bootstrap_resamples: [0-9]+", "bootstrap_resamples: 400", glob.read_text()))
-    assert planned_rules(tmp_path, "local_convergence_all") == {"local_convergence_claims", "local_convergence_all"}
+    assert planned_rules(wd, "local_convergence_all") == {"local_convergence_claims", "local_convergence_all"}
 
 
 def _ci():

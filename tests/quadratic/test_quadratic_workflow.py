@@ -50,10 +50,9 @@ def _declared_resources(dry_run: str) -> dict[str, dict[str, int]]:
 
 
 @pytest.mark.workflow
-def test_quadratic_all(tmp_path):
-    ci_workdir(tmp_path)
-    snakemake(tmp_path, "quadratic_all", timeout=900)  # a shared, loaded machine needs ~5-6 min; idle ~1 min
-    out = tmp_path / "results" / "quadratic"
+def test_quadratic_all(ci_run):
+    wd = ci_run  # the session's CI run (reproduce_all on .test/config/, once); read only here
+    out = wd / "results" / "quadratic"
     df = check_study_outputs(out, FIGURES, 12)
     assert df["claim"].is_unique
     assert (df["verdict"] != "not run").all()
@@ -66,20 +65,19 @@ def test_quadratic_all(tmp_path):
     assert set(own["regime"]) == {"over", "equal", "under"} and own["phi"].notna().all()
     assert not df.set_index("claim").loc[["gaussian_tracks_own_limit", "gaussian_late_slope"], "effect"].isna().any()
     # every table's metadata: the one format of core.jobcli, holding the settings the job read
-    wf = _workflow(tmp_path)
+    wf = _workflow(wd)
     for run in wf.simulations:
         meta = json.loads((out / "runs" / f"{run}.json").read_text())
         assert meta["job"] == wf.runs.job(run) and meta["seconds"] > 0
         assert meta["provenance"]["config"] == json.loads(wf.runs.config_json(run))
         assert meta["rows"] == len(pd.read_parquet(out / "runs" / f"{run}.parquet"))
         assert (
-            "job quadratic " + wf.runs.job(run) + " finished"
-            in (tmp_path / "logs" / "quadratic" / f"{run}.log").read_text()
+            "job quadratic " + wf.runs.job(run) + " finished" in (wd / "logs" / "quadratic" / f"{run}.log").read_text()
         )
     claims_meta = json.loads((out / "tables" / "claims.json").read_text())
     assert claims_meta["provenance"]["config"]["claims"]["bootstrap_resamples"] == 500  # the global key of .test
     # the memory and runtime each rule declares are the workflow's estimates
-    declared = _declared_resources(snakemake(tmp_path, "--dry-run", "--forceall", "quadratic_all").stdout)
+    declared = _declared_resources(snakemake(wd, "--dry-run", "--forceall", "quadratic_all").stdout)
     for run in [*wf.simulations, *wf.figures, "claims"]:
         assert declared[f"quadratic_{run}"] == {"mem_mb": wf.runs.mem_mb(run), "runtime": wf.runs.runtime(run)}, run
 
