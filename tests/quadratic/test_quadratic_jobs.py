@@ -14,7 +14,7 @@ import yaml
 
 from maskedntk.core.resources import runtime_minutes
 from maskedntk.core.schema import ConfigError
-from maskedntk.studies.quadratic import estimates
+from maskedntk.studies.quadratic import resources as estimates
 from maskedntk.studies.quadratic.experiments import job_settings, prepare, validate, widths
 from maskedntk.studies.quadratic.workflow import QuadraticWorkflow
 

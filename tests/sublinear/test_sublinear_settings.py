@@ -13,7 +13,8 @@ import yaml
 
 from maskedntk.core.resources import runtime_minutes
 from maskedntk.core.schema import ConfigError
-from maskedntk.studies.sublinear import estimates, experiments, jobs
+from maskedntk.studies.sublinear import experiments, jobs
+from maskedntk.studies.sublinear import resources as estimates
 from maskedntk.studies.sublinear.workflow import SublinearWorkflow
 
 ROOT = Path(__file__).parents[2]

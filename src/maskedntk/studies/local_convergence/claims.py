@@ -2,8 +2,8 @@
 paper, each a one-sided test over seeds that can come out "not reproduced".
 
 Every test reduces each seed to one number (the unit) and tests its centre against a null with
-a one-sided Wilcoxon signed-rank test (:func:`maskedntk.core.claims.rows.median_seed_test`; a binomial test for pass/fail
-units).  The effect is the median over seeds of the per-seed statistic, with a percentile
+a one-sided Wilcoxon signed-rank test (:func:`maskedntk.core.claims.rows.median_seed_test`;
+a binomial test for pass/fail units).  The effect is the median over seeds of the per-seed statistic, with a percentile
 cluster bootstrap interval over seeds (the global claims settings ``claims.bootstrap_resamples``
 and ``claims.seed``; each claim's generator from its id, :func:`~maskedntk.core.claims.stats.claim_rng`).
 :func:`claims_for` declares them from the settings the claims job reads; :func:`evaluate` runs

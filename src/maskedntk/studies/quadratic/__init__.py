@@ -13,7 +13,7 @@ Student f(x) = x^T W W^T x (W in R^{d x m}), teacher f*(x) = x^T M* x with M* = 
 - :mod:`.metrics`    fits and distances computed from trajectories;
 - :mod:`.experiments` configuration -> grid of cells, with validation; the settings each job reads;
 - :mod:`.jobs`       the simulation jobs the Snakemake rules call (``python -m ... JOB``, ``__main__``);
-- :mod:`.estimates`  each job's memory and time, from the settings it runs;
+- :mod:`.resources`  each job's memory and time, from the settings it runs;
 - :mod:`.workflow`   what the rules file needs: paths, inputs, settings and resources of every run;
 - :mod:`.claims`     the falsifiable claims and their tests;
 - :mod:`.figures`    one module per figure, all with ``render(inputs, pdf, png, settings)``.

@@ -11,8 +11,8 @@ from pathlib import Path
 
 from ...core.claims.settings import claim_statistics, with_statistics
 from ...core.runs import Runs
-from .estimates import estimate
 from .experiments import RATE_REGIMES, REGIMES, job_settings, validate
+from .resources import estimate
 
 #: the command line of every job (``python -m maskedntk.studies.quadratic JOB ...``)
 COMMAND = "python -m maskedntk.studies.quadratic"

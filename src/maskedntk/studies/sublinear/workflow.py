@@ -11,8 +11,8 @@ from pathlib import Path
 
 from ...core.claims.settings import claim_statistics, with_statistics
 from ...core.runs import Runs
-from .estimates import estimate
 from .experiments import cost_labels, job_settings, m_label, validate
+from .resources import estimate
 
 #: the command line of every job (``python -m maskedntk.studies.sublinear JOB ...``)
 COMMAND = "python -m maskedntk.studies.sublinear"
