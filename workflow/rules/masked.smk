@@ -347,7 +347,7 @@ PAPER_CONFIGS = [str(Path(workflow.basedir) / "config" / f) for f in ("masked.ya
 rule predicted_map:
     input:
         configs=PAPER_CONFIGS,
-        code=[str(PACKAGE / "studies" / "masked" / f) for f in ("prediction.py", "predict_grid.py", "predicted_map.py")],
+        code=[str(PACKAGE / "studies" / "masked" / f) for f in ("prediction.py", "prediction_init.py", "predict_grid.py", "predicted_map.py")],
     output:
         f"{MASKED_DIR}/tables/predicted_map.csv",
     log:
