@@ -225,7 +225,9 @@ def study_figures() -> dict[str, list[str]]:
         ("local_convergence", LocalConvergenceWorkflow),
         ("sublinear", SublinearWorkflow),
     ]:
-        cfg = yaml.safe_load((ROOT / ".test" / "config" / f"{study}.yaml").read_text())
+        cfg = {}  # the global keys and the study's, as the Snakefile loads them
+        for name in ("config.yaml", f"{study}.yaml"):
+            cfg.update(yaml.safe_load((ROOT / ".test" / "config" / name).read_text()))
         figures[study] = list(workflow(cfg, "results", "logs").figures)
     return figures
 
