@@ -40,9 +40,9 @@ def test_load_builtin_digits_offline_one_hot(monkeypatch):
 def test_digits_config_cell_parses():
     import yaml
 
-    from maskedntk.studies.masked.predicted_map import _merge
+    from maskedntk.studies.masked.experiments import merge_settings
 
-    cfg = _merge(yaml.safe_load(open("config/masked.yaml")), yaml.safe_load(open("config/masked_digits.yaml")))[
+    cfg = merge_settings(yaml.safe_load(open("config/masked.yaml")), yaml.safe_load(open("config/masked_digits.yaml")))[
         "masked"
     ]
     cell = parse_cell({"data": cfg["defaults"]["data"], "train": {"m": 50}})

@@ -24,10 +24,12 @@ GRID_KEYS = ("mask", "aggregation", "surrogate", "p", "xi", "tau", "m", "kappa")
 KNOWN_EXPERIMENTS = ("dynamics", "heatmap_bernoulli", "heatmap_categorical", "local_steps", "width", "audit")
 
 
-def _merge(base: dict, over: dict) -> dict:
+def merge_settings(base: dict, over: dict) -> dict:
+    """A deep copy of ``base`` with ``over`` merged into it (nested mappings merged key by key,
+    other values replaced), as Snakemake merges a ``--configfile`` over the default."""
     out = copy.deepcopy(base)
     for k, v in (over or {}).items():
-        out[k] = _merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else copy.deepcopy(v)
+        out[k] = merge_settings(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else copy.deepcopy(v)
     return out
 
 
@@ -43,7 +45,8 @@ def cell_id(train: dict, varied) -> str:
 def expand_experiment(name: str, config: dict) -> dict[str, dict]:
     """{cell id: cell dict} for experiment ``name`` of ``config``."""
     block = config["experiments"][name]
-    base = _merge(config.get("defaults", {}), {k: v for k, v in block.items() if k not in ("grid", "description")})
+    own = {k: v for k, v in block.items() if k not in ("grid", "description")}
+    base = merge_settings(config.get("defaults", {}), own)
     grids = block["grid"] if isinstance(block["grid"], list) else [block["grid"]]
     varied = sorted({k for g in grids for k in g}, key=GRID_KEYS.index)
     points = [

@@ -18,18 +18,12 @@ import pandas as pd
 import yaml
 
 from .cellconfig import load_data, parse_cell
+from .experiments import merge_settings
 from .predict_grid import expand_grid, predict_resolved, resolve_cells
 from .prediction import load_compiled
 
 #: the experiments the map predicts (the paper's two heatmaps)
 MAP_EXPERIMENTS = ("heatmap_bernoulli", "heatmap_categorical")
-
-
-def _merge(base: dict, over: dict) -> dict:
-    out = dict(base)
-    for k, v in over.items():
-        out[k] = _merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
-    return out
 
 
 def read_grids(config_files) -> dict:
@@ -38,7 +32,7 @@ def read_grids(config_files) -> dict:
     each holding the study's settings under the key ``masked``."""
     config: dict = {}
     for f in config_files:
-        config = _merge(config, yaml.safe_load(Path(f).read_text()) or {})
+        config = merge_settings(config, yaml.safe_load(Path(f).read_text()) or {})
     if "masked" not in config:
         raise ValueError(f"config files {list(map(str, config_files))}: none has the key masked (the study's settings)")
     config = config["masked"]

@@ -9,24 +9,25 @@ from __future__ import annotations
 import importlib
 from collections.abc import Mapping
 
-#: figure name -> module (the rules file lists the inputs of each)
-MODULES = {
-    "fig1_spectrum": "fig1_spectrum",
-    "fig2_phi": "fig2_phi",
-    "fig3_overlap": "fig3_overlap",
-    "fig4_gaussian": "fig4_gaussian",
-    "fig5_rates": "fig5_rates",
-    "fig6_gap": "fig6_gap",
-    "fig7_empirical": "fig7_empirical",
-    "fig8_masked": "fig8_masked",
-}
+#: the figures, each drawn by the module of the same name in this package (the rules file lists
+#: the inputs of each)
+NAMES = (
+    "fig1_spectrum",
+    "fig2_phi",
+    "fig3_overlap",
+    "fig4_gaussian",
+    "fig5_rates",
+    "fig6_gap",
+    "fig7_empirical",
+    "fig8_masked",
+)
 
 
 def render_figure(name: str, inputs: Mapping[str, str], pdf: str, png: str, settings: Mapping) -> None:
     """Draw figure ``name`` from ``inputs`` (input name -> file) to ``pdf`` and ``png``."""
-    if name not in MODULES:
-        raise ValueError(f"figure = {name!r}: must be one of {', '.join(MODULES)}")
-    importlib.import_module(f".{MODULES[name]}", __name__).render(inputs, pdf, png, settings)
+    if name not in NAMES:
+        raise ValueError(f"figure = {name!r}: must be one of {', '.join(NAMES)}")
+    importlib.import_module(f".{name}", __name__).render(inputs, pdf, png, settings)
 
 
 def job(args) -> None:
