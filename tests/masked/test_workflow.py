@@ -138,7 +138,7 @@ def test_metadata_beside_every_table(ci_run):
     beside = {
         "tables/runs.json": "aggregate_all",
         "tables/heatmap_bernoulli/runs.json": "aggregate",
-        "tables/heatmap_bernoulli/predictions/p~1.json": "predict",
+        "tables/heatmap_bernoulli/predictions.json": "predict",
         "tables/claims.json": "claims",
         "tables/claims_robustness.json": "claims_robustness",
         "tables/prediction_accuracy.json": "prediction_accuracy",

@@ -83,6 +83,8 @@ rule train:
     conda:
         "../../environment.yml"
     threads: MASKED.settings["threads"]
+    # the longest jobs first (the rest, many short ones, fill the cores at the end)
+    priority: 1
     resources:
         mem_mb=MASKED.train_mem_mb,
         runtime=MASKED.train_runtime,
@@ -96,20 +98,19 @@ rule train:
         "{params.command} train --config {params.settings} --inputs {params.data} --out dir={output} --log {log}"
 
 
-# The predicted plateau of every (cell, seed) from the data and the initialisation alone
-# (docs/masked/prediction.md); one job per training job, so predictions run in parallel.
-# Reads a record only for the cell's eta and each seed's number of rounds; changing the
-# predictor never retrains.
+# The predicted plateau of every (cell, seed) of an experiment from the data and the
+# initialisation alone (docs/masked/prediction.md); one job per experiment (a prediction takes
+# milliseconds, a process start seconds).  Reads a record only for the cell's eta and each
+# seed's number of rounds; changing the predictor never retrains.
 rule predict:
     input:
-        train=f"{MASKED_DIR}/train/{{experiment}}/{{job}}",
-        data=MASKED.data_files,
+        train=lambda wildcards: MASKED.train_dirs(wildcards.experiment),
+        data=lambda wildcards: MASKED.experiment_data_files(wildcards.experiment),
         code=MASKED.code("prediction.py"),
     output:
-        predictions=f"{MASKED_DIR}/tables/{{experiment}}/predictions/{{job}}.csv",
-        meta=f"{MASKED_DIR}/tables/{{experiment}}/predictions/{{job}}.json",
+        **MASKED.prediction_files("{experiment}"),
     log:
-        MASKED.log("predict", "{experiment}", "{job}"),
+        MASKED.log("predict", "{experiment}"),
     conda:
         "../../environment.yml"
     threads: 1
@@ -118,11 +119,11 @@ rule predict:
         runtime=MASKED.predict_runtime,
     params:
         command=MASKED.command,
-        settings=lambda wildcards: MASKED.settings_arg(MASKED.train_settings(wildcards)),
-        data=lambda wildcards, input: pairs("data", input.data),
+        settings=lambda wildcards: MASKED.settings_arg(MASKED.predict_settings(wildcards.experiment)),
+        inputs=lambda wildcards: MASKED.predict_inputs(wildcards.experiment),
     shell:
         "OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 "
-        "{params.command} predict --config {params.settings} --inputs train={input.train} {params.data} "
+        "{params.command} predict --config {params.settings} --inputs {params.inputs} "
         "--out predictions={output.predictions} meta={output.meta} --log {log}"
 
 
@@ -130,7 +131,7 @@ rule predict:
 # experiment, then the joined tables.  Cheap; changing metrics or delta reruns only this.
 rule aggregate_experiment:
     input:
-        predictions=lambda wildcards: MASKED.prediction_files(wildcards.experiment),
+        predictions=lambda wildcards: MASKED.prediction_files(wildcards.experiment)["predictions"],
         train=lambda wildcards: MASKED.train_dirs(wildcards.experiment),
     output:
         runs=f"{MASKED_DIR}/tables/{{experiment}}/runs.csv",

@@ -41,6 +41,8 @@ for _run in SUB.experiments:
         conda:
             "../../environment.yml"
         threads: 1
+        # the cost runs are the study's longest jobs: first, as the masked study's training
+        priority: 1 if SUB.runs.job(_run) == "cost" else 0
         resources:
             mem_mb=SUB.runs.mem_mb(_run),
             runtime=SUB.runs.runtime(_run),

@@ -10,26 +10,24 @@ import importlib
 import logging
 
 import pandas as pd
-import torch
 
 from maskedntk.core.atomic import write_frame
 from maskedntk.core.jobcli import JobArgs
 
-from . import runs
-
 log = logging.getLogger("maskedntk")
 
-#: experiment -> its run function (``local`` also takes the ratio)
+#: experiment -> its run function in :mod:`.runs` (``local`` also takes the ratio); imported
+#: by the training job only, so that a figure or claims job never starts torch
 RUNNERS = {
-    "local": runs.run_local,
-    "gradient_bound": runs.run_gradient_bound,
-    "claim2": runs.run_claim2,
-    "initialisation": runs.run_initialisation,
-    "samples": runs.run_samples,
-    "figure1": runs.run_figure1,
-    "claim1": runs.run_claim1,
-    "relu_variant": runs.run_relu_variant,
-    "masked_link": runs.run_masked_link,
+    "local": "run_local",
+    "gradient_bound": "run_gradient_bound",
+    "claim2": "run_claim2",
+    "initialisation": "run_initialisation",
+    "samples": "run_samples",
+    "figure1": "run_figure1",
+    "claim1": "run_claim1",
+    "relu_variant": "run_relu_variant",
+    "masked_link": "run_masked_link",
 }
 
 
@@ -41,10 +39,15 @@ def _tables(args: JobArgs) -> dict[str, str]:
 def train(args: JobArgs) -> dict:
     """Run one experiment (settings ``experiment``; ``ratio`` for ``local``) and write its
     tables (``--out runs=... [traj=... neurons=...] meta=...``)."""
+    import torch
+
+    from . import runs
+
     s = args.settings
     experiment, ratio = s["experiment"], s.get("ratio")
     torch.set_num_threads(1)
-    tables = RUNNERS[experiment](s, ratio) if experiment == "local" else RUNNERS[experiment](s)
+    run = getattr(runs, RUNNERS[experiment])
+    tables = run(s, ratio) if experiment == "local" else run(s)
     outputs = _tables(args)
     if set(outputs) != set(tables):
         raise SystemExit(f"job train {experiment}: --out {sorted(outputs)} must name its tables {sorted(tables)}")

@@ -15,7 +15,7 @@ from maskedntk.core.jobcli import Job, main
 JOBS = {
     "make_data": Job("commands:make_data", "build or load one data set (.npz)"),
     "train": Job("commands:train", "train the cells of one training job (a grid row or a cell)"),
-    "predict": Job("commands:predict", "predict the plateau of every (cell, seed) of one training job"),
+    "predict": Job("commands:predict", "predict the plateau of every (cell, seed) of one experiment"),
     "aggregate": Job("commands:aggregate", "measure every cell of one experiment: runs, trajectories, trace"),
     "aggregate_all": Job("commands:aggregate_all", "join the experiments' runs and trajectories"),
     "config_used": Job("commands:config_used", "write the configuration used (YAML)"),

@@ -47,10 +47,13 @@ def train(args: JobArgs) -> dict:
 
 
 def predict(args: JobArgs) -> dict:
-    """Predict the plateau of every (cell, seed) of one training job (``--inputs train=FOLDER``);
-    ``--out predictions=FILE.csv``."""
+    """Predict the plateau of every (cell, seed) of one experiment (``--inputs record=...``, one
+    per cell in the order of ``settings.cells``, and ``data=...``); ``--out predictions=FILE.csv``."""
     cells = _cells_with_data(args)
-    jobs.predict_cells_job(cells, args.input("train"), args.settings["job"], args.output("predictions"))
+    records = args.inputs.get("record", [])
+    if len(records) != len(cells):
+        raise SystemExit(f"job {args.job}: --inputs needs one record=PATH per cell ({len(cells)}), got {len(records)}")
+    jobs.predict_job(records, [c["data_file"] for c in cells.values()], args.output("predictions"))
     return {"cells": len(cells)}
 
 

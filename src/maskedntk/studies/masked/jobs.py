@@ -130,16 +130,9 @@ def train_cells_job(cells: dict[str, dict], job: str, out_dir, threads: int = 1)
         _train_and_write(group, data_path, threads)
 
 
-#: columns of a prediction file, tables/<experiment>/predictions/<job>.csv (maskedntk.studies.masked.prediction)
+#: columns of a prediction file, tables/<experiment>/predictions.csv (maskedntk.studies.masked.prediction)
 #: (no wall times: a rerun must reproduce every table bit for bit; the log has the times)
 PREDICTION_COLUMNS = ("cell", "seed", "plateau_predicted", "rate_predicted", "prediction_note")
-
-
-def predict_cells_job(cells: dict[str, dict], train_dir, job: str, out_csv) -> None:
-    """:func:`predict_job` for the cells of one training job (``cells`` as in
-    :func:`train_cells_job`, ``train_dir`` its output folder)."""
-    records = [cell_folder(train_dir, job, cell_id) / "record.json" for cell_id in cells]
-    predict_job(records, [c["data_file"] for c in cells.values()], out_csv)
 
 
 def predict_job(records, data_paths, out_csv) -> None:
@@ -182,7 +175,7 @@ def aggregate_job(
     """Measure every trained cell of one experiment and write its tables.
 
     ``measures[i]`` = (how the plateau is measured, delta) of the cell of ``records[i]``;
-    ``predictions``: the experiment's prediction files (one per training job), joined by
+    ``predictions``: the experiment's prediction files (one, tables/<experiment>/predictions.csv), joined by
     (cell, seed)."""
     runs, trajs, trs = [], [], []
     for (options, delta), rec_path, traj_path, trace_path in zip(measures, records, trajectories, traces, strict=True):

@@ -111,9 +111,9 @@ class MaskedWorkflow:
         """File ``name`` of every cell of ``experiment`` (inside its training job's folder)."""
         return [self.path("train", experiment, cell, name) for cell in self.cells[experiment]]
 
-    def prediction_files(self, experiment: str) -> list[str]:
-        """The predictions of ``experiment``'s cells, one file per training job."""
-        return [self.path("tables", experiment, "predictions", f"{job}.csv") for job in self.train_jobs[experiment]]
+    def prediction_files(self, experiment: str) -> dict[str, str]:
+        """The predictions of ``experiment``'s cells (one job per experiment): {csv, meta}."""
+        return {"predictions": self.path("tables", experiment, "predictions.csv"), "meta": self.path("tables", experiment, "predictions.json")}
 
     def experiment_tables(self, experiment: str) -> dict[str, str]:
         return {t: self.path("tables", experiment, f"{t}.{ext}") for t, ext in TABLES.items()}
@@ -148,23 +148,44 @@ class MaskedWorkflow:
         cells = self.cells[wildcards.experiment]
         return {c: cells[c] for c in self.train_jobs[wildcards.experiment][wildcards.job]}
 
-    def train_settings(self, wildcards) -> dict:
-        """What a training (or prediction) job reads: its name and, per cell, what changes the
-        cell's numbers (data, train, eta, seeds; a change elsewhere never retrains).  The parts
-        every cell of the job shares (the experiment's step grid, say) are given once, under
-        ``shared``, so that the command line stays short (a cell is ``{**shared, **cells[c]}``)."""
-        cells = {c: {k: cell[k] for k in TRAIN_KEYS} for c, cell in self.job_cells(wildcards).items()}
-        first = next(iter(cells.values()))
-        shared = {k: first[k] for k in TRAIN_KEYS if all(cell[k] == first[k] for cell in cells.values())}
+    @staticmethod
+    def _cells_settings(job: str, cells: Mapping[str, Mapping]) -> dict:
+        """``cells`` as a job reads them: per cell, what changes its numbers (data, train, eta,
+        seeds; a change elsewhere never retrains).  The parts every cell shares (the
+        experiment's step grid, say) are given once, under ``shared``, so that the command line
+        stays short (a cell is ``{**shared, **cells[c]}``)."""
+        own = {c: {k: cell[k] for k in TRAIN_KEYS} for c, cell in cells.items()}
+        first = next(iter(own.values()))
+        shared = {k: first[k] for k in TRAIN_KEYS if all(cell[k] == first[k] for cell in own.values())}
         return {
-            "job": wildcards.job,
+            "job": job,
             "shared": shared,
-            "cells": {c: {k: v for k, v in cell.items() if k not in shared} for c, cell in cells.items()},
+            "cells": {c: {k: v for k, v in cell.items() if k not in shared} for c, cell in own.items()},
         }
+
+    def train_settings(self, wildcards) -> dict:
+        """What training job ``wildcards.job`` reads: its name and its cells' settings."""
+        return self._cells_settings(wildcards.job, self.job_cells(wildcards))
+
+    def predict_settings(self, experiment: str) -> dict:
+        """What predicting ``experiment`` reads: every cell's settings, as training reads them
+        (the predictions change exactly when the numbers they predict do)."""
+        return self._cells_settings(experiment, self.cells[experiment])
 
     def data_files(self, wildcards) -> list[str]:
         """The data files one training job reads (one per distinct data set of its cells)."""
         return sorted({self._cell_data_file(c) for c in self.job_cells(wildcards).values()})
+
+    def experiment_data_files(self, experiment: str) -> list[str]:
+        """The data files of every cell of ``experiment``."""
+        return sorted({self._cell_data_file(c) for c in self.cells[experiment].values()})
+
+    def predict_inputs(self, experiment: str) -> str:
+        """``--inputs`` of predicting ``experiment``: every cell's record (in the order of its
+        cells) and the data files."""
+        return " ".join(
+            [pairs("record", self.cell_files(experiment, "record.json")), pairs("data", self.experiment_data_files(experiment))]
+        )
 
     def aggregate_settings(self, experiment: str) -> dict:
         """What measuring ``experiment`` reads: each cell's ``metrics`` and ``delta``."""
@@ -183,7 +204,7 @@ class MaskedWorkflow:
                 pairs("record", self.cell_files(experiment, "record.json")),
                 pairs("trajectories", self.cell_files(experiment, "trajectories.parquet")),
                 pairs("trace", self.cell_files(experiment, "trace.parquet")),
-                pairs("predictions", self.prediction_files(experiment)),
+                pairs("predictions", [self.prediction_files(experiment)["predictions"]]),
             ]
         )
 
@@ -222,10 +243,10 @@ class MaskedWorkflow:
         return runtime_minutes(resources.train_seconds(self.job_cells(wildcards).values()))
 
     def predict_mem_mb(self, wildcards) -> int:
-        return resources.predict_memory_mb(self.job_cells(wildcards).values())
+        return resources.predict_memory_mb(self.cells[wildcards.experiment].values())
 
     def predict_runtime(self, wildcards) -> int:
-        return runtime_minutes(resources.predict_seconds(self.job_cells(wildcards).values()))
+        return runtime_minutes(resources.predict_seconds(self.cells[wildcards.experiment].values()))
 
     def tables_mem_mb(self, experiments=None) -> int:
         """A job reading the tables of ``experiments`` (default: all)."""
@@ -236,13 +257,12 @@ class MaskedWorkflow:
 
     def memory_estimates(self) -> dict[str, int]:
         """Every job's memory estimate (MB), named '<job> <experiment>/<training job>' for the
-        training and prediction jobs; what the configuration is refused on."""
+        training jobs, '<job> <experiment>' for the others; what the configuration is refused on."""
         out = {}
         for e, jobs in self.train_jobs.items():
             for job, ids in jobs.items():
-                cells = [self.cells[e][c] for c in ids]
-                out[f"train {e}/{job}"] = resources.train_job_memory_mb(cells)
-                out[f"predict {e}/{job}"] = resources.predict_memory_mb(cells)
+                out[f"train {e}/{job}"] = resources.train_job_memory_mb([self.cells[e][c] for c in ids])
+            out[f"predict {e}"] = resources.predict_memory_mb(self.cells[e].values())
             out[f"aggregate {e}"] = self.tables_mem_mb([e])
         out["claims"] = self.tables_mem_mb()
         return out
