@@ -64,15 +64,13 @@ def jobs(logs: Path, cells: dict) -> dict[str, list[tuple[float, float, float]]]
             )
         if done:
             out["train"].append((s, done / 1e9, assumed / 1e9))
-    for path in sorted((logs / "predict").rglob("*.log")):
+    for path in sorted((logs / "predict").glob("*.log")):  # one prediction job per experiment
         text = path.read_text()
         s = seconds(text)
-        experiment = path.relative_to(logs / "predict").parts[0]
-        job = str(path.relative_to(logs / "predict" / experiment).with_suffix(""))
+        experiment = path.stem
         if s is None or experiment not in cells:
             continue
-        mine = [c for cid, c in cells[experiment].items() if cid == job or cid.startswith(job + "/")]
-        units = sum(resources.predict_units(c) for c in mine) / 1e9
+        units = sum(resources.predict_units(c) for c in cells[experiment].values()) / 1e9
         out["predict"].append((s, units, units))
     # the jobs that read tables: measuring one experiment, a figure (its experiment's tables),
     # the joined tables and the claims (every experiment's)

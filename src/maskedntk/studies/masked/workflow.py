@@ -113,7 +113,10 @@ class MaskedWorkflow:
 
     def prediction_files(self, experiment: str) -> dict[str, str]:
         """The predictions of ``experiment``'s cells (one job per experiment): {csv, meta}."""
-        return {"predictions": self.path("tables", experiment, "predictions.csv"), "meta": self.path("tables", experiment, "predictions.json")}
+        return {
+            "predictions": self.path("tables", experiment, "predictions.csv"),
+            "meta": self.path("tables", experiment, "predictions.json"),
+        }
 
     def experiment_tables(self, experiment: str) -> dict[str, str]:
         return {t: self.path("tables", experiment, f"{t}.{ext}") for t, ext in TABLES.items()}
@@ -184,7 +187,10 @@ class MaskedWorkflow:
         """``--inputs`` of predicting ``experiment``: every cell's record (in the order of its
         cells) and the data files."""
         return " ".join(
-            [pairs("record", self.cell_files(experiment, "record.json")), pairs("data", self.experiment_data_files(experiment))]
+            [
+                pairs("record", self.cell_files(experiment, "record.json")),
+                pairs("data", self.experiment_data_files(experiment)),
+            ]
         )
 
     def aggregate_settings(self, experiment: str) -> dict:
