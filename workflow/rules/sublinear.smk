@@ -30,6 +30,7 @@ except ValueError as err:
 
 
 for _run in SUB.experiments:
+    _cost = SUB.runs.job(_run) == "cost"
 
     rule:
         name:
@@ -42,7 +43,7 @@ for _run in SUB.experiments:
             "../../environment.yml"
         threads: 1
         # the cost runs are the study's longest jobs: first, as the masked study's training
-        priority: 1 if SUB.runs.job(_run) == "cost" else 0
+        priority: 1 if _cost else 0
         resources:
             mem_mb=SUB.runs.mem_mb(_run),
             runtime=SUB.runs.runtime(_run),
@@ -52,7 +53,7 @@ for _run in SUB.experiments:
             settings=SUB.runs.config_json(_run),
             # one BLAS thread for the cost runs: dense and the trees each get one core, as the
             # rule's threads say
-            blas="OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1" if SUB.runs.job(_run) == "cost" else "",
+            blas="OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1" if _cost else "",
         shell:
             "{params.blas} {params.command} {params.job} --config '{params.settings}' "
             "--out table={output.table} meta={output.meta} --log {log}"

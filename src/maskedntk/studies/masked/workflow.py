@@ -175,13 +175,17 @@ class MaskedWorkflow:
         (the predictions change exactly when the numbers they predict do)."""
         return self._cells_settings(experiment, self.cells[experiment])
 
+    def _data_files(self, cells) -> list[str]:
+        """The data files ``cells`` read (one per distinct data set)."""
+        return sorted({self._cell_data_file(c) for c in cells})
+
     def data_files(self, wildcards) -> list[str]:
-        """The data files one training job reads (one per distinct data set of its cells)."""
-        return sorted({self._cell_data_file(c) for c in self.job_cells(wildcards).values()})
+        """The data files one training job reads."""
+        return self._data_files(self.job_cells(wildcards).values())
 
     def experiment_data_files(self, experiment: str) -> list[str]:
         """The data files of every cell of ``experiment``."""
-        return sorted({self._cell_data_file(c) for c in self.cells[experiment].values()})
+        return self._data_files(self.cells[experiment].values())
 
     def predict_inputs(self, experiment: str) -> str:
         """``--inputs`` of predicting ``experiment``: every cell's record (in the order of its
